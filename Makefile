@@ -1,0 +1,52 @@
+# Two commands for a fresh machine (only Python 3.10+ and make needed):
+#   make lab    set everything up and open the course in JupyterLab at lesson 1
+#   make test   set everything up and run every test (unit, browser, notebooks)
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+CONSTRAINTS := requirements/ci.txt
+LESSON ?= lessons/*.py
+
+.PHONY: lab test unit browser notebooks lint lessons bench clean
+
+$(STAMP): pyproject.toml $(CONSTRAINTS)
+	$(PYTHON) -c 'import sys; sys.exit("Python 3.10 or newer is needed, found " + sys.version.split()[0]) if sys.version_info < (3, 10) else None'
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --disable-pip-version-check -q -c $(CONSTRAINTS) -e ".[dev]"
+	touch $(STAMP)
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab lessons/01_inspect_the_dataset.ipynb
+
+test: lint unit notebooks
+
+lint: $(STAMP)
+	$(BIN)/ruff check mnist_course tests lessons
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest tests
+
+browser: $(STAMP)
+	$(BIN)/python -m pytest tests -m browser
+
+# pytest exits 5 when it collects nothing: no lesson notebook is not a failure.
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest --nbval lessons; rc=$$?; \
+	if [ $$rc -eq 5 ]; then echo "no lesson notebooks yet"; exit 0; fi; exit $$rc
+
+# After editing a lesson's .py script: rebuild its notebook and execute it top to
+# bottom in a fresh kernel (make lessons LESSON=lessons/03_mlp_with_dropout.py).
+lessons: $(STAMP)
+	for script in $(LESSON); do \
+	  $(BIN)/jupytext --sync "$$script" && \
+	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=600 "$${script%.py}.ipynb" || exit 1; \
+	done
+
+bench: $(STAMP)
+	$(BIN)/python -m mnist_course.bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,125 @@
+"""Command line: ``python -m mnist_course data | train | predict``.
+
+* ``data``: where MNIST comes from, how many images, and whether they pass the checks.
+* ``train``: train an MLP, print per-epoch metrics, save a checkpoint.
+* ``predict IMAGE...``: the top-3 digits for each image file, with a saved checkpoint.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+DEFAULT_CHECKPOINT = Path("lessons") / "checkpoints" / "lesson4_best.pt"
+
+
+def _data(args: argparse.Namespace) -> int:
+    import torch
+
+    from .data import load_mnist
+
+    for split in ("train", "test"):
+        images, labels, source = load_mnist(split)
+        counts = torch.bincount(labels, minlength=10).tolist()
+        print(source)
+        print(f"  {split}: images {tuple(images.shape)} {images.dtype}, labels {tuple(labels.shape)}, "
+              f"per digit {counts}")
+    print("checks passed: IDX headers, sizes, 28x28 images, labels 0..9, one label per image")
+    return 0
+
+
+def _parse_hidden(text: str) -> tuple[int, ...]:
+    try:
+        return tuple(int(part) for part in text.split(",") if part.strip())
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"--hidden takes sizes like 500,256, not {text!r}") from exc
+
+
+def _train(args: argparse.Namespace) -> int:
+    from .checkpoints import save_checkpoint
+    from .data import load_mnist
+    from .env import describe_device, get_device, set_seed
+    from .models import MLP
+    from .training import fit
+
+    set_seed(args.seed)
+    device = get_device(args.device)
+    train, test = load_mnist("train"), load_mnist("test")
+    print(train.source)
+    print(f"device: {describe_device(device)}")
+    model = MLP(hidden=args.hidden, dropout=args.dropout, activation=args.activation)
+
+    def report(progress):
+        if progress.end_of_epoch:
+            print(f"epoch {progress.epoch:3d}  train loss {progress.train_loss:.4f} "
+                  f"acc {progress.train_accuracy:.4f}  test loss {progress.test_loss:.4f} "
+                  f"acc {progress.test_accuracy:.4f}  ({progress.seconds:.1f} s)", flush=True)
+
+    history = fit(model, train, test, epochs=args.epochs, optimizer=args.optimizer, lr=args.lr,
+                  momentum=args.momentum, weight_decay=args.weight_decay, batch_size=args.batch_size,
+                  device=device, seed=args.seed, subset=args.subset, augment=args.augment,
+                  progress=False, callback=report)
+    metrics = {"test_accuracy": history.test_accuracy[-1], "test_loss": history.test_loss[-1],
+               "epochs": len(history)}
+    path = save_checkpoint(args.out, model, metrics)
+    print(f"saved {path}")
+    return 0
+
+
+def _predict(args: argparse.Namespace) -> int:
+    from .predict import predict_files
+
+    for line in predict_files(args.checkpoint, args.images, k=args.k):
+        print(line)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of ``python -m mnist_course``."""
+    parser = argparse.ArgumentParser(prog="python -m mnist_course", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    data = commands.add_parser("data", help="say where MNIST comes from and check it")
+    data.set_defaults(run=_data)
+
+    train = commands.add_parser("train", help="train an MLP and save a checkpoint")
+    train.add_argument("--hidden", type=_parse_hidden, default=(500, 256), help="e.g. 500,256")
+    train.add_argument("--dropout", type=float, default=0.2)
+    train.add_argument("--activation", choices=("relu", "sigmoid", "tanh"), default="relu")
+    train.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default="adam")
+    train.add_argument("--lr", type=float, default=1e-3)
+    train.add_argument("--momentum", type=float, default=0.9)
+    train.add_argument("--weight-decay", type=float, default=0.0)
+    train.add_argument("--batch-size", type=int, default=128)
+    train.add_argument("--epochs", type=int, default=5)
+    train.add_argument("--subset", type=int, default=None, help="use only this many training images")
+    train.add_argument("--augment", action="store_true", help="random shifts, rotations, scalings")
+    train.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best one here)")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--out", type=Path, default=DEFAULT_CHECKPOINT, help="checkpoint file to write")
+    train.set_defaults(run=_train)
+
+    predict = commands.add_parser("predict", help="read digits from image files")
+    predict.add_argument("images", nargs="+", type=Path, help="PNG/JPEG files with one digit each")
+    predict.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
+    predict.add_argument("-k", type=int, default=3, help="how many guesses to show per image")
+    predict.set_defaults(run=_predict)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status (errors print one clear line)."""
+    from .checkpoints import CheckpointError
+    from .data import MnistDataError
+
+    args = build_parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except (MnistDataError, CheckpointError, ValueError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Seeding, device choice and figure defaults: the setup cell of every lesson.
+
+No lesson teaches these; each lesson's first code cell calls them.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+
+import torch
+
+DEVICE_ENV_VAR = "MNIST_COURSE_DEVICE"
+
+
+def set_seed(seed: int = 0) -> None:
+    """Seed Python's and PyTorch's random number generators (CPU and GPU).
+
+    Args:
+        seed: any integer; the same seed gives the same weights and shuffles.
+    """
+    random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+    try:
+        import numpy as np
+    except ImportError:  # numpy is optional for the package itself
+        return
+    np.random.seed(seed % 2**32)
+
+
+def available_devices() -> list[str]:
+    """Return the devices PyTorch can train on here, best first, e.g. ``["cuda", "cpu"]``."""
+    devices = []
+    if torch.cuda.is_available():
+        devices.append("cuda")
+    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+        devices.append("mps")
+    devices.append("cpu")
+    return devices
+
+
+def get_device(preferred: str | None = None) -> torch.device:
+    """Pick the device to train on: CUDA, then Apple's MPS, then the CPU.
+
+    Args:
+        preferred: ``"cuda"``, ``"mps"`` or ``"cpu"`` to choose one yourself. Without
+            it, the environment variable ``MNIST_COURSE_DEVICE`` decides, else the
+            best available device.
+
+    Returns:
+        A ``torch.device``.
+
+    Raises:
+        ValueError: the device asked for is not available on this machine.
+    """
+    choice = preferred or os.environ.get(DEVICE_ENV_VAR) or available_devices()[0]
+    device = torch.device(choice)
+    if device.type not in available_devices():
+        raise ValueError(
+            f"Device {choice!r} is not available here; available: {available_devices()}. "
+            f"Unset {DEVICE_ENV_VAR} or pick one of those."
+        )
+    return device
+
+
+def describe_device(device: str | torch.device) -> str:
+    """Return one line naming the device, for the lessons to print.
+
+    Args:
+        device: a device from :func:`get_device`.
+
+    Returns:
+        For example ``"cuda (NVIDIA H100)"`` or ``"cpu (2 threads)"``.
+    """
+    device = torch.device(device)
+    if device.type == "cuda":
+        return f"cuda ({torch.cuda.get_device_name(device)})"
+    if device.type == "mps":
+        return "mps (Apple GPU)"
+    return f"cpu ({torch.get_num_threads()} threads)"
+
+
+def setup_figures() -> None:
+    """Set readable matplotlib defaults for the lessons (size, font, layout)."""
+    import matplotlib as mpl
+
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (6.0, 4.0),
+            "figure.dpi": 80,
+            "savefig.dpi": 80,
+            "font.size": 11,
+            "axes.titlesize": 12,
+            "axes.grid": False,
+            "figure.autolayout": False,
+            "figure.constrained_layout.use": True,
+            "image.cmap": "gray",
+        }
+    )

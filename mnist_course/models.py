@@ -1,0 +1,92 @@
+"""The networks of the course: softmax regression and multi-layer perceptrons.
+
+Lesson 2 builds softmax regression from raw tensors, then as ``nn.Linear``; lesson 3
+builds MLPs. Both live here afterwards so later lessons, the dashboard and the
+checkpoints can rebuild them from their settings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+
+
+class SoftmaxRegression(nn.Module):
+    """One linear layer from 784 pixels to 10 logits (taught in lesson 2).
+
+    Input ``(N, 1, 28, 28)`` or ``(N, 784)``; output raw logits ``(N, 10)``:
+    ``CrossEntropyLoss`` applies the softmax itself.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.config: dict = {}
+        self.linear = nn.Linear(28 * 28, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x.reshape(len(x), -1))
+
+
+class MLP(nn.Module):
+    """A multi-layer perceptron: Linear -> activation -> Dropout for each hidden layer.
+
+    Taught in lesson 3. ``MLP(hidden=(128, 256), dropout=0.5)`` is 784-128-256-10.
+
+    Args:
+        hidden: sizes of the hidden layers, e.g. ``(500, 256)``. Empty means softmax
+            regression.
+        dropout: probability of zeroing each hidden unit while training (0 = off).
+        activation: ``"relu"``, ``"sigmoid"`` or ``"tanh"``.
+    """
+
+    def __init__(
+        self, hidden: Sequence[int] = (128, 256), dropout: float = 0.0, activation: str = "relu"
+    ) -> None:
+        super().__init__()
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, not {activation!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), not {dropout}")
+        hidden = tuple(int(h) for h in hidden)
+        if any(h < 1 for h in hidden):
+            raise ValueError(f"hidden layer sizes must be positive, not {hidden}")
+        self.config = {"hidden": list(hidden), "dropout": float(dropout), "activation": activation}
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = 28 * 28
+        for size in hidden:
+            layers += [nn.Linear(width, size), ACTIVATIONS[activation]()]
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            width = size
+        layers.append(nn.Linear(width, 10))
+        self.layers = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.layers(x.reshape(len(x), -1))
+
+
+MODEL_CLASSES = {"SoftmaxRegression": SoftmaxRegression, "MLP": MLP}
+
+
+def build_model(name: str, config: dict) -> nn.Module:
+    """Rebuild a model from its class name and ``config`` (used by checkpoints).
+
+    Args:
+        name: ``"MLP"`` or ``"SoftmaxRegression"``.
+        config: the model's ``config`` dict.
+
+    Returns:
+        A freshly initialised model.
+    """
+    if name not in MODEL_CLASSES:
+        raise ValueError(f"unknown model class {name!r}; known: {sorted(MODEL_CLASSES)}")
+    return MODEL_CLASSES[name](**config)
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Return the number of trainable numbers in ``model``."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

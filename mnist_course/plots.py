@@ -1,0 +1,242 @@
+"""Plots the lessons use: digit grids, class counts, training curves, confusion
+matrices, misclassified digits and learned weights.
+
+Each function draws into the ``ax`` (or ``fig``) it is given, or makes a new one,
+and returns what it drew; none calls ``plt.show()``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import matplotlib.pyplot as plt
+import torch
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from .training import History
+
+
+def _as_pixels(image: torch.Tensor):
+    """Return a 2-D numpy array for imshow from ``(28, 28)``, ``(1, 28, 28)`` or ``(784,)``."""
+    image = image.detach().cpu().float()
+    if image.numel() == 28 * 28:
+        return image.reshape(28, 28).numpy()
+    return image.squeeze().numpy()
+
+
+def _grid(fig: Figure | None, n: int, ncols: int, size: float = 1.6) -> tuple[Figure, list[Axes]]:
+    ncols = max(1, min(ncols, n))
+    nrows = (n + ncols - 1) // ncols
+    if fig is None:
+        fig = plt.figure(figsize=(size * ncols, size * nrows + 0.3))
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
+    for ax in axes[n:]:
+        ax.axis("off")
+    return fig, axes[:n]
+
+
+def show_digits(
+    images: torch.Tensor,
+    labels: Sequence[int] | torch.Tensor | None = None,
+    predictions: Sequence[int] | torch.Tensor | None = None,
+    ncols: int = 3,
+    title: str | None = None,
+    fig: Figure | None = None,
+) -> Figure:
+    """Show digits in a grid, titled with their label (and prediction, if given).
+
+    Args:
+        images: ``(N, 28, 28)`` or ``(N, 1, 28, 28)``, uint8 or float.
+        labels: the true digit of each image.
+        predictions: the predicted digit of each image.
+        ncols: images per row.
+        title: a title for the whole figure.
+        fig: a figure to draw into (default: a new one).
+
+    Returns:
+        The figure.
+    """
+    fig, axes = _grid(fig, len(images), ncols)
+    for i, ax in enumerate(axes):
+        ax.imshow(_as_pixels(images[i]), cmap="gray")
+        ax.set_xticks([])
+        ax.set_yticks([])
+        parts = []
+        if labels is not None:
+            parts.append(f"label {int(labels[i])}")
+        if predictions is not None:
+            parts.append(f"predicted {int(predictions[i])}")
+        ax.set_title(", ".join(parts), fontsize=10)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def plot_class_counts(labels: torch.Tensor, ax: Axes | None = None, title: str = "Images per digit") -> Axes:
+    """Draw a bar chart of how many images each digit 0..9 has.
+
+    Args:
+        labels: int64 ``(N,)``.
+        ax: axes to draw into (default: new figure).
+        title: the axes title.
+
+    Returns:
+        The axes.
+    """
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3))
+    counts = torch.bincount(labels.cpu(), minlength=10)
+    ax.bar(range(10), counts.tolist(), color="tab:blue")
+    ax.set_xticks(range(10))
+    ax.set_xlabel("digit")
+    ax.set_ylabel("number of images")
+    ax.set_title(title)
+    return ax
+
+
+def plot_history(
+    histories: History | Sequence[History],
+    names: Sequence[str] | None = None,
+    axes: Sequence[Axes] | None = None,
+    test: bool = True,
+    alpha: float = 1.0,
+) -> Sequence[Axes]:
+    """Draw loss and accuracy per epoch for one or several training runs.
+
+    Args:
+        histories: one :class:`~mnist_course.training.History` or a list of them.
+        names: a legend name per history.
+        axes: two axes (loss, accuracy) to draw into (default: a new figure).
+        test: also draw the test curves (dashed).
+        alpha: line opacity (the dashboard draws old runs faintly).
+
+    Returns:
+        The two axes.
+    """
+    if isinstance(histories, History):
+        histories = [histories]
+    names = list(names) if names is not None else [""] * len(histories)
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(10, 3.5))
+    loss_ax, acc_ax = axes
+    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    for i, (history, name) in enumerate(zip(histories, names, strict=True)):
+        style = {"color": colors[i % len(colors)], "alpha": alpha, "ms": 3}
+        prefix = f"{name} " if name else ""
+        curves = [("train", "-o", history.train_loss, history.train_accuracy)]
+        if test:
+            curves.append(("test", "--s", history.test_loss, history.test_accuracy))
+        for split, line, losses, accuracies in curves:
+            loss_ax.plot(history.epoch, losses, line, label=prefix + split, **style)
+            acc_ax.plot(history.epoch, accuracies, line, label=prefix + split, **style)
+    for ax, what in ((loss_ax, "loss (cross-entropy)"), (acc_ax, "accuracy")):
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(what)
+        ax.set_title(f"{what.split()[0].capitalize()} per epoch")
+        ax.grid(alpha=0.3)
+        if ax.get_legend_handles_labels()[0]:
+            ax.legend(fontsize=8)
+    return axes
+
+
+def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor) -> torch.Tensor:
+    """Count how often each true digit (row) was predicted as each digit (column).
+
+    Args:
+        labels: true digits ``(N,)``.
+        predictions: predicted digits ``(N,)``.
+
+    Returns:
+        An int64 ``(10, 10)`` tensor; the diagonal holds the correct predictions.
+    """
+    index = labels.cpu().long() * 10 + predictions.cpu().long()
+    return torch.bincount(index, minlength=100).reshape(10, 10)
+
+
+def plot_confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, ax: Axes | None = None) -> Axes:
+    """Draw the confusion matrix with its counts written in the cells.
+
+    Args:
+        labels: true digits ``(N,)``.
+        predictions: predicted digits ``(N,)``.
+        ax: axes to draw into (default: a new figure).
+
+    Returns:
+        The axes.
+    """
+    matrix = confusion_matrix(labels, predictions)
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 5.5))
+    ax.imshow(matrix.float().log1p().numpy(), cmap="Blues")
+    threshold = matrix.float().log1p().max().item() / 2
+    for true in range(10):
+        for pred in range(10):
+            count = int(matrix[true, pred])
+            if count:
+                color = "white" if matrix[true, pred].float().log1p() > threshold else "black"
+                ax.text(pred, true, str(count), ha="center", va="center", fontsize=8, color=color)
+    ax.set_xticks(range(10))
+    ax.set_yticks(range(10))
+    ax.set_xlabel("predicted digit")
+    ax.set_ylabel("true digit")
+    ax.set_title("Confusion matrix (test set)")
+    return ax
+
+
+def show_misclassified(
+    images: torch.Tensor,
+    labels: torch.Tensor,
+    predictions: torch.Tensor,
+    n: int = 12,
+    ncols: int = 6,
+    fig: Figure | None = None,
+) -> Figure:
+    """Show the first ``n`` images whose prediction is wrong, titled true vs predicted.
+
+    Args:
+        images: ``(N, 28, 28)`` or ``(N, 1, 28, 28)``.
+        labels: true digits ``(N,)``.
+        predictions: predicted digits ``(N,)``.
+        n: how many mistakes to show.
+        ncols: images per row.
+        fig: a figure to draw into (default: a new one).
+
+    Returns:
+        The figure.
+    """
+    wrong = (labels.cpu() != predictions.cpu()).nonzero().flatten()[:n]
+    if len(wrong) == 0:
+        raise ValueError("no misclassified images to show")
+    fig = show_digits(images[wrong], ncols=ncols, fig=fig)
+    for ax, i in zip(fig.axes, wrong.tolist(), strict=False):
+        ax.set_title(f"true {int(labels[i])}, said {int(predictions[i])}", fontsize=9, color="tab:red")
+    fig.suptitle(f"{len(wrong)} misclassified test digits")
+    return fig
+
+
+def show_weights(weights: torch.Tensor, fig: Figure | None = None) -> Figure:
+    """Show the 10 weight vectors of a single-layer model as 28x28 images.
+
+    Red pixels push towards the digit, blue ones away from it (lesson 2).
+
+    Args:
+        weights: ``(10, 784)`` as in ``nn.Linear.weight``, or ``(784, 10)`` as in
+            lesson 2's hand-made ``weights``.
+        fig: a figure to draw into (default: a new one).
+
+    Returns:
+        The figure.
+    """
+    weights = weights.detach().cpu()
+    if weights.shape == (28 * 28, 10):
+        weights = weights.T
+    fig, axes = _grid(fig, 10, 5, size=1.8)
+    limit = weights.abs().max().item()
+    for digit, ax in enumerate(axes):
+        ax.imshow(weights[digit].reshape(28, 28).numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
+        ax.set_title(f"digit {digit}")
+        ax.set_xticks([])
+        ax.set_yticks([])
+    fig.suptitle("Learned weights per digit (red: evidence for, blue: against)")
+    return fig

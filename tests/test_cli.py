@@ -1,0 +1,38 @@
+"""Tests of ``python -m mnist_course``."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from mnist_course.__main__ import main
+from mnist_course.checkpoints import load_checkpoint
+
+
+def test_data_command_names_the_source(capsys):
+    assert main(["data"]) == 0
+    out = capsys.readouterr().out
+    assert "10,000 test images" in out and "checks passed" in out
+
+
+def test_data_command_without_data_or_network_fails_clearly(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "MNIST_COURSE_DATA"}
+    env.update(MNIST_COURSE_CACHE=str(tmp_path), http_proxy="http://127.0.0.1:9",
+               https_proxy="http://127.0.0.1:9", HTTP_PROXY="http://127.0.0.1:9",
+               HTTPS_PROXY="http://127.0.0.1:9")
+    result = subprocess.run([sys.executable, "-m", "mnist_course", "data"], env=env,
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "error: Could not download MNIST" in result.stderr
+    assert "MNIST_COURSE_DATA" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_train_command_saves_a_loadable_checkpoint(tmp_path, capsys):
+    out = tmp_path / "cli.pt"
+    code = main(["train", "--hidden", "32", "--epochs", "1", "--subset", "1000", "--out", str(out)])
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "epoch   1" in printed and f"saved {out}" in printed
+    model, info = load_checkpoint(out)
+    assert info["config"]["hidden"] == [32] and 0 < info["metrics"]["test_accuracy"] <= 1

@@ -1,0 +1,47 @@
+"""Every lesson is a jupytext pair whose notebook is fully executed and in sync."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jupytext
+import pytest
+
+LESSONS = Path(__file__).resolve().parent.parent / "lessons"
+SCRIPTS = sorted(p for p in LESSONS.glob("[0-9][0-9]_*.py"))
+
+
+def _sources(notebook) -> list[tuple[str, str]]:
+    return [(cell.cell_type, cell.source.strip()) for cell in notebook.cells]
+
+
+def test_lessons_exist_in_order():
+    names = [p.stem for p in SCRIPTS]
+    assert names == sorted(names)
+    for script in SCRIPTS:
+        assert script.with_suffix(".ipynb").exists(), f"{script.name} has no paired notebook"
+    for notebook in LESSONS.glob("*.ipynb"):
+        assert notebook.with_suffix(".py").exists(), f"{notebook.name} has no paired .py script"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_script_and_notebook_have_the_same_cells(script):
+    from_script = jupytext.read(script)
+    from_notebook = jupytext.read(script.with_suffix(".ipynb"))
+    rebuild = f"make lessons LESSON=lessons/{script.name}"
+    message = f"{script.name} and its notebook differ: {rebuild}"
+    assert _sources(from_script) == _sources(from_notebook), message
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_notebook_was_executed_top_to_bottom_cleanly(script):
+    cells = json.loads(script.with_suffix(".ipynb").read_text())["cells"]
+    code = [c for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip()]
+    counts = [c["execution_count"] for c in code]
+    assert None not in counts, "some code cells were never executed: nbval would skip them"
+    assert counts == list(range(1, len(code) + 1)), "not executed top to bottom in a fresh kernel"
+    for cell in code:
+        for output in cell["outputs"]:
+            assert output["output_type"] != "error", f"stored error in: {''.join(cell['source'])[:80]}"
+            assert output.get("name") != "stderr", f"stored stderr in: {''.join(cell['source'])[:80]}"
