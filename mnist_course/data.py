@@ -194,16 +194,21 @@ def _load_offline(split: str) -> MnistSplit:
     return MnistSplit(images, labels, _describe(split, len(labels), where, offline=True))
 
 
-def _load_online(split: str, root: Path) -> MnistSplit:
+def _torchvision_mnist(root: Path, train: bool, transform=None):
+    """Return ``torchvision.datasets.MNIST``, downloading it if needed, with a clear error."""
     from torchvision.datasets import MNIST
 
     try:
-        dataset = MNIST(root, train=(split == "train"), download=True)
+        return MNIST(root, train=train, transform=transform, download=True)
     except Exception as exc:  # no network, a half-written cache, a server error...
         raise MnistDataError(
             f"Could not download MNIST into {root} and found no usable local copy "
             f"({type(exc).__name__}: {exc}).\n" + _how_to_fix()
         ) from exc
+
+
+def _load_online(split: str, root: Path) -> MnistSplit:
+    dataset = _torchvision_mnist(root, train=(split == "train"))
     images, labels = dataset.data, dataset.targets.long()
     check_split(images, labels, f"MNIST {split} split in {root}")
     return MnistSplit(images, labels, _describe(split, len(labels), str(root), offline=False))
@@ -263,8 +268,7 @@ def mnist_dataset(split: str, transform=None, root: str | os.PathLike | None = N
     root = Path(root) if root is not None else default_cache_dir()
     train = split == "train"
     if not os.environ.get(DATA_ENV_VAR):
-        load_mnist(split, root)  # downloads (or explains why it cannot)
-        return MNIST(root, train=train, transform=transform)
+        return _torchvision_mnist(root, train, transform)
     offline_root = root / "offline"
     raw = offline_root / "MNIST" / "raw"
     raw.mkdir(parents=True, exist_ok=True)

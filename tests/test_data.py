@@ -106,6 +106,8 @@ def test_no_network_and_no_copy_names_both_fixes(monkeypatch, tmp_path):
     message = str(error.value)
     assert "Could not download MNIST" in message and str(tmp_path) in message
     assert "MNIST_COURSE_DATA=/path/to/that/folder" in message and "connect to the internet" in message
+    with pytest.raises(MnistDataError, match="Could not download MNIST"):
+        data.mnist_dataset("test", root=tmp_path)
 
 
 def test_torchvision_dataset_route_reads_the_same_images(test_split, tmp_path):
