@@ -22,6 +22,7 @@ import gzip
 import os
 import shutil
 import struct
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import NamedTuple
@@ -278,9 +279,9 @@ def mnist_dataset(split: str, transform=None, root: str | os.PathLike | None = N
             if not target.exists() or target.stat().st_mtime < path.stat().st_mtime:
                 read_idx(path)  # refuse to unpack a broken file
                 opener = gzip.open if path.suffix == ".gz" else open
-                with opener(path, "rb") as src, open(target.with_suffix(".part"), "wb") as dst:
+                with opener(path, "rb") as src, tempfile.NamedTemporaryFile(dir=raw, delete=False) as dst:
                     shutil.copyfileobj(src, dst)
-                target.with_suffix(".part").replace(target)
+                Path(dst.name).replace(target)  # atomic: two kernels never see half a file
     return MNIST(offline_root, train=train, transform=transform)
 
 

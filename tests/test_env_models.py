@@ -86,3 +86,18 @@ def test_softmax_regression_and_rebuild_from_config():
     assert rebuilt.config == {"hidden": [32, 16], "dropout": 0.1, "activation": "relu"}
     with pytest.raises(ValueError, match="unknown model"):
         build_model("ResNet", {})
+
+
+def test_cpu_threads_are_capped_at_the_quota(monkeypatch):
+    from mnist_course import env
+
+    monkeypatch.setenv("MNIST_COURSE_DEVICE", "cpu")
+    monkeypatch.setattr(env, "cpu_quota", lambda: 1)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        get_device()
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+    assert env.cpu_quota() >= 1
