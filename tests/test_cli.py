@@ -36,3 +36,21 @@ def test_train_command_saves_a_loadable_checkpoint(tmp_path, capsys):
     assert "epoch   1" in printed and f"saved {out}" in printed
     model, info = load_checkpoint(out)
     assert info["config"]["hidden"] == [32] and 0 < info["metrics"]["test_accuracy"] <= 1
+
+
+def test_predict_command_prints_top3_per_file(tmp_path, capsys):
+    from mnist_course.preprocess import SAMPLES_DIR
+
+    checkpoint = tmp_path / "m.pt"
+    assert main(["train", "--hidden", "64", "--epochs", "1", "--out", str(checkpoint)]) == 0
+    capsys.readouterr()
+    samples = sorted(SAMPLES_DIR.glob("*_mouse_*.png"))[:2]
+    assert main(["predict", *map(str, samples), "--checkpoint", str(checkpoint)]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith(str(samples[0]))
+    assert lines[0].count("%") == 3
+
+
+def test_predict_command_explains_bad_files(tmp_path, capsys):
+    assert main(["predict", str(tmp_path / "none.png"), "--checkpoint", str(tmp_path / "no.pt")]) == 1
+    assert "No checkpoint" in capsys.readouterr().err

@@ -1,0 +1,461 @@
+"""Tests for mnist_course.preprocess: each step of to_mnist, bad inputs, and MNIST itself."""
+
+from __future__ import annotations
+
+import io
+import os
+import struct
+import zlib
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image, ImageDraw
+
+from mnist_course import preprocess as pp
+from mnist_course.preprocess import (
+    ImageError,
+    center_by_mass,
+    center_of_mass,
+    crop_to_ink,
+    fit_in_20x20,
+    has_light_background,
+    invert_if_light_background,
+    load_image,
+    naive_preprocess,
+    preprocess_steps,
+    stretch_contrast,
+    stroke_width,
+    thicken_strokes,
+    to_grayscale,
+    to_mnist,
+)
+
+OFFLINE_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-offline"
+
+
+def digit_on_paper(
+    size=(120, 90), box=(15, 10, 45, 70), ink=(20, 20, 60), paper=(250, 248, 240)
+) -> Image.Image:
+    """A dark, off-centre "1"-like bar with a foot, on light paper (RGB)."""
+    image = Image.new("RGB", size, paper)
+    draw = ImageDraw.Draw(image)
+    left, top, right, bottom = box
+    draw.rectangle((left + (right - left) // 3, top, right - (right - left) // 3, bottom), fill=ink)
+    draw.rectangle((left, bottom - 6, right, bottom), fill=ink)
+    return image
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+# ----------------------------------------------------------------------------- load_image
+
+
+@pytest.mark.parametrize("mode", ["L", "RGB", "RGBA", "LA", "P", "1", "I;16", "F", "CMYK"])
+def test_load_image_normalises_pil_modes(mode):
+    image = digit_on_paper().convert(mode) if mode not in ("I;16", "F") else Image.new(mode, (30, 20))
+    loaded = load_image(image)
+    assert loaded.mode in ("L", "LA", "RGB", "RGBA")
+    assert loaded.size == image.size
+
+
+def test_load_image_keeps_palette_transparency():
+    image = Image.new("P", (10, 10), 0)
+    image.info["transparency"] = 0
+    assert load_image(image).mode == "RGBA"
+
+
+@pytest.mark.parametrize(
+    "array",
+    [
+        np.full((20, 30), 200, dtype=np.uint8),
+        np.full((20, 30), 50_000, dtype=np.uint16),
+        np.full((20, 30), 0.8, dtype=np.float32),
+        np.full((20, 30), 200.0, dtype=np.float64),
+        np.ones((20, 30), dtype=bool),
+        np.full((20, 30), 200, dtype=np.int64),
+        np.full((20, 30, 3), 200, dtype=np.uint8),
+        np.full((20, 30, 4), 200, dtype=np.uint8),
+        np.full((20, 30, 1), 0.5, dtype=np.float32),
+        np.full((3, 20, 30), 0.5, dtype=np.float32),  # channels first, as PyTorch stores them
+    ],
+)
+def test_load_image_reads_arrays_of_any_dtype_and_layout(array):
+    loaded = load_image(array)
+    assert loaded.size == (30, 20)
+    assert loaded.mode in ("L", "RGB", "RGBA")
+    assert np.asarray(loaded).min() > 100  # every array above is bright
+
+
+def test_load_image_scales_values_by_dtype():
+    assert np.asarray(load_image(np.full((4, 4), 0.5, np.float32))).max() == 128
+    assert np.asarray(load_image(np.full((4, 4), 128.0))).max() == 128
+    assert np.asarray(load_image(np.full((4, 4), 65535, np.uint16))).max() == 255
+
+
+def test_load_image_reads_tensors_paths_and_bytes_alike(tmp_path):
+    image = digit_on_paper()
+    path = tmp_path / "digit.png"
+    image.save(path)
+    data = png_bytes(image)
+    expected = np.asarray(image)
+    tensor = torch.from_numpy(expected.copy())
+    for source in (str(path), path, data, bytearray(data), memoryview(data), tensor):
+        assert np.array_equal(np.asarray(load_image(source)), expected), type(source)
+
+
+def test_load_image_shrinks_huge_pictures():
+    loaded = load_image(Image.new("L", (3000, 1500), 255))
+    assert max(loaded.size) == pp.WORKING_SIZE
+    assert loaded.size == (pp.WORKING_SIZE, pp.WORKING_SIZE // 2)
+
+
+def test_load_image_applies_exif_orientation():
+    image = Image.new("L", (40, 20), 255)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # "rotate 90 degrees clockwise to display"
+    buffer = io.BytesIO()
+    image.save(buffer, format="JPEG", exif=exif)
+    assert load_image(buffer.getvalue()).size == (20, 40)
+
+
+# ----------------------------------------------------------------------------- each step
+
+
+def test_to_grayscale_of_rgb_is_luminance():
+    gray = to_grayscale(Image.new("RGB", (5, 4), (255, 0, 0)))
+    assert gray.shape == (4, 5) and gray.dtype == np.float32
+    assert np.allclose(gray, 76 / 255, atol=1 / 255)  # ITU-R 601: 0.299 * 255
+
+
+def test_to_grayscale_puts_dark_ink_on_transparent_background_onto_white():
+    image = Image.new("RGBA", (20, 20), (0, 0, 0, 0))  # transparent pixels are black underneath
+    ImageDraw.Draw(image).rectangle((5, 5, 14, 14), fill=(0, 0, 80, 255))
+    gray = to_grayscale(image)
+    assert gray[0, 0] == pytest.approx(1.0)  # background became white paper
+    assert gray[10, 10] < 0.1  # the ink stays dark
+
+
+def test_to_grayscale_puts_light_ink_on_transparent_background_onto_black():
+    image = Image.new("RGBA", (20, 20), (255, 255, 255, 0))
+    ImageDraw.Draw(image).rectangle((5, 5, 14, 14), fill=(255, 255, 255, 255))
+    gray = to_grayscale(image)
+    assert gray[0, 0] == pytest.approx(0.0)
+    assert gray[10, 10] == pytest.approx(1.0)
+
+
+def test_invert_if_light_background():
+    light = np.full((10, 10), 0.9, np.float32)
+    light[4:6, 4:6] = 0.1
+    assert has_light_background(light)
+    inverted = invert_if_light_background(light)
+    assert inverted[0, 0] == pytest.approx(0.1) and inverted[5, 5] == pytest.approx(0.9)
+    dark = 1 - light
+    assert not has_light_background(dark)
+    assert np.array_equal(invert_if_light_background(dark), dark)
+
+
+def test_invert_uses_the_border_not_the_average():
+    # a huge dark digit covering most of a white page: the mean is dark, the border white
+    page = np.ones((50, 50), np.float32)
+    page[3:47, 3:47] = 0.0
+    assert page.mean() < 0.5
+    assert has_light_background(page)
+
+
+def test_stretch_contrast_makes_background_black_and_ink_white():
+    image = np.full((30, 30), 0.2, np.float32)  # gray paper after inverting
+    image[10:20, 12:16] = 0.7
+    stretched = stretch_contrast(image)
+    assert stretched[0, 0] == pytest.approx(0.0)
+    assert stretched[15, 14] == pytest.approx(1.0)
+    assert stretched.min() >= 0 and stretched.max() <= 1
+
+
+def test_crop_to_ink_finds_the_bounding_box():
+    image = np.zeros((40, 50), np.float32)
+    image[5:25, 30:42] = 1.0
+    image[2, 2] = 0.1  # fainter than the threshold: not ink
+    cropped = crop_to_ink(image)
+    assert cropped.shape == (20, 12)
+    assert cropped.min() == 1.0
+
+
+def test_stroke_width_measures_a_bar():
+    image = np.zeros((100, 100), np.float32)
+    image[10:90, 40:48] = 1.0  # 8 pixels wide, 80 long
+    assert stroke_width(image) == pytest.approx(8, rel=0.15)
+
+
+def test_thicken_strokes_widens_thin_lines_only():
+    thin = np.zeros((200, 120), np.float32)
+    thin[:, 58:61] = 1.0
+    thin[:3, :] = 1.0
+    thick = thicken_strokes(thin)
+    assert stroke_width(thick) / max(thick.shape) == pytest.approx(pp.TARGET_STROKE, rel=0.3)
+    bold = np.zeros((200, 120), np.float32)
+    bold[:, 45:75] = 1.0
+    assert np.array_equal(thicken_strokes(bold), bold)
+
+
+def test_thicken_strokes_handles_large_crops():
+    thin = np.zeros((900, 500), np.float32)
+    thin[:, 250:252] = 1.0
+    thick = thicken_strokes(thin)
+    assert max(thick.shape) <= pp.THICKEN_SIZE + 40
+    assert stroke_width(thick) / max(thick.shape) > pp.MIN_STROKE
+
+
+@pytest.mark.parametrize("shape, expected", [((40, 10), (20, 5)), ((10, 40), (5, 20)), ((7, 7), (20, 20)),
+                                             ((300, 1), (20, 1))])
+def test_fit_in_20x20_keeps_the_aspect_ratio(shape, expected):
+    fitted = fit_in_20x20(np.ones(shape, np.float32))
+    assert fitted.shape == expected
+    assert fitted.max() == pytest.approx(1.0)
+    assert fitted.min() >= 0
+
+
+def test_center_by_mass_puts_the_centre_of_mass_at_14_14():
+    blob = np.full((10, 12), 0.1, np.float32)
+    blob[:5, :4] = 1.0  # most of the mass at the top left
+    centred = center_by_mass(blob)
+    assert centred.shape == (28, 28)
+    row, col = center_of_mass(centred)
+    assert abs(row - 14) <= 0.5 and abs(col - 14) <= 0.5
+    assert centred.sum() == pytest.approx(blob.sum())  # nothing was cut off
+
+
+def test_center_by_mass_keeps_the_digit_inside():
+    lopsided = np.zeros((20, 20), np.float32)
+    lopsided[0, 0] = 1.0  # centre of mass in the corner: a full shift would push it out
+    lopsided[19, 19] = 0.01
+    centred = center_by_mass(lopsided)
+    assert centred.sum() == pytest.approx(lopsided.sum())
+    assert centred[8, 8] == 1.0  # shifted as far as it can go (8 = 28 - 20), no further
+
+
+# ----------------------------------------------------------------------------- to_mnist
+
+
+def test_to_mnist_output_shape_range_and_centre():
+    image = to_mnist(digit_on_paper())
+    assert image.shape == (1, 28, 28) and image.dtype == torch.float32
+    assert image.min() >= 0 and image.max() == pytest.approx(1.0)
+    assert image[0, 0, 0] == 0 and image[0, -1, -1] == 0  # black background
+    ink = image[0] > 0.2
+    rows, cols = ink.any(1).nonzero().flatten(), ink.any(0).nonzero().flatten()
+    assert max(rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1) <= 20
+    row, col = center_of_mass(image)
+    assert abs(row - 14) < 1 and abs(col - 14) < 1
+
+
+def test_to_mnist_does_not_care_where_or_how_big_the_digit_is():
+    digit = digit_on_paper(size=(60, 100), box=(10, 10, 50, 90)).crop((5, 5, 55, 95))
+    small, large = (Image.new("RGB", (200, 200), (250, 248, 240)) for _ in range(2))
+    small.paste(digit.resize((25, 45)), (160, 10))
+    large.paste(digit.resize((100, 180)), (5, 15))
+    small, large = to_mnist(small), to_mnist(large)
+    similarity = max(  # the same picture, up to a shift of one pixel (rounding)
+        torch.nn.functional.cosine_similarity(small.flatten(), large.roll(dx, dims=2).flatten(), dim=0)
+        for dx in (-1, 0, 1)
+    )
+    assert similarity > 0.95
+
+
+def test_to_mnist_same_result_from_every_kind_of_input(tmp_path):
+    image = digit_on_paper()
+    path = tmp_path / "digit.png"
+    image.save(path)
+    expected = to_mnist(image)
+    tensor = torch.from_numpy(np.asarray(image).copy())
+    for source in (path, str(path), png_bytes(image), np.asarray(image), tensor):
+        assert torch.equal(to_mnist(source), expected), type(source)
+
+
+def test_preprocess_steps_lists_every_step_in_order():
+    steps = preprocess_steps(digit_on_paper())
+    assert list(steps) == [
+        "loaded", "grayscale", "inverted", "stretched", "cropped", "thickened", "20x20", "28x28"
+    ]
+    assert steps["grayscale"][0, 0] > 0.9 and steps["inverted"][0, 0] < 0.1
+    assert max(steps["20x20"].shape) == 20
+    assert torch.equal(torch.from_numpy(steps["28x28"]).unsqueeze(0), to_mnist(digit_on_paper()))
+
+
+def test_naive_preprocess_is_the_tutorials_pipeline():
+    naive = naive_preprocess(digit_on_paper())
+    assert naive.shape == (1, 28, 28)
+    assert naive[0, 0, 0] > 0.9  # not inverted: white paper stays white, unlike MNIST
+    assert not torch.allclose(naive, to_mnist(digit_on_paper()))
+
+
+def test_show_steps_draws_one_axes_per_step():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    steps = preprocess_steps(digit_on_paper())
+    fig = pp.show_steps(steps)
+    assert len(fig.axes) == len(steps)
+    plt.close(fig)
+
+
+def test_shipped_samples_all_preprocess():
+    import json
+
+    folder = Path(pp.__file__).parent / "samples"
+    labels = json.loads((folder / "labels.json").read_text())
+    assert 30 <= len(labels) <= 60
+    assert set(labels.values()) == set(range(10))
+    assert sum(p.stat().st_size for p in folder.iterdir()) < 1_000_000
+    for name in labels:
+        assert to_mnist(folder / name).shape == (1, 28, 28)
+
+
+# ----------------------------------------------------------------------------- bad input
+
+
+def png_claiming_size(width: int, height: int) -> bytes:
+    """A tiny PNG whose header claims a gigantic image (a decompression bomb)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(
+        b"IEND", b""
+    )
+
+
+BLANK_WHITE = Image.new("L", (50, 50), 255)
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [
+        (b"this is not an image", "not an image"),
+        (b"", "empty"),
+        (png_bytes(digit_on_paper())[:80], "damaged or truncated"),
+        (png_claiming_size(100_000, 100_000), "decompression bomb"),
+        (png_claiming_size(8_000, 8_000), "pixels"),
+        (np.zeros((0, 28)), "empty"),
+        (np.zeros((28, 28, 0)), "empty"),
+        (np.full((28, 28), np.nan), "NaN"),
+        (np.full((28, 28), np.inf, np.float32), "NaN or infinite"),
+        (np.full((28, 28), -1.0), "spans"),
+        (np.full((28, 28), 70_000, np.int64), "reach"),
+        (np.zeros((28, 28, 5)), "channels"),
+        (np.zeros((2, 2, 28, 28)), "channels"),
+        (np.array([["a", "b"]]), "numbers"),
+        (np.broadcast_to(np.zeros(1, np.uint8), (100_000, 100_000)), "allowed"),
+        (torch.full((28, 28), float("nan")), "NaN"),
+        (BLANK_WHITE, "blank"),
+        (Image.new("L", (50, 50), 0), "blank"),
+        (Image.new("RGB", (50, 50), (128, 128, 128)), "blank"),
+        (Image.new("RGBA", (50, 50), (0, 0, 0, 0)), "transparent"),
+        (Image.new("L", (0, 0)), "no pixels"),
+        (42, "cannot read a digit from a int"),
+        (None, "NoneType"),
+        ([1, 2, 3], "list"),
+        ("no/such/file.png", "no file"),
+        ("https://example.com/seven.png", "web address"),
+    ],
+)
+def test_bad_input_raises_a_helpful_value_error(bad, message):
+    with pytest.raises(ValueError, match=f"(?i){message}") as info:
+        to_mnist(bad)
+    assert isinstance(info.value, ImageError)
+    assert len(str(info.value)) > 20  # a sentence, not just a code
+
+
+def test_folder_is_not_an_image(tmp_path):
+    with pytest.raises(ValueError, match="folder"):
+        to_mnist(tmp_path)
+
+
+def test_oversized_upload_is_refused_before_decoding(monkeypatch):
+    monkeypatch.setattr(pp, "MAX_BYTES", 1000)
+    with pytest.raises(ValueError, match="limit"):
+        to_mnist(b"\x89PNG" + b"\0" * 2000)
+
+
+def test_oversized_file_is_refused(tmp_path, monkeypatch):
+    path = tmp_path / "big.png"
+    digit_on_paper(size=(400, 400)).save(path)
+    monkeypatch.setattr(pp, "MAX_BYTES", 100)
+    with pytest.raises(ValueError, match="MB"):
+        to_mnist(path)
+
+
+def test_the_default_upload_limit_is_10_mb():
+    assert pp.MAX_BYTES == 10 * 1024 * 1024
+    with pytest.raises(ValueError, match="limit is 10 MB"):
+        to_mnist(bytes(pp.MAX_BYTES + 1))
+
+
+def test_uploads_are_never_written_to_disk(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    to_mnist(png_bytes(digit_on_paper()))
+    assert list(tmp_path.iterdir()) == []
+
+
+# ----------------------------------------------------------------------------- real MNIST
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    """MNIST train and test splits (skipped when no offline copy is configured)."""
+    from mnist_course.data import load_mnist
+
+    folder = os.environ.get("MNIST_COURSE_DATA") or (str(OFFLINE_MNIST) if OFFLINE_MNIST.is_dir() else "")
+    if not folder:
+        pytest.skip("no offline MNIST: set MNIST_COURSE_DATA")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("MNIST_COURSE_DATA", folder)
+        return load_mnist("train"), load_mnist("test")
+
+
+@pytest.fixture(scope="module")
+def trained(mnist):
+    """A softmax regression trained for a few seconds on 2,000 MNIST images."""
+    from mnist_course.models import SoftmaxRegression
+    from mnist_course.training import fit
+
+    torch.manual_seed(0)
+    model = SoftmaxRegression()
+    fit(model, mnist[0], epochs=3, lr=0.1, subset=2000, progress=False)
+    return model.eval()
+
+
+def test_to_mnist_of_mnist_changes_almost_nothing(mnist):
+    images = mnist[1].images[:300]
+    original = images.unsqueeze(1).float() / 255
+    again = torch.stack([to_mnist(image) for image in images])
+    assert (again - original).abs().mean() < 0.01
+    # MNIST's own centring rounds a little differently: allow a shift of one pixel
+    # and faint edge pixels below the ink threshold may be cropped away
+    shifts = [(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)]
+    for a, o in zip(again, original, strict=True):
+        differences = [(a - o.roll(shift, dims=(1, 2))).abs() for shift in shifts]
+        assert min(d.max().item() for d in differences) <= pp.INK_THRESHOLD + 0.01
+        assert min(d.mean().item() for d in differences) < 0.005
+    rows_cols = torch.tensor([center_of_mass(image) for image in again])
+    assert torch.allclose(rows_cols.mean(0), torch.tensor([14.0, 14.0]), atol=0.2)
+
+
+def test_to_mnist_keeps_a_trained_models_predictions(mnist, trained):
+    from mnist_course.data import MNIST_MEAN, MNIST_STD
+
+    images = mnist[1].images[:300]
+    original = (images.unsqueeze(1).float() / 255 - MNIST_MEAN) / MNIST_STD
+    again = (torch.stack([to_mnist(image) for image in images]) - MNIST_MEAN) / MNIST_STD
+    with torch.no_grad():
+        before, after = trained(original).argmax(1), trained(again).argmax(1)
+    assert (before == after).float().mean() >= 0.98
+    assert (before == mnist[1].labels[:300]).float().mean() > 0.8  # the model did learn
