@@ -42,7 +42,7 @@ lessons: $(STAMP)
 	for script in $(LESSON); do \
 	  $(BIN)/jupytext --sync "$$script" && \
 	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=600 "$${script%.py}.ipynb" || exit 1; \
+	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.store_widget_state=False "$${script%.py}.ipynb" || exit 1; \
 	done
 
 bench: $(STAMP)
