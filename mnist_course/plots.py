@@ -101,6 +101,7 @@ def plot_history(
     axes: Sequence[Axes] | None = None,
     test: bool = True,
     alpha: float = 1.0,
+    test_label: str = "test",
 ) -> Sequence[Axes]:
     """Draw loss and accuracy per epoch for one or several training runs.
 
@@ -110,6 +111,8 @@ def plot_history(
         axes: two axes (loss, accuracy) to draw into (default: a new figure).
         test: also draw the test curves (dashed).
         alpha: line opacity (the dashboard draws old runs faintly).
+        test_label: the legend name of the dashed curves, e.g. ``"validation"`` when
+            ``fit`` was given a validation split as ``test`` (lesson 4).
 
     Returns:
         The two axes.
@@ -126,7 +129,7 @@ def plot_history(
         prefix = f"{name} " if name else ""
         curves = [("train", "-o", history.train_loss, history.train_accuracy)]
         if test:
-            curves.append(("test", "--s", history.test_loss, history.test_accuracy))
+            curves.append((test_label, "--s", history.test_loss, history.test_accuracy))
         for split, line, losses, accuracies in curves:
             loss_ax.plot(history.epoch, losses, line, label=prefix + split, **style)
             acc_ax.plot(history.epoch, accuracies, line, label=prefix + split, **style)

@@ -80,6 +80,8 @@ def test_plot_helpers_draw_into_given_axes(test_split):
                       test_loss=[1.1, 0.6], test_accuracy=[0.4, 0.7])
     axes = plots.plot_history([history, history], names=["a", "b"])
     assert len(axes[0].lines) == 4 and axes[1].get_ylabel() == "accuracy"
+    axes = plots.plot_history(history, test_label="validation")
+    assert [line.get_label() for line in axes[0].lines] == ["train", "validation"]
     wrong = labels.clone()
     wrong[[1, 4]] = 9
     fig = plots.show_misclassified(images, labels, wrong, n=5)

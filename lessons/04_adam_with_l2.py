@@ -1,0 +1,763 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 4: Adam with L2 — from a working network to a well-trained one
+#
+# In lesson 3 you trained a multi-layer perceptron (MLP) with SGD and momentum. It works,
+# but *how well* it works depends on choices we made without much thought: the
+# optimizer, the learning rate, how many epochs to train, and what to do about the
+# network memorising its training images. This lesson looks at each of them.
+#
+# **What you will learn**
+#
+# 1. Why we need three splits: **train**, **validation** and **test**.
+# 2. **SGD vs Adam**: the same network, data and number of epochs, trained three ways.
+# 3. **Adam's learning rate**: why `lr=1e-2` goes wrong and `1e-3` is the usual choice.
+# 4. **L2 regularisation**, written two ways: as the optimizer's `weight_decay`, and as a
+#    penalty `lambda * sum(w**2)` added to the loss. We check that they give the same update.
+# 5. **Adam + L2 vs AdamW**: why the same `weight_decay` means different things in them.
+# 6. **Overfitting**: training accuracy reaching 100% while the validation loss climbs,
+#    and what weight decay, dropout and **data augmentation** do about it.
+# 7. **Checkpoints**: saving the model after every epoch and picking the best epoch
+#    with the validation split, then measuring it on the test set once.
+# 8. (Optional) logging to **TensorBoard**.
+#
+# At the end we save the best model; lesson 5 loads it to read your own handwriting.
+
+# %% [markdown]
+# ## Setup
+#
+# The usual first cell: imports, a fixed random seed (so you get the same numbers every
+# time you run the lesson), figure settings, and the device to train on.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+import copy
+import importlib.util
+import math
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import torch
+from torch import nn
+
+from mnist_course.checkpoints import load_checkpoint, save_checkpoint
+from mnist_course.data import MNIST_MEAN, MNIST_STD, data_source, load_mnist, to_float_images
+from mnist_course.env import describe_device, get_device, set_seed, setup_figures
+from mnist_course.models import MLP
+from mnist_course.plots import plot_history, show_digits, show_misclassified
+from mnist_course.training import evaluate, fit, predict_labels, random_affine
+from mnist_course.widgets import TrainingDashboard
+
+set_seed(0)
+setup_figures()
+device = get_device()
+print("device:", describe_device(device))
+print("data:", data_source())
+
+# %% [markdown]
+# ## 1. Train, validation and test
+#
+# So far we measured every model on the **test set** after every epoch. That is fine for
+# watching, but in this lesson we start *choosing* things: which optimizer, which
+# learning rate, which epoch to keep. If we choose by test accuracy, we tune the model to
+# those particular 10,000 images, and the test accuracy stops being an honest estimate
+# of how the model does on digits it has never seen.
+#
+# So we split off a **validation set** from the training images:
+#
+# - **train**: the model learns from these;
+# - **validation**: we compare settings and pick epochs with these;
+# - **test**: locked away until the very end, used once to report the final accuracy.
+#
+# We shuffle the training images with a fixed seed and keep the last 1,000 for validation.
+
+# %%
+train_all = load_mnist("train")
+test = load_mnist("test")
+
+order = torch.randperm(len(train_all.labels), generator=torch.Generator().manual_seed(0))
+train_index, val_index = order[:-1000], order[-1000:]
+train = (train_all.images[train_index], train_all.labels[train_index])  # (N, 28, 28), (N,)
+validation = (train_all.images[val_index], train_all.labels[val_index])  # (1000, 28, 28), (1000,)
+
+print("validation images:", validation[0].shape)
+print("no image is in both train and validation:", set(train_index.tolist()).isdisjoint(val_index.tolist()))
+
+# %% [markdown]
+# How many training images are left depends on your copy of MNIST: the full set has
+# 60,000, the offline copy that the course's tests use has 10,000.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print(f"train: {len(train[1]):,}   validation: {len(validation[1]):,}   test: {len(test.labels):,}")
+
+# %% [markdown]
+# `fit` (the training loop from lesson 3, now in `mnist_course.training`) measures the
+# model after every epoch on whatever data we pass as its `test=` argument. In this
+# lesson we always pass `test=validation`. So the `test_loss` and `test_accuracy` that
+# `fit` records, and the **dashed lines** in the plots below (labelled "test" by
+# `plot_history`), are **validation** numbers. The real test set is used only in
+# section 7.
+#
+# ## 2. SGD vs Adam
+#
+# All three optimizers below use the gradient to decide how to change each weight:
+#
+# - **SGD**: step = `-lr * gradient`. Simple, but every weight gets the same learning
+#   rate, and where the gradient is small, progress is slow.
+# - **SGD with momentum**: keeps a running average of past gradients (a "velocity") and
+#   steps along it, so it speeds up in directions the gradients agree on (lesson 3).
+# - **Adam**: keeps a running average of the gradient *and* of its square for every
+#   weight, and steps by roughly `-lr * average / sqrt(average of squares)`. Dividing by
+#   the gradient's typical size gives every weight its own step size: about `lr`,
+#   whether its gradients are large or tiny.
+#
+# A fair comparison uses the same network (784-256-128-10), the same starting weights
+# (`set_seed(0)` before building each model), the same 4,000 training images seen in
+# the same order, and the same 5 epochs. Each optimizer gets its usual learning rate.
+# (With momentum 0.9, the steps add up to about 10 times `lr`: that is part of why
+# momentum is faster.)
+
+# %%
+settings = {
+    "SGD lr=0.01": dict(optimizer="sgd", lr=0.01),
+    "SGD+momentum": dict(optimizer="sgd", lr=0.01, momentum=0.9),
+    "Adam lr=1e-3": dict(optimizer="adam", lr=1e-3),
+}
+histories, models = {}, {}
+for name, options in settings.items():
+    set_seed(0)  # the same starting weights for every run
+    models[name] = MLP(hidden=(256, 128))
+    histories[name] = fit(models[name], train, test=validation, epochs=5, subset=4000,
+                          batch_size=64, device=device, progress=False, **options)
+
+# %% [markdown]
+# Solid lines are measured on the training images while training, dashed lines on the
+# validation images after each epoch.
+
+# %%
+axes = plot_history(list(histories.values()), names=list(histories), test_label="validation")
+axes[0].figure.suptitle("Same network, data and epochs (solid: train, dashed: validation)")
+plt.show()
+
+# %% [markdown]
+# Plain SGD with `lr=0.01` is still far from done after 5 epochs. Momentum helps a lot,
+# and Adam gets there fastest. The exact numbers depend on your machine and data:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+for name, history in histories.items():
+    print(f"{name:14s} validation accuracy after 5 epochs: {history.test_accuracy[-1]:.3f}")
+last_accuracy = {name: history.test_accuracy[-1] for name, history in histories.items()}
+assert last_accuracy["SGD+momentum"] > last_accuracy["SGD lr=0.01"] + 0.03
+assert last_accuracy["Adam lr=1e-3"] > last_accuracy["SGD lr=0.01"] + 0.03
+
+# %% [markdown]
+# ## 3. Adam's learning rate: 1e-2 vs 1e-3
+#
+# Because Adam moves every weight by about `lr` per step, the learning rate is a
+# distance in "weight units". How big are the weights? The first layer starts with
+# random values of about this size:
+
+# %%
+set_seed(0)
+first_layer = MLP(hidden=(256, 128)).layers[1]  # layers[0] is Flatten
+print(f"average size of a first-layer weight at the start: {first_layer.weight.abs().mean():.3f}")
+
+# %% [markdown]
+# With `lr=1e-2`, one step can move a weight by half its typical size, in every step,
+# for every weight. Let's train the same network with Adam at `1e-2` and at `1e-4`, and
+# compare with the `1e-3` run from above.
+
+# %%
+for name, lr in (("Adam lr=1e-2", 1e-2), ("Adam lr=1e-4", 1e-4)):
+    set_seed(0)
+    models[name] = MLP(hidden=(256, 128))
+    histories[name] = fit(models[name], train, test=validation, epochs=5, subset=4000,
+                          batch_size=64, optimizer="adam", lr=lr, device=device, progress=False)
+
+# %% [markdown]
+# Plot the three Adam runs side by side. We zoom in on the interesting part of the
+# curves (`set_ylim`), so the first epochs of `lr=1e-4` are cut off.
+
+# %%
+adam_runs = ["Adam lr=1e-2", "Adam lr=1e-3", "Adam lr=1e-4"]
+axes = plot_history([histories[name] for name in adam_runs], names=adam_runs, test_label="validation")
+axes[0].set_ylim(0, 1)  # zoom in: lr=1e-4 starts far above the others
+axes[1].set_ylim(0.8, 1)
+axes[0].figure.suptitle("Adam with three learning rates (solid: train, dashed: validation)")
+plt.show()
+
+# %% [markdown]
+# - `lr=1e-4` is safe but slow: after 5 epochs it is still behind.
+# - `lr=1e-2` learns fast in the first epoch, then its steps are too big to settle into
+#   a good minimum: its training loss stops going down (it may even go up), its
+#   validation loss *rises* while that of `1e-3` keeps falling, and its validation
+#   accuracy ends up lower. Its weights also grow several times larger than with
+#   `1e-3` (below), which makes the network over-confident.
+# - `lr=1e-3` (Adam's default in PyTorch) is the usual good choice for networks like ours.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+for name in adam_runs:
+    weights = models[name].layers[1].weight
+    print(f"{name}: validation loss {histories[name].test_loss[-1]:.3f}, "
+          f"accuracy {histories[name].test_accuracy[-1]:.3f}, first-layer weight norm {weights.norm():.1f}")
+assert histories["Adam lr=1e-2"].test_loss[-1] > histories["Adam lr=1e-3"].test_loss[-1]
+assert models["Adam lr=1e-2"].layers[1].weight.norm() > 2 * models["Adam lr=1e-3"].layers[1].weight.norm()
+
+# %% [markdown]
+# ## 4. L2 regularisation, two ways
+#
+# A network with huge weights reacts strongly to tiny changes in its input, which is one
+# way of memorising the training images. **L2 regularisation** adds a penalty for large
+# weights to the loss:
+#
+# $$\text{loss} = \text{cross-entropy} + \lambda \sum w^2$$
+#
+# where the sum runs over every weight (and bias) of the model. The gradient of
+# $\lambda w^2$ is $2\lambda w$, so every step also pulls each weight a little towards 0.
+# That is why L2 is also called **weight decay**.
+#
+# PyTorch's optimizers do this for you with `weight_decay=wd`: they add `wd * w` to each
+# gradient before the step. That is the gradient of `(wd / 2) * sum(w**2)`, so
+#
+# > `weight_decay=wd` is the same as adding the penalty `(wd / 2) * sum(w**2)` to the loss.
+#
+# Let's check it: three identical copies of a small model (784-32-10), one SGD step
+# each on the same batch of 64 training images. Models A and B should end up equal;
+# model C shows a common mistake.
+
+# %%
+images = to_float_images(train[0][:64])  # (64, 1, 28, 28), normalised
+labels = train[1][:64]  # (64,)
+loss_fn = nn.CrossEntropyLoss()
+wd = 0.01
+
+set_seed(0)
+model_a = MLP(hidden=(32,))
+model_b = copy.deepcopy(model_a)  # exactly the same weights
+model_c = copy.deepcopy(model_a)
+
+# %% [markdown]
+# Model A: plain loss, and the optimizer's `weight_decay`.
+
+# %%
+optimizer = torch.optim.SGD(model_a.parameters(), lr=0.1, weight_decay=wd)
+loss = loss_fn(model_a(images), labels)
+optimizer.zero_grad()
+loss.backward()
+optimizer.step()
+
+# %% [markdown]
+# Model B: no `weight_decay`, but the penalty `(wd / 2) * sum(w**2)` written into the loss.
+# Model C makes the common mistake of using `wd * sum(w**2)`, without the `/ 2`.
+
+# %%
+def l2_penalty(model):
+    return sum((weights**2).sum() for weights in model.parameters())
+
+
+for model, strength in ((model_b, wd / 2), (model_c, wd)):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = loss_fn(model(images), labels) + strength * l2_penalty(model)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+
+# %% [markdown]
+# `torch.allclose` checks that two tensors are equal up to rounding errors.
+
+# %%
+def same_weights(model_1, model_2):
+    return all(torch.allclose(p, q) for p, q in zip(model_1.parameters(), model_2.parameters(), strict=True))
+
+
+print("A (weight_decay=wd) == B (penalty (wd/2)*sum(w^2)):", same_weights(model_a, model_b))
+print("A (weight_decay=wd) == C (penalty wd*sum(w^2)):    ", same_weights(model_a, model_c))
+
+# %% [markdown]
+# For SGD the two ways are the same thing. So `weight_decay=1e-5` in an optimizer means
+# $\lambda = 0.5 \times 10^{-5}$ in the formula. Values between `1e-5` and `1e-3` are
+# typical; larger values pull the weights towards 0 so hard that the network cannot fit
+# the data any more.
+#
+# ## 5. Adam + L2 vs AdamW
+#
+# With Adam, `weight_decay` is *also* added to the gradient, just like for SGD. But then
+# Adam divides each gradient by its own typical size. This rescales the weight decay
+# differently for every weight:
+#
+# - a weight whose loss gradient is **large** hardly feels the small extra `wd * w`;
+# - a weight whose loss gradient is **tiny** (or zero) gets its decay divided by a tiny
+#   number: it is pulled towards 0 with a full step of about `lr`, however small `wd` is.
+#
+# **AdamW** ("Adam with decoupled weight decay") keeps the decay out of the gradient.
+# After Adam's step, it shrinks every weight directly: `w = w - lr * wd * w`, the same
+# fraction for every weight.
+#
+# A tiny experiment shows the difference. Two weights, both 1.0. The loss
+# `10 * weights[0]` depends strongly on the first weight and not at all on the second.
+# We take 100 steps with and without `weight_decay=0.01` and measure how far the
+# **decay** moved each weight (the position without decay minus the position with it).
+
+# %%
+def moved_by_decay(optimizer_class, steps=100):
+    positions = []
+    for weight_decay in (0.0, 0.01):
+        weights = nn.Parameter(torch.tensor([1.0, 1.0]))
+        optimizer = optimizer_class([weights], lr=1e-3, weight_decay=weight_decay)
+        for _ in range(steps):
+            loss = 10 * weights[0]  # gradient: 10 for the first weight, 0 for the second
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        positions.append(weights.detach().clone())
+    return positions[0] - positions[1]  # (2,)
+
+# %% [markdown]
+# Now compare Adam (with L2 in the gradient) and AdamW.
+
+# %%
+for optimizer_class in (torch.optim.Adam, torch.optim.AdamW):
+    big, zero = moved_by_decay(optimizer_class).tolist()
+    print(f"{optimizer_class.__name__ + ':':6s} the decay moved the weight with a big gradient by {big:.3f}, "
+          f"the weight with no gradient by {zero:.3f}")
+
+# %% [markdown]
+# - **Adam + L2**: the decay did nothing to the weight the loss cares about, and moved the
+#   unused weight by almost `100 steps * lr = 0.1`, although `weight_decay` is only 0.01.
+# - **AdamW**: both weights were shrunk by the same amount, `100 * lr * wd * w = 0.001`.
+#
+# So the same number means very different things: `weight_decay=1e-3` is strong
+# regularisation for Adam but hardly anything for AdamW, which is usually given values
+# like 0.01 to 1. AdamW's decay is easier to reason about ("every weight shrinks by the
+# same fraction per step"), which is why it is the common choice for large networks
+# today. We will see both on a real network in a moment.
+#
+# ## 6. Overfitting: many epochs on few images
+#
+# To see overfitting clearly (and quickly), we give a big network (784-500-256-10,
+# about 520,000 weights) only **1,000 training images** (about 100 per digit) and train
+# for 15 epochs with batches of 32. With the full 60,000 images it would overfit too,
+# but only after many more epochs.
+#
+# This time we also save a **checkpoint** after every epoch, so that we can go back to
+# any epoch later. `fit` calls a `callback` function with a `Progress` report after every
+# epoch; ours saves the model with `save_checkpoint` (which stores the weights, the
+# model's settings, some metrics and the normalisation used). The files go into a
+# `checkpoints` folder next to this notebook.
+#
+# `fit` calls `callback(progress)` with just one argument, so in the next cell a
+# `lambda` (a one-line function) passes our folder along as well.
+
+# %%
+def save_every_epoch(progress, folder):
+    """Called by fit: save the model at the end of each epoch."""
+    if progress.end_of_epoch:
+        metrics = {"epoch": progress.epoch, "validation_loss": progress.test_loss,
+                   "validation_accuracy": progress.test_accuracy}
+        save_checkpoint(Path(folder) / f"epoch_{progress.epoch:02d}.pt", progress.model,
+                        metrics=metrics, mean=MNIST_MEAN, std=MNIST_STD)
+
+# %% [markdown]
+# Train the big network with Adam and no regularisation at all.
+
+# %%
+overfit_folder = Path("checkpoints") / "overfit"
+set_seed(0)
+big_model = MLP(hidden=(500, 256))
+plain = fit(big_model, train, test=validation, epochs=15, subset=1000, batch_size=32,
+            optimizer="adam", lr=1e-3, device=device, progress=False,
+            callback=lambda progress: save_every_epoch(progress, overfit_folder))
+saved_files = [overfit_folder / f"epoch_{n:02d}.pt" for n in plain.epoch]  # epoch_01.pt ... epoch_15.pt
+print("a checkpoint for every epoch:", all(path.exists() for path in saved_files))
+
+# %% [markdown]
+# This is what overfitting looks like: the training loss goes to almost 0 and the
+# training accuracy to 100% (the network has memorised the 1,000 images), while the
+# validation loss stops improving after a few epochs and then slowly **rises** (the
+# dashed line on the left creeps up).
+
+# %%
+axes = plot_history(plain, names=["no regularisation"], test_label="validation")
+axes[0].figure.suptitle("1,000 training images, 15 epochs (solid: train, dashed: validation)")
+plt.show()
+
+# %% [markdown]
+# Why does the validation loss rise while the validation accuracy stays about the same?
+# The cross-entropy loss punishes *confident* mistakes hard. As the network memorises,
+# it becomes more and more confident, also on the validation digits it gets wrong.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+best = plain.best_epoch("test_loss")  # lowest validation loss
+print(f"final training accuracy: {plain.train_accuracy[-1]:.3f}")
+print(f"lowest validation loss {min(plain.test_loss):.3f} at epoch {best}, "
+      f"after epoch 15: {plain.test_loss[-1]:.3f}")
+assert plain.train_accuracy[-1] > 0.99
+assert plain.test_loss[-1] > 1.1 * min(plain.test_loss)
+
+# %% [markdown]
+# The model from that best epoch is in its checkpoint. `load_checkpoint` rebuilds the
+# model from the file (safely: it never runs code stored in a file) and we check that
+# it is exactly the model `fit` measured at that epoch.
+
+# %%
+best_model, info = load_checkpoint(overfit_folder / f"epoch_{best:02d}.pt", device=device)
+best_loss, best_accuracy = evaluate(best_model, *validation)
+print("the checkpoint remembers its epoch:", info["metrics"]["epoch"] == best)
+print("the checkpoint holds the best epoch's model:",
+      math.isclose(best_loss, plain.test_loss[best - 1], rel_tol=1e-4))
+
+# %% [markdown]
+# ### Fighting overfitting
+#
+# Four things we can try, each on its own, with everything else unchanged:
+#
+# - **Adam + L2**: `optimizer="adam", weight_decay=1e-3`;
+# - **AdamW**: `optimizer="adamw", weight_decay=1e-3`, the same number;
+# - **dropout**: `MLP(..., dropout=0.5)`, from lesson 3;
+# - **data augmentation**: `fit(..., augment=True)`.
+#
+# **Data augmentation** means: every time the network sees a training image, show it a
+# slightly changed version: shifted by a pixel or two, rotated by a few degrees, a bit
+# larger or smaller. It is still clearly the same digit, so the label stays correct, but
+# the network can no longer memorise exact pixels. `fit` uses `random_affine` from
+# `mnist_course.training`, which transforms a whole batch at once on the device. Here
+# are 11 random versions of one training digit, next to the original:
+
+# %%
+digit = to_float_images(train[0][:1])  # (1, 1, 28, 28)
+versions = random_affine(digit.repeat(11, 1, 1, 1), generator=torch.Generator().manual_seed(0))
+show_digits(torch.cat([digit, versions]), ncols=6,  # (12, 1, 28, 28)
+            title=f"A {int(train[1][0])} (top left) and 11 augmented versions")
+plt.show()
+
+# %% [markdown]
+# Now the four runs (this takes a little while).
+
+# %%
+remedies = {
+    "Adam + L2 1e-3": dict(optimizer="adam", weight_decay=1e-3),
+    "AdamW 1e-3": dict(optimizer="adamw", weight_decay=1e-3),
+    "dropout 0.5": dict(optimizer="adam", dropout=0.5),
+    "augmentation": dict(optimizer="adam", augment=True),
+}
+runs, big_models = {"no regularisation": plain}, {"no regularisation": big_model}
+for name, options in remedies.items():
+    options = dict(options)  # a copy, so that pop() leaves `remedies` unchanged
+    dropout = options.pop("dropout", 0.0)  # dropout belongs to the model, the rest goes to fit
+    set_seed(0)
+    big_models[name] = MLP(hidden=(500, 256), dropout=dropout)
+    runs[name] = fit(big_models[name], train, test=validation, epochs=15, subset=1000,
+                     batch_size=32, lr=1e-3, device=device, progress=False, **options)
+
+# %% [markdown]
+# Five runs with train and validation curves would be too many lines for one plot, so
+# we draw only the validation loss of each.
+
+# %%
+fig, ax = plt.subplots(figsize=(7, 4))
+for name, history in runs.items():
+    ax.plot(history.epoch, history.test_loss, "-o", ms=3, label=name)
+ax.set_xlabel("epoch")
+ax.set_ylabel("validation loss (cross-entropy)")
+ax.set_title("Validation loss: 1,000 training images, 784-500-256-10")
+ax.legend()
+plt.show()
+
+# %% [markdown]
+# The numbers after 15 epochs, with the size (norm) of each model's first-layer weights
+# (the square root of the sum of their squares):
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+for name, history in runs.items():
+    print(f"{name:18s} train acc {history.train_accuracy[-1]:.3f}"
+          f"   validation loss {history.test_loss[-1]:.3f}   validation acc {history.test_accuracy[-1]:.3f}"
+          f"   weight norm {big_models[name].layers[1].weight.norm():5.1f}")
+norm = {name: model.layers[1].weight.norm().item() for name, model in big_models.items()}
+assert norm["Adam + L2 1e-3"] < 0.8 * norm["no regularisation"]
+assert norm["AdamW 1e-3"] > 0.9 * norm["no regularisation"]
+assert runs["augmentation"].test_accuracy[-1] > runs["no regularisation"].test_accuracy[-1] + 0.01
+
+# %% [markdown]
+# What to read from this:
+#
+# - **Adam + L2 `1e-3`** makes the weights clearly smaller and keeps the validation loss
+#   from climbing. **AdamW `1e-3`** changes almost nothing: the same number is a much weaker
+#   decay in AdamW (section 5). Try AdamW with `weight_decay=1.0` in the exercises.
+# - **Dropout** makes memorising harder (the training accuracy stays below 100%), so the
+#   validation loss rises later and less, but with so few images it hardly changes
+#   the validation accuracy.
+# - **Augmentation** helps most by far, for both loss and accuracy: in effect the
+#   network never sees the same image twice, so it has to learn the shapes of digits
+#   instead of memorising 1,000 images.
+#
+# We made our choice (augmentation) on the validation set. The test set is only for
+# reporting, so now we report what augmentation does to the test accuracy:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+_, plain_test_accuracy = evaluate(big_models["no regularisation"], test.images, test.labels)
+_, augmented_test_accuracy = evaluate(big_models["augmentation"], test.images, test.labels)
+print(f"test accuracy after 15 epochs on 1,000 images: without augmentation {plain_test_accuracy:.3f}, "
+      f"with augmentation {augmented_test_accuracy:.3f}")
+assert augmented_test_accuracy > plain_test_accuracy
+
+# %% [markdown]
+# Augmentation has a second benefit. Your own handwriting (lesson 5) is never centred
+# and sized quite like MNIST's digits. A model that has seen shifted, rotated and scaled
+# digits copes better with that; lesson 5 measures how much on your own digits.
+#
+# ## 7. The final model
+#
+# Now we put everything together and train the model that lesson 5 will use:
+#
+# - 784-500-256-10 with a little dropout (0.2), Adam with `lr=1e-3`, batches of 128;
+# - data augmentation, because it helps most and makes real handwriting work better;
+# - **all** training images (except the validation ones), 10 epochs;
+# - a checkpoint after every epoch, in `checkpoints/final/`.
+#
+# With the offline copy of MNIST (9,000 training images) this takes well under a minute. With
+# the full 60,000 images it takes a minute or two on a laptop's CPU and reaches about
+# 98%; 20 epochs would give a little more still.
+
+# %%
+final_folder = Path("checkpoints") / "final"
+set_seed(0)
+model = MLP(hidden=(500, 256), dropout=0.2)
+final = fit(model, train, test=validation, epochs=10, batch_size=128, optimizer="adam", lr=1e-3,
+            augment=True, device=device, progress=False,
+            callback=lambda progress: save_every_epoch(progress, final_folder))
+
+# %% [markdown]
+# The curves: with augmentation and dropout the training accuracy stays below the
+# validation accuracy (training images are harder because they are distorted and
+# dropout is on), and there is no sign of overfitting yet.
+
+# %%
+axes = plot_history(final, names=["final model"], test_label="validation")
+axes[0].figure.suptitle("The final model (solid: train, dashed: validation)")
+plt.show()
+
+# %% [markdown]
+# We pick the epoch with the lowest **validation** loss and load its checkpoint. The test
+# set has played no part in any decision so far.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+best = final.best_epoch("test_loss")
+model, info = load_checkpoint(final_folder / f"epoch_{best:02d}.pt", device=device)
+print(f"best epoch: {best}, validation loss {final.test_loss[best - 1]:.3f}, "
+      f"validation accuracy {final.test_accuracy[best - 1]:.3f}")
+
+# %% [markdown]
+# And now, once, the test set:
+
+# %%
+test_loss, test_accuracy = evaluate(model, test.images, test.labels)
+print("test accuracy >= 0.96:", test_accuracy >= 0.96)
+
+# %% [markdown]
+# The exact numbers (they depend on your machine and your copy of MNIST):
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print(f"test loss {test_loss:.3f}, test accuracy {test_accuracy:.4f}")
+assert test_accuracy >= 0.96
+
+# %% [markdown]
+# Which test digits does it get wrong? Many of them are hard to read for people too.
+
+# %%
+predictions = predict_labels(model, test.images)  # (10000,)
+show_misclassified(test.images, test.labels, predictions, n=12, ncols=6)
+plt.show()
+
+# %% [markdown]
+# ### Save the model for lesson 5
+#
+# `save_checkpoint` stores the weights, the model's settings (so lesson 5 can rebuild an
+# `MLP(hidden=(500, 256), dropout=0.2)`), our metrics and the normalisation (mean and
+# standard deviation) the model expects its input images to have.
+
+# %%
+metrics = {"epoch": best, "test_accuracy": test_accuracy, "test_loss": test_loss,
+           "validation_accuracy": final.test_accuracy[best - 1], "validation_loss": final.test_loss[best - 1],
+           "augment": True, "train_images": len(train[1])}
+best_path = save_checkpoint(Path("checkpoints") / "lesson4_best.pt", model, metrics=metrics,
+                            mean=MNIST_MEAN, std=MNIST_STD)
+_, saved = load_checkpoint(best_path)
+print(saved["model_class"], saved["config"])
+print("normalisation:", saved["normalization"])
+
+# %% [markdown]
+# ## 8. Optional: TensorBoard
+#
+# **TensorBoard** is a web page that draws training curves while training runs, and
+# keeps the curves of many runs to compare. PyTorch writes its log files with
+# `torch.utils.tensorboard.SummaryWriter`; `fit(..., log_dir=...)` does that for you,
+# adding the loss and accuracy after each epoch. Nothing in this course needs
+# TensorBoard (the plots above are drawn with matplotlib), so this cell only runs when
+# the `tensorboard` package is installed (`pip install tensorboard`).
+#
+# To look at the logs, run this in a terminal in the `lessons` folder, then open the
+# address it prints (usually http://localhost:6006):
+#
+# ```
+# tensorboard --logdir runs
+# ```
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+if importlib.util.find_spec("tensorboard") is None:
+    print("TensorBoard is not installed, so this cell did nothing. To try it: pip install tensorboard")
+else:
+    set_seed(0)
+    fit(MLP(hidden=(256, 128)), train, test=validation, epochs=3, subset=2000, optimizer="adam", lr=1e-3,
+        device=device, progress=False, log_dir=Path("runs") / "lesson4_adam")
+    print("Logged 3 epochs to runs/lesson4_adam. Open them with: tensorboard --logdir runs")
+
+# %% [markdown]
+# ## Try it live: the training dashboard
+#
+# The same dashboard as in lesson 3, now with this lesson's knobs:
+#
+# - **optimizer**: SGD, SGD + momentum (0.9), Adam or AdamW;
+# - **learning rate**: a logarithmic slider from 0.0001 to 1, because learning rates that
+#   work differ by factors of ten, not by small steps (try Adam at 0.01 and at 0.0001);
+# - **weight decay**: also logarithmic, from 1e-6 to 0.1. Its leftmost position, 1e-06,
+#   means *no* weight decay. For SGD and Adam it is the L2 penalty, for AdamW the
+#   decoupled decay.
+#
+# The network is 784-128-256-10 with dropout 0.2, trained on 5,000 images for 5 epochs
+# (batch size 128), and measured on the validation images: the test set stays locked away.
+# Set the epochs to 20 or more to watch overfitting appear: the training curve keeps
+# improving while the validation curve stalls. Training runs in the background; a change
+# restarts it, **Stop** stops it, finished runs stay as faint curves, and repeated settings
+# answer from memory.
+
+# %%
+dashboard = TrainingDashboard(
+    train,
+    validation,
+    controls=("optimizer", "lr", "weight_decay"),
+    defaults={"hidden": (128, 256), "dropout": 0.2, "optimizer": "adam", "lr": 1e-3,
+              "weight_decay": 0.0, "epochs": 5, "batch_size": 128, "subset": 5000},
+    device=device,
+    test_label="validation",
+)
+dashboard
+
+# %% [markdown]
+# And the same training in this cell, with `run_sync`: AdamW with learning rate 0.001 and
+# weight decay 0.0001, for 2 epochs. It returns the `History`, and the dashboard above
+# draws its curves.
+
+# %%
+history = dashboard.run_sync(optimizer="adamw", lr=1e-3, weight_decay=1e-4, epochs=2)
+print("epochs:", len(history))
+print("validation accuracy > 0.8:", history.test_accuracy[-1] > 0.8)  # History calls it test_accuracy
+
+# %% [markdown]
+# ## Recap
+#
+# - Three splits: **train** to learn, **validation** to choose (optimizer, learning rate,
+#   epoch...), **test** once at the end to report.
+# - **Adam** gives each weight its own step size of about `lr`. It trains much faster
+#   than plain SGD; `lr=1e-3` is a good default, `1e-2` is too big for our MLP.
+# - **L2 regularisation** adds `lambda * sum(w**2)` to the loss; for SGD,
+#   `weight_decay=wd` is exactly the penalty `(wd / 2) * sum(w**2)`.
+# - **Adam + L2** rescales the decay per weight (strong where gradients are small);
+#   **AdamW** shrinks every weight by the same fraction `lr * wd` per step. The same
+#   `weight_decay` number means different things in the two.
+# - **Overfitting**: training accuracy reaches 100% while the validation loss rises.
+#   Weight decay, dropout and especially **data augmentation** (`fit(..., augment=True)`)
+#   reduce it.
+# - **Checkpoints** after every epoch (`fit`'s `callback` + `save_checkpoint`) let us keep
+#   the epoch with the best validation loss. Our final model is in
+#   `checkpoints/lesson4_best.pt`, ready for lesson 5.
+# - The **dashboard** (`TrainingDashboard`) repeats these experiments while you move the
+#   knobs; `dashboard.run_sync(...)` runs the same training in a cell.
+#
+# ## Exercises
+#
+# Each exercise has a solution cell below it; click the "..." (or the blue bar on its
+# left) to reveal it. Try first!
+#
+# **Exercise 1.** Section 4 showed that for SGD, `weight_decay` equals the penalty
+# `(wd / 2) * sum(w**2)`. Is that also true for `torch.optim.Adam`? For
+# `torch.optim.AdamW`? Predict, then check with one step, as in section 4.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+def one_step(model, optimizer_class, weight_decay, penalty):
+    optimizer = optimizer_class(model.parameters(), lr=1e-3, weight_decay=weight_decay)
+    loss = loss_fn(model(images), labels) + penalty * l2_penalty(model)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return model
+
+
+set_seed(0)
+start = MLP(hidden=(32,))
+for optimizer_class in (torch.optim.Adam, torch.optim.AdamW):
+    with_decay = one_step(copy.deepcopy(start), optimizer_class, weight_decay=wd, penalty=0.0)
+    with_penalty = one_step(copy.deepcopy(start), optimizer_class, weight_decay=0.0, penalty=wd / 2)
+    print(f"{optimizer_class.__name__}: weight_decay == penalty:", same_weights(with_decay, with_penalty))
+# Adam: True, Adam's weight_decay is L2 added to the gradient, like the penalty.
+# AdamW: False, AdamW shrinks the weights directly instead ("decoupled" decay).
+
+# %% [markdown]
+# **Exercise 2.** In section 6, AdamW with `weight_decay=1e-3` did almost nothing. Train
+# the same big network on the same 1,000 images with AdamW and `weight_decay=1.0`.
+# Compare its first-layer weight norm and final validation loss with the runs above.
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# NBVAL_IGNORE_OUTPUT
+set_seed(0)
+adamw_model = MLP(hidden=(500, 256))
+adamw_run = fit(adamw_model, train, test=validation, epochs=15, subset=1000, batch_size=32,
+                optimizer="adamw", lr=1e-3, weight_decay=1.0, device=device, progress=False)
+print(f"AdamW 1.0: validation loss {adamw_run.test_loss[-1]:.3f}, "
+      f"weight norm {adamw_model.layers[1].weight.norm():.1f}")
+# A weight decay 1000 times larger gives AdamW about the effect Adam + L2 had at 1e-3.
+
+# %% [markdown]
+# **Exercise 3.** Augmentation must not change what a digit *is*. `random_affine` takes
+# `max_degrees` (default 10). Show 12 versions of a 6 rotated by up to 180 degrees. Why
+# would training with such strong augmentation hurt?
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+six = to_float_images(train[0][train[1] == 6][:1])  # (1, 1, 28, 28)
+spun = random_affine(six.repeat(12, 1, 1, 1), max_degrees=180, generator=torch.Generator().manual_seed(0))
+show_digits(spun, ncols=6, title="A 6 rotated by up to 180 degrees")
+plt.show()
+# Upside down, a 6 looks like a 9 (and some 2s like 5s): the label would no longer be right.
+
+# %% [markdown]
+# **Exercise 4.** Load the checkpoint of **epoch 1** of the final model and measure it on
+# the validation set. How much did the next epochs add?
+
+# %% tags=["solution"] jupyter={"source_hidden": true}
+# NBVAL_IGNORE_OUTPUT
+first_epoch_model, first_info = load_checkpoint(final_folder / "epoch_01.pt", device=device)
+loss_1, accuracy_1 = evaluate(first_epoch_model, *validation)
+print(f"epoch 1: validation accuracy {accuracy_1:.3f}; epoch {best}: {final.test_accuracy[best - 1]:.3f}")
+print("saved with the checkpoint:", first_info["metrics"])
