@@ -9,6 +9,10 @@ STAMP := $(VENV)/.installed
 CONSTRAINTS := requirements/ci.txt
 LESSON ?= lessons/*.py
 
+# OpenMP threads that spin while they wait stall PyTorch badly whenever anything else
+# uses the CPU (a shared Binder host, a busy laptop); passive waiting costs nothing here.
+export OMP_WAIT_POLICY ?= PASSIVE
+
 .PHONY: lab test unit browser notebooks lint lessons bench clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)

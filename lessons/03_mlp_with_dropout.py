@@ -1,0 +1,869 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Lesson 3: An MLP with dropout
+#
+# The single-layer model of lesson 2 reads about 9 digits out of 10. In this lesson we
+# give it **hidden layers**: layers between the pixels and the 10 scores, each followed
+# by an **activation function**. Such a network is called a **multi-layer perceptron
+# (MLP)**. Ours will read more than 95 digits out of 100.
+#
+# **What you will learn**
+#
+# - why stacking linear layers without an activation gains nothing, and what a straight
+#   line cannot separate (the XOR problem)
+# - the MLPs of the classic PyTorch MNIST tutorials, layer by layer (`Linear`, `ReLU`,
+#   `Dropout`), and how many numbers they learn
+# - what dropout does, and why it needs `model.train()` and `model.eval()`
+# - a training loop written by hand: a `DataLoader`, SGD with momentum, `torch.no_grad()`
+#   for testing, and the loss and accuracy of every epoch
+# - the same loop as `mnist_course.training.fit`, and why it is faster
+# - ReLU against sigmoid, and the softmax mistake that slows training down
+# - a confusion matrix and the digits the network gets wrong
+
+# %% [markdown]
+# ## Setup
+#
+# Imports, seed, figure settings and the device, as in lessons 1 and 2. The networks of
+# this lesson train in seconds on a CPU; a GPU makes them faster still.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+import time
+
+import matplotlib.pyplot as plt
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader
+from torchvision import transforms
+
+from mnist_course.data import MNIST_MEAN, MNIST_STD, TensorBatches, data_source, load_mnist, mnist_dataset
+from mnist_course.env import describe_device, get_device, set_seed, setup_figures
+from mnist_course.models import MLP, count_parameters
+from mnist_course.plots import plot_confusion_matrix, plot_history, show_misclassified
+from mnist_course.training import evaluate, fit, predict_labels
+from mnist_course.widgets import TrainingDashboard
+
+set_seed(0)
+setup_figures()
+device = get_device()
+print("device:", describe_device(device))
+print("data:", data_source())
+
+# %% [markdown]
+# ## 1. Two linear layers are still one linear layer
+#
+# The obvious way to make lesson 2's model bigger is to put two linear layers one after
+# the other: 784 pixels -> 128 numbers -> 10 scores. The 128 numbers in the middle are
+# called a **hidden layer**, because we never see them: they are neither the input nor
+# the output.
+#
+# Without anything in between, this gains nothing. Each layer computes
+# `x @ W.T + b`, so two of them compute
+#
+# > (x @ W1.T + b1) @ W2.T + b2 = x @ (W2 @ W1).T + (b2 + b1 @ W2.T)
+#
+# which is again *one* linear layer, with the weight `W2 @ W1` and the bias
+# `b2 + b1 @ W2.T`. Let us check it with real layers.
+
+# %%
+layer1 = nn.Linear(784, 128)  # weight (128, 784), bias (128,)
+layer2 = nn.Linear(128, 10)  # weight (10, 128), bias (10,)
+two_layers = nn.Sequential(nn.Flatten(), layer1, layer2)  # Flatten: (N, 1, 28, 28) -> (N, 784)
+print(two_layers)
+
+# %% [markdown]
+# We build a single `nn.Linear(784, 10)` with the combined weight and bias, and give both
+# models the same 64 random "images". `torch.allclose` checks that two tensors are equal
+# up to tiny rounding differences.
+
+# %%
+one_layer = nn.Sequential(nn.Flatten(), nn.Linear(784, 10))
+with torch.no_grad():
+    one_layer[1].weight.copy_(layer2.weight @ layer1.weight)  # (10, 128) @ (128, 784) -> (10, 784)
+    one_layer[1].bias.copy_(layer2.bias + layer1.bias @ layer2.weight.T)  # (10,)
+    x = torch.randn(64, 1, 28, 28)
+    print("same outputs:", torch.allclose(two_layers(x), one_layer(x), atol=1e-5))
+
+# %% [markdown]
+# However many linear layers we stack, the result is one linear layer: the same kind of
+# model as in lesson 2, only slower. The fix is to put a **non-linear** function, the
+# **activation**, after each hidden layer. The most common one is **ReLU**
+# (rectified linear unit): `relu(x) = max(x, 0)`. It keeps positive numbers and turns
+# negative ones into 0. That small bend is enough, as the next section shows.
+
+# %% [markdown]
+# ## 2. What a straight line cannot do: XOR
+#
+# A linear model gives each class a score that is a weighted sum of the inputs, so the
+# border between two classes is a straight line (with 784 inputs, its 784-dimensional
+# version, a flat "hyperplane"). Some problems cannot be solved with a straight border.
+# The classic example is **XOR** ("exclusive or"): four points in a plane, class 1 when
+# exactly one of the two coordinates is 1.
+
+# %%
+points = torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])  # (4, 2)
+targets = torch.tensor([0, 1, 1, 0])  # XOR of the two coordinates
+print("points:", points.shape, " targets:", targets.tolist())
+
+# %% [markdown]
+# On a picture: try to draw one straight line with both blue points on one side and both
+# orange points on the other. It cannot be done. The blue diagonal and the orange
+# diagonal (dotted) cross in the middle, at (0.5, 0.5): a straight border with both blue points
+# on its blue side has the middle of their diagonal there too, and likewise for orange,
+# so the middle would have to be on both sides at once. The two classes are **linearly
+# inseparable**.
+
+# %%
+fig, ax = plt.subplots(figsize=(4, 4))
+for target, color in ((0, "tab:blue"), (1, "tab:orange")):
+    chosen = points[targets == target]
+    ax.scatter(chosen[:, 0], chosen[:, 1], s=200, color=color, label=f"class {target}")
+ax.plot([0, 1], [0, 1], ":", color="tab:blue")  # the blue diagonal
+ax.plot([0, 1], [1, 0], ":", color="tab:orange")  # the orange diagonal
+ax.set_xlabel("first input")
+ax.set_ylabel("second input")
+ax.set_title("XOR: no straight line separates the classes")
+ax.legend(loc="center")
+plt.show()
+
+# %% [markdown]
+# We train a linear model on the four points for 300 steps, with the SGD optimizer of
+# lesson 2 (plus momentum, explained in section 6). The best it can do is a 50/50 guess
+# for every point: its loss gets stuck at -log(1/2) = log(2) = 0.693.
+
+# %%
+def train_on_xor(model, steps=300):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(steps):
+        loss = F.cross_entropy(model(points), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return loss.item()
+
+
+linear_loss = train_on_xor(nn.Linear(2, 2))
+print("linear model stuck at log(2):", abs(linear_loss - 0.693) < 0.01)
+
+# %% [markdown]
+# Now a tiny MLP: 2 inputs -> 8 hidden units with ReLU -> 2 scores. It learns XOR
+# perfectly, in the same 300 steps:
+
+# %%
+set_seed(0)
+xor_mlp = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))
+mlp_loss = train_on_xor(xor_mlp)
+with torch.no_grad():
+    answers = xor_mlp(points).argmax(dim=1)
+print("MLP loss below 0.05:", mlp_loss < 0.05)
+print("MLP answers:", answers.tolist(), " right:", torch.equal(answers, targets))
+
+# %% [markdown]
+# How? Each ReLU unit bends the plane along one line; together, the hidden units build a
+# border made of several straight pieces. The picture colours every point of the plane
+# by the class the MLP would give it: the border is not a straight line.
+
+# %%
+grid = torch.linspace(-0.5, 1.5, 101)
+grid_x, grid_y = torch.meshgrid(grid, grid, indexing="xy")  # (101, 101) each
+grid_points = torch.stack([grid_x.flatten(), grid_y.flatten()], dim=1)  # (10201, 2)
+with torch.no_grad():
+    grid_classes = xor_mlp(grid_points).argmax(dim=1).reshape(101, 101)
+fig, ax = plt.subplots(figsize=(4, 4))
+ax.contourf(grid_x, grid_y, grid_classes, levels=[-0.5, 0.5, 1.5], colors=["#c6dbef", "#fdd0a2"])
+ax.scatter(points[:, 0], points[:, 1], s=200, c=["tab:blue", "tab:orange", "tab:orange", "tab:blue"])
+ax.set_xlabel("first input")
+ax.set_ylabel("second input")
+ax.set_title("The MLP's two regions (blue: class 0, orange: class 1)")
+plt.show()
+
+# %% [markdown]
+# Digits are the same story in 784 dimensions: many of them cannot be told apart by
+# straight borders alone, and hidden layers with activations let the model draw bent
+# ones.
+
+# %% [markdown]
+# ## 3. The MLPs of the classic tutorials
+#
+# The beginner tutorials this course grew from train three MLPs on MNIST. Written
+# `784-128-256-10`, the numbers are the sizes of the layers: 784 pixels in, hidden layers
+# of 128 and 256 units, 10 scores out.
+#
+# | network | hidden layers | dropout |
+# | --- | --- | --- |
+# | 784-128-256-10 | 128, 256 | 0.5 after each hidden layer |
+# | 784-250-200-10 | 250, 200 | none |
+# | 784-500-256-10 | 500, 256 | none |
+#
+# Here is the first one written out as an `nn.Sequential`, which applies its layers one
+# after the other. `Dropout` is explained in section 4. There is no softmax at the end:
+# as in lesson 2, the model outputs raw logits and the loss applies the softmax
+# (section 12 shows what goes wrong otherwise).
+
+# %%
+set_seed(0)
+model = nn.Sequential(
+    nn.Flatten(),  # (N, 1, 28, 28) -> (N, 784)
+    nn.Linear(784, 128),  # hidden layer 1
+    nn.ReLU(),
+    nn.Dropout(0.5),
+    nn.Linear(128, 256),  # hidden layer 2
+    nn.ReLU(),
+    nn.Dropout(0.5),
+    nn.Linear(256, 10),  # output layer: 10 logits
+).to(device)
+print(model)
+
+# %% [markdown]
+# The course package builds the same network with one line,
+# `MLP(hidden=(128, 256), dropout=0.5)`, from `mnist_course/models.py`. It contains the
+# same layers:
+
+# %%
+print(MLP(hidden=(128, 256), dropout=0.5))
+
+# %% [markdown]
+# How many numbers does each network learn? Every `Linear(a, b)` has `a * b` weights and
+# `b` biases. For 784-128-256-10 that is 784 x 128 + 128 = 100,480, then
+# 128 x 256 + 256 = 33,024, then 256 x 10 + 10 = 2,570: 136,074 in all.
+# `count_parameters` adds them up for us. Lesson 2's model had 7,850.
+
+# %%
+print(f"our nn.Sequential: {count_parameters(model):,}")
+for hidden in [(128, 256), (250, 200), (500, 256)]:
+    network = MLP(hidden=hidden)
+    name = "784-" + "-".join(str(size) for size in hidden) + "-10"
+    print(f"{name}: {count_parameters(network):,} parameters")
+
+# %% [markdown]
+# ## 4. Dropout, and why it needs `train()` and `eval()`
+#
+# A big network can **memorise** its training images instead of learning what digits
+# look like in general. It then does well on the training set and worse on new images:
+# this is called **overfitting**. **Dropout** is a simple remedy: during training, every
+# time a batch goes through, each hidden unit is switched off (set to 0) with probability
+# `p`. The network cannot rely on any single unit, so it learns several ways to recognise
+# each digit.
+#
+# To keep the average the same, `nn.Dropout` multiplies the units it keeps by
+# 1 / (1 - p), here 1 / 0.5 = 2. On a row of twenty ones:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+dropout = nn.Dropout(p=0.5)
+ones = torch.ones(1, 20)
+print(dropout(ones))
+
+# %% [markdown]
+# Which units are dropped is random, but there are only two possible values:
+
+# %%
+dropped = dropout(ones)
+print("only 0s and 2s:", bool(((dropped == 0) | (dropped == 2)).all()))
+
+# %% [markdown]
+# When we *use* the network, to test it or to read a digit, we want all units and the
+# same answer every time. So every PyTorch module has two modes:
+#
+# - `model.train()`: training mode, dropout is on;
+# - `model.eval()`: evaluation mode, dropout does nothing.
+#
+# A new model starts in training mode. We give our MLP the same image twice in each mode:
+
+# %%
+image = torch.randn(1, 1, 28, 28, device=device)
+model.train()
+print("train mode, same output twice:", torch.equal(model(image), model(image)))
+model.eval()
+print("eval mode, same output twice: ", torch.equal(model(image), model(image)))
+
+# %% [markdown]
+# In training mode the two outputs differ, because different units were dropped. A
+# forgotten `model.eval()` therefore gives noisy, too-pessimistic test results, and a
+# forgotten `model.train()` silently trains without dropout. The training loop below
+# switches modes at the start of every phase.
+
+# %% [markdown]
+# ## 5. Batches from a `DataLoader`
+#
+# As in lesson 1, the `Dataset` turns each image into a normalised tensor with
+# `ToTensor` + `Normalize`, and a `DataLoader` groups them into batches:
+#
+# - `batch_size=64`: 64 images per training step;
+# - `shuffle=True`: a new random order every epoch, so the batches are different each
+#   time;
+# - `drop_last=True`: skip the last, smaller batch (10,000 images make 156 batches of 64
+#   and one of 16). A batch of a few images gives a noisy step, and skipping it loses
+#   nothing: the next epoch shuffles, so those images land in full batches.
+#
+# For testing we use larger batches of 1,000 and no shuffling: the order does not matter
+# there.
+
+# %%
+normalize = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))])
+train_dataset = mnist_dataset("train", transform=normalize)
+test_dataset = mnist_dataset("test", transform=normalize)
+train_loader = DataLoader(train_dataset, batch_size=64, shuffle=True, drop_last=True)
+test_loader = DataLoader(test_dataset, batch_size=1000)
+images, labels = next(iter(train_loader))
+print("one batch:", images.shape, labels.shape)  # (64, 1, 28, 28), (64,)
+
+# %% [markdown]
+# The number of batches depends on your copy of MNIST (10,000 training images offline,
+# 60,000 online):
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print("training images:", len(train_dataset), " batches per epoch:", len(train_loader))
+
+# %% [markdown]
+# ## 6. The training loop, written by hand
+#
+# The loop is lesson 2's, with three additions: `model.train()` / `model.eval()`, a
+# `DataLoader`, and **momentum**.
+#
+# Plain SGD steps downhill along the gradient of the current batch. Each batch gives a
+# slightly different, noisy direction. SGD with **momentum** keeps a running direction,
+# like a ball rolling downhill that does not stop at every bump: each new direction is
+# 0.9 times the previous direction plus the new gradient (`momentum=0.9`). The noise
+# averages out and steps that agree add up, so training goes faster.
+
+# %%
+loss_fn = nn.CrossEntropyLoss()
+optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+
+# %% [markdown]
+# One training epoch: a pass over all the batches in training mode. We also add up the
+# loss and the number of right answers, to report the epoch's averages. `loss.item()`
+# turns a one-number tensor into a Python number. The images come from the `DataLoader`
+# on the CPU, so we move each batch to the device.
+
+# %%
+def train_one_epoch(model, loader, loss_fn, optimizer, device):
+    model.train()  # dropout on
+    total_loss, correct, count = 0.0, 0, 0
+    for images, labels in loader:
+        images, labels = images.to(device), labels.to(device)  # (64, 1, 28, 28), (64,)
+        logits = model(images)  # (64, 10)
+        loss = loss_fn(logits, labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        total_loss += loss.item() * len(labels)
+        correct += (logits.argmax(dim=1) == labels).sum().item()
+        count += len(labels)
+    return total_loss / count, correct / count  # average loss, accuracy
+
+
+# %% [markdown]
+# Testing: one pass over the test batches, in evaluation mode (dropout off) and
+# inside `torch.no_grad()`. That tells PyTorch not to record the computations for
+# `backward()`, which saves time and memory: we only measure, we do not train.
+
+# %%
+def test_model(model, loader, loss_fn, device):
+    model.eval()  # dropout off
+    total_loss, correct, count = 0.0, 0, 0
+    with torch.no_grad():
+        for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
+            logits = model(images)
+            total_loss += loss_fn(logits, labels).item() * len(labels)
+            correct += (logits.argmax(dim=1) == labels).sum().item()
+            count += len(labels)
+    return total_loss / count, correct / count
+
+
+# %% [markdown]
+# Now we train the 784-128-256-10 network with dropout for 2 epochs, and measure the
+# training and test loss and accuracy after each. (Only 2 epochs to keep the lesson
+# quick: the `DataLoader` is slow, as section 8 shows. With the full 60,000 training
+# images, each epoch takes about 6 times longer.) The numbers depend on your data and
+# device, so the tests only check that the model has learned something.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+for epoch in range(1, 3):
+    train_loss, train_accuracy = train_one_epoch(model, train_loader, loss_fn, optimizer, device)
+    test_loss, test_accuracy = test_model(model, test_loader, loss_fn, device)
+    print(f"epoch {epoch}: train loss {train_loss:.3f}, accuracy {train_accuracy:.3f} | "
+          f"test loss {test_loss:.3f}, accuracy {test_accuracy:.3f}")
+assert test_accuracy > 0.85
+
+# %% [markdown]
+# The training accuracy is *lower* than the test accuracy. That is mostly dropout at
+# work: the training numbers are measured while half of the hidden units are switched
+# off, the test numbers with all of them. (Also, the training numbers are averages over
+# the epoch, while the model was still improving; the test numbers come at its end.)
+
+# %% [markdown]
+# ## 7. The loop now lives in `mnist_course.training.fit`
+#
+# From now on, the course does not write this loop again: it lives in the course package
+# as `fit(model, train, test, epochs, optimizer, lr, momentum, ...)` in
+# `mnist_course/training.py`. It does what our loop does:
+#
+# | our loop | inside `fit` |
+# | --- | --- |
+# | `DataLoader(...)`: shuffled batches of 64 | `TensorBatches(...)`: the same, faster (section 8) |
+# | `torch.optim.SGD(model.parameters(), lr, momentum)` | `optimizer="sgd", lr=..., momentum=...` |
+# | `train_one_epoch`: `model.train()`, loss, `backward()`, `step()` | the same, plus a progress bar |
+# | `test_model`: `model.eval()`, `torch.no_grad()` | `evaluate(model, images, labels)` |
+# | printing the numbers of each epoch | a `History` with a list per number |
+#
+# `fit` takes the training and test splits straight from `load_mnist` (lesson 1): it
+# uses their uint8 `images` and their `labels`, and normalises the images itself.
+# `progress=False` turns off its progress bar.
+
+# %%
+train = load_mnist("train")
+test = load_mnist("test")
+print("train images:", train.images.dtype, tuple(train.images.shape[1:]))
+
+# %% [markdown]
+# ## 8. Why `fit` is faster: `DataLoader` against `TensorBatches`
+#
+# For every image of every batch, a `DataLoader` over a torchvision `Dataset` runs Python
+# code: it fetches the image as a PIL picture, converts it to a tensor (`ToTensor`),
+# normalises it (`Normalize`), and at the end stacks the 64 small tensors into a batch.
+#
+# `TensorBatches` (in `mnist_course/data.py`) converts *all* the images to one normalised
+# tensor once, at the start. After that, a batch is a single indexing operation,
+# `images[index]` with 64 random positions, with no Python work per image.
+#
+# We measure how many images per second each one delivers over the same 50 batches, on
+# the CPU. `time.perf_counter()` reads a clock. Other programs running at the same time
+# can slow down one measurement, so we measure three times and keep the best.
+
+# %%
+def images_per_second(batches, how_many=50, repeats=3):
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        count = 0
+        for i, (images, _) in enumerate(batches):  # `_`: the labels, not needed here
+            if i == how_many:
+                break
+            count += len(images)
+        best = max(best, count / (time.perf_counter() - start))
+    return best
+
+
+# %% [markdown]
+# Our `train_loader` from section 5 is the `DataLoader` route. For the tensor route we
+# create a `TensorBatches` with the same settings: shuffled batches of 64 normalised
+# images from the same training images. Creating it converts all the images at once,
+# a one-off cost that we time too:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+start = time.perf_counter()
+tensor_batches = TensorBatches(train.images, train.labels, batch_size=64, shuffle=True, drop_last=True)
+print(f"converting all the images once: {time.perf_counter() - start:.3f} seconds")
+
+# %% [markdown]
+# Now the race. During the measurement we let PyTorch use a single CPU thread
+# (`torch.set_num_threads(1)`), like the `DataLoader`, which prepares its batches in one
+# thread: a fair comparison, and one that other busy programs disturb less. The timings
+# depend on your computer, so the tests only check which route is faster:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+threads = torch.get_num_threads()
+torch.set_num_threads(1)
+loader_speed = images_per_second(train_loader)
+tensor_speed = images_per_second(tensor_batches)
+torch.set_num_threads(threads)  # back to normal
+print(f"DataLoader:    {loader_speed:9,.0f} images per second")
+print(f"TensorBatches: {tensor_speed:9,.0f} images per second")
+print(f"TensorBatches is {tensor_speed / loader_speed:.0f} times faster")
+assert tensor_speed > loader_speed
+
+# %% [markdown]
+# For networks as small as ours, preparing the batches with the `DataLoader` takes
+# longer than the training steps themselves: that is why section 6 was slow.
+#
+# The `DataLoader` is the general tool: it works for datasets too big for memory, reads
+# files lazily and can use several worker processes (`num_workers`). MNIST is small
+# (10,000 images are 31 MB as floats; 60,000 are 188 MB), so keeping it in one tensor
+# is the faster choice here.
+
+# %% [markdown]
+# ## 9. Training the 784-250-200-10 network with `fit`
+#
+# Now the 784-250-200-10 network (no dropout), with SGD with momentum (learning rate
+# 0.03) for 8 epochs. We pick it over 784-500-256-10 because it trains about 3 times
+# faster, and on 10,000 training images the bigger one is not more accurate. On the
+# offline copy of MNIST this takes a few seconds on a CPU; with the full 60,000 training
+# images each epoch takes about 6 times longer, and the network gets a bit better.
+
+# %%
+set_seed(0)
+model = MLP(hidden=(250, 200)).to(device)
+history = fit(model, train, test, epochs=8, optimizer="sgd", lr=0.03, momentum=0.9,
+              batch_size=64, progress=False)
+print("epochs done:", len(history))
+
+# %% [markdown]
+# `history` holds one number per epoch for each measure:
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+for i in range(len(history)):
+    print(f"epoch {history.epoch[i]}: train loss {history.train_loss[i]:.3f}, "
+          f"accuracy {history.train_accuracy[i]:.3f} | test loss {history.test_loss[i]:.3f}, "
+          f"accuracy {history.test_accuracy[i]:.3f}")
+
+# %% [markdown]
+# As curves, with `plot_history` (solid: training, dashed: test). The training loss keeps
+# falling, while the test loss levels off after a few epochs: the network starts to
+# learn its training images by heart rather than digits in general. Lesson 4 studies this
+# **overfitting** over many more epochs.
+
+# %%
+axes = plot_history(history)
+axes[0].figure.suptitle("784-250-200-10, SGD with momentum")
+plt.show()
+
+# %% [markdown]
+# ## 10. How good is it?
+#
+# `evaluate` (from `mnist_course.training`) is our `test_model` for tensors: it
+# switches to evaluation mode, runs the whole test set inside `torch.no_grad()`, and
+# returns the average loss and the accuracy.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+test_loss, test_accuracy = evaluate(model, test.images, test.labels)
+print(f"test loss {test_loss:.4f}, test accuracy {test_accuracy:.4f}")
+assert test_accuracy >= 0.95
+
+# %% [markdown]
+# The exact number depends on your data and device, so the tests check a threshold:
+# more than 95 of 100 test digits are right, against about 90 for lesson 2's model.
+
+# %%
+print("accuracy >= 0.95:", test_accuracy >= 0.95)
+
+# %% [markdown]
+# Which digits does it confuse? A **confusion matrix** counts, for every true digit (row),
+# how often the model answered each digit (column). The diagonal holds the right answers;
+# everything else is a mistake. `predict_labels` gives the model's answer for every test
+# image.
+
+# %%
+predictions = predict_labels(model, test.images)  # (10000,)
+plot_confusion_matrix(test.labels, predictions)
+plt.show()
+
+# %% [markdown]
+# The first twelve test digits it gets wrong, titled with the true digit and the
+# network's answer. Some would make a person hesitate too; others look clear to us and
+# show what the network has not learned yet.
+
+# %%
+show_misclassified(test.images, test.labels, predictions, n=12)
+plt.show()
+
+# %% [markdown]
+# ## 11. ReLU against sigmoid
+#
+# Early neural networks used the **sigmoid** activation, `1 / (1 + exp(-x))`, which
+# squashes every number into the range 0..1. Today ReLU is the default. Why? Look at the
+# **slope** (the derivative) of each function. During `backward()`, the gradient that
+# reaches a layer is multiplied by the slope of every activation it passes through.
+# We let autograd compute the slopes:
+
+# %%
+x = torch.linspace(-6, 6, 200, requires_grad=True)
+sigmoid_slope = torch.autograd.grad(torch.sigmoid(x).sum(), x)[0]
+relu_slope = torch.autograd.grad(torch.relu(x).sum(), x)[0]
+print("largest sigmoid slope:", round(sigmoid_slope.max().item(), 2))
+
+# %% [markdown]
+# The sigmoid's slope is at most 0.25, and almost 0 once its input is far from 0 (the
+# unit is "saturated"). Every sigmoid layer shrinks the gradient by a factor of at least
+# four, so the first layers get tiny gradients and learn slowly: the **vanishing
+# gradient** problem, which gets worse with every extra layer. ReLU's slope is exactly 1
+# for every positive input, so the gradient passes through unchanged.
+
+# %%
+fig, (ax_functions, ax_slopes) = plt.subplots(1, 2, figsize=(10, 3.5))
+ax_functions.plot(x.detach(), torch.sigmoid(x).detach(), label="sigmoid")
+ax_functions.plot(x.detach(), torch.relu(x).detach(), label="ReLU")
+ax_functions.set_ylim(-0.5, 3)
+ax_functions.set_title("Activation functions")
+ax_slopes.plot(x.detach(), sigmoid_slope, label="sigmoid")
+ax_slopes.plot(x.detach(), relu_slope, label="ReLU")
+ax_slopes.set_title("Their slopes (derivatives)")
+for ax in (ax_functions, ax_slopes):
+    ax.set_xlabel("input")
+    ax.legend()
+ax_functions.set_ylabel("output")
+ax_slopes.set_ylabel("slope")
+plt.show()
+
+# %% [markdown]
+# Now the same network with each activation, on the same budget: 784-128-256-10 without
+# dropout, the same learning rate and momentum, 3 epochs on the first 5,000 training
+# images (`subset=5000`: a small budget makes the difference at the start easy to see,
+# and keeps the lesson quick).
+
+# %%
+def train_small(model):
+    return fit(model, train, test, epochs=3, optimizer="sgd", lr=0.03, momentum=0.9,
+               subset=5000, progress=False)
+
+
+set_seed(0)
+relu_history = train_small(MLP(hidden=(128, 256), activation="relu").to(device))
+set_seed(0)
+sigmoid_history = train_small(MLP(hidden=(128, 256), activation="sigmoid").to(device))
+
+# %% [markdown]
+# The sigmoid network starts much more slowly: after the first epoch it is far behind,
+# and it is still behind after the third. The gap shrinks with more training, but ReLU
+# gets there sooner, with the same learning rate and number of steps.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+print("test accuracy per epoch, ReLU:   ", [round(a, 3) for a in relu_history.test_accuracy])
+print("test accuracy per epoch, sigmoid:", [round(a, 3) for a in sigmoid_history.test_accuracy])
+assert relu_history.test_accuracy[0] > sigmoid_history.test_accuracy[0] + 0.05
+
+# %% [markdown]
+# The two runs side by side (solid: training, dashed: test):
+
+# %%
+axes = plot_history([relu_history, sigmoid_history], names=["ReLU", "sigmoid"])
+axes[0].figure.suptitle("ReLU against sigmoid, same network and budget")
+plt.show()
+
+# %% [markdown]
+# ## 12. The softmax mistake
+#
+# Some of the tutorials end their model with a softmax, or a log-softmax, and then use
+# `nn.CrossEntropyLoss`. Lesson 2 showed that `CrossEntropyLoss` already applies
+# log-softmax to the raw logits. What happens if the model has done it already? We try
+# three endings on one image whose true digit is 0, for which the model is very sure it
+# is a 0 (logit 10 for digit 0, logit 0 for the other nine):
+
+# %%
+label = torch.tensor([0])  # the true digit
+sure_and_right = torch.tensor([[10.0, 0, 0, 0, 0, 0, 0, 0, 0, 0]])  # (1, 10) logits
+endings = {
+    "raw logits (correct)": lambda logits: logits,
+    "log_softmax first": lambda logits: F.log_softmax(logits, dim=1),
+    "softmax first": lambda logits: F.softmax(logits, dim=1),
+}
+for name, ending in endings.items():
+    print(f"{name:21} loss {F.cross_entropy(ending(sure_and_right), label).item():.4f}")
+
+# %% [markdown]
+# **`log_softmax` first gives exactly the same loss.** Log-softmax computes
+# `z - log(sum(exp(z)))`. When `z` already holds log-probabilities, `exp(z)` are
+# probabilities, which add up to 1, and log(1) = 0: the second log-softmax subtracts 0.
+# Applying it twice is the same as applying it once:
+
+# %%
+once = F.log_softmax(sure_and_right, dim=1)
+print("log_softmax twice == once:", torch.allclose(F.log_softmax(once, dim=1), once))
+
+# %% [markdown]
+# So with `log_softmax` first, the loss, its gradients and the training are identical.
+# It is redundant and misleading, but not harmful. (A model that ends in `log_softmax`
+# should be paired with `nn.NLLLoss`, which is lesson 2's NLL step alone; together they
+# make exactly `CrossEntropyLoss`.)
+#
+# **`softmax` first is the real bug: softmax is applied twice.** The loss now receives
+# probabilities between 0 and 1 as if they were logits. Logits that differ by at most 1
+# can never make a confident prediction: the second softmax gives the right digit at most
+# e / (e + 9) = 0.23, so even this perfect answer gets a loss of -log(0.23) = 1.46
+# instead of almost 0. Worse is what happens to the gradients. Here the model is very sure
+# of the *wrong* digit, 1; we look at the gradient on the logit of the right digit, 0,
+# the push that should correct the mistake:
+
+# %%
+sure_and_wrong = torch.tensor([[0.0, 10, 0, 0, 0, 0, 0, 0, 0, 0]], requires_grad=True)
+for name, ending in endings.items():
+    loss = F.cross_entropy(ending(sure_and_wrong), label)
+    gradient = torch.autograd.grad(loss, sure_and_wrong)[0]  # (1, 10)
+    print(f"{name:21} loss {loss.item():.4f}, gradient on the right digit {gradient[0, 0].item():.5f}")
+
+# %% [markdown]
+# With raw logits, the loss is large (10) and the gradient on the right digit is about
+# -1 (negative: raising this logit lowers the loss), a strong push in the right
+# direction. With softmax first, the loss barely notices the mistake (2.46) and the
+# gradient almost vanishes, 20,000 times weaker: a saturated softmax is flat, like a
+# saturated sigmoid (section 11). The model hardly learns from its most confident
+# mistakes.
+#
+# The proof is in training. We wrap the ReLU network of section 11 with each extra ending
+# (`nn.Sequential` runs the MLP, then the ending) and train it on the same budget:
+
+# %%
+set_seed(0)
+log_softmax_history = train_small(nn.Sequential(MLP(hidden=(128, 256)), nn.LogSoftmax(dim=1)).to(device))
+set_seed(0)
+softmax_history = train_small(nn.Sequential(MLP(hidden=(128, 256)), nn.Softmax(dim=1)).to(device))
+
+# %% [markdown]
+# The numbers (they depend on your data and device): the log-softmax network learns
+# exactly like the correct one, the softmax network is clearly worse, and its training
+# loss cannot go below 1.46.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+histories = {"raw logits": relu_history, "log_softmax": log_softmax_history, "softmax": softmax_history}
+for name, run in histories.items():
+    print(f"{name:11} final test accuracy {run.test_accuracy[-1]:.3f}, "
+          f"final train loss {run.train_loss[-1]:.3f}")
+assert abs(log_softmax_history.test_accuracy[-1] - relu_history.test_accuracy[-1]) < 0.01
+assert softmax_history.test_accuracy[-1] < relu_history.test_accuracy[-1] - 0.03
+assert min(softmax_history.train_loss) > 1.46
+
+# %% [markdown]
+# The three runs as curves. The raw-logits and log-softmax curves lie on top of each
+# other; the softmax curves are far behind:
+
+# %%
+axes = plot_history(list(histories.values()), names=list(histories.keys()))
+axes[0].figure.suptitle("The same network with three endings before CrossEntropyLoss")
+plt.show()
+
+# %% [markdown]
+# So: the model returns **raw logits**, and `CrossEntropyLoss` does the rest. Apply
+# `softmax` only when you want to *show* probabilities, after training (lesson 5 does).
+
+# %% [markdown]
+# ## Try it live: the training dashboard
+#
+# Now it is your turn to turn the knobs. The dashboard below trains an MLP with `fit`,
+# using the three knobs of this lesson:
+#
+# - **hidden sizes**: type the sizes of the hidden layers, e.g. `500, 256` or `250, 200`
+#   (leave it empty for no hidden layer at all: that is lesson 2's softmax regression);
+# - **dropout**: the probability of switching off each hidden unit while training;
+# - **activation**: ReLU, sigmoid or tanh.
+#
+# Release a slider (or press Enter in the text box, or press **Start**) and training starts
+# in the background: the notebook stays usable, and the curves are redrawn several times
+# per epoch (dashed: training batches, dots: the test set after each epoch). Changing a knob
+# while it trains stops that run and starts a new one; **Stop** just stops. Every finished
+# run stays on the plot as a faint curve labelled with its settings, so you can compare
+# runs, and asking for settings you already tried answers at once, from memory.
+#
+# To stay quick it trains on 5,000 images for 3 epochs; the knobs on the right change that
+# (on the full 60,000 images each epoch takes about 12 times longer) and the device.
+# Nothing trains until you touch it. In a page that only shows the notebook (not running
+# it), you see its text instead of the widgets.
+
+# %%
+dashboard = TrainingDashboard(
+    train,
+    test,
+    controls=("hidden", "dropout", "activation"),
+    defaults={"hidden": (128, 256), "dropout": 0.5, "activation": "relu",
+              "optimizer": "sgd+momentum", "lr": 0.05, "epochs": 3, "subset": 5000},
+    device=device,
+)
+dashboard
+
+# %% [markdown]
+# The dashboard can also train without anyone clicking: `run_sync` runs exactly the code the
+# **Start** button runs, but here in this cell, and returns the `History` of the run (the
+# per-epoch losses and accuracies of `fit`). Its curves appear in the dashboard above. Here
+# it trains 784-128-256-10 with dropout 0.5 for 2 epochs.
+
+# %%
+history = dashboard.run_sync(hidden=(128, 256), dropout=0.5, activation="relu", epochs=2)
+print("epochs:", len(history))
+print("test accuracy > 0.8:", history.test_accuracy[-1] > 0.8)
+
+# %% [markdown]
+# ## Recap
+#
+# - Linear layers stacked without an activation are one linear layer (`W2 @ W1`), and a
+#   linear model cannot separate XOR. An **activation** such as ReLU after each hidden
+#   layer lets the network draw bent borders.
+# - An **MLP** is `Linear -> ReLU -> (Dropout) -> ... -> Linear`, with raw logits at the
+#   end. 784-128-256-10 learns 136,074 numbers, 784-500-256-10 learns 523,326.
+# - **Dropout** switches off random hidden units while training, against overfitting.
+#   `model.train()` turns it on, `model.eval()` off: always test in `eval()` mode, inside
+#   `torch.no_grad()`.
+# - The training loop: for each epoch, `model.train()`, then for each batch of the
+#   `DataLoader`: logits, loss, `zero_grad()`, `backward()`, `step()`; then `model.eval()`
+#   and the test loss and accuracy. SGD with **momentum** smooths and speeds up the steps.
+# - This loop is now `mnist_course.training.fit`, which keeps the whole dataset in one
+#   tensor (`TensorBatches`) and is many times faster than a `DataLoader` that converts
+#   every image in Python.
+# - 784-250-200-10 reads more than 95% of the test digits after a few seconds of training.
+# - ReLU learns faster than sigmoid, whose small slopes make gradients vanish.
+# - Never put `softmax` before `CrossEntropyLoss` (softmax twice: squashed gradients, slow
+#   learning). `log_softmax` before it is redundant but harmless; pair it with `NLLLoss`.
+
+# %% [markdown]
+# ## Exercises
+#
+# The solutions are in the collapsed cells: click the three dots (or the bar on the left)
+# to reveal them.
+#
+# **Exercise 1.** Work out by hand how many parameters 784-250-200-10 has, then check
+# your answer with `count_parameters`.
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+by_hand = (784 * 250 + 250) + (250 * 200 + 200) + (200 * 10 + 10)
+print("by hand:", by_hand, " count_parameters:", count_parameters(MLP(hidden=(250, 200))))
+
+# %% [markdown]
+# **Exercise 2.** Remove the `nn.ReLU()` from the XOR network of section 2 and train it
+# again with `train_on_xor`. Can it still learn XOR? Why not?
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+set_seed(0)
+no_relu = nn.Sequential(nn.Linear(2, 8), nn.Linear(8, 2))
+print("stuck at log(2) again:", abs(train_on_xor(no_relu) - 0.693) < 0.01)
+# Without the activation, the two layers are one linear layer (section 1), and no
+# straight line separates the XOR classes.
+
+# %% [markdown]
+# **Exercise 3.** `nn.Dropout(0.5)` sets half of the values to 0 and doubles the others.
+# Check that, on average, it leaves its input unchanged: apply it to 100,000 ones and
+# compute the mean of the result.
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+many_ones = torch.ones(100_000)
+print("mean close to 1:", abs(nn.Dropout(0.5)(many_ones).mean().item() - 1) < 0.02)
+
+# %% [markdown]
+# **Exercise 4.** Train 784-128-256-10 *with* dropout 0.5 with `train_small`, and compare
+# its final training and test accuracy with those of the same network without dropout
+# (`relu_history`). In which case is the training accuracy higher than the test
+# accuracy, and why?
+
+# %% jupyter={"source_hidden": true} tags=["solution"]
+# NBVAL_IGNORE_OUTPUT
+set_seed(0)
+dropout_history = train_small(MLP(hidden=(128, 256), dropout=0.5).to(device))
+for name, run in (("no dropout", relu_history), ("dropout 0.5", dropout_history)):
+    print(f"{name:11}: train accuracy {run.train_accuracy[-1]:.3f}, "
+          f"test accuracy {run.test_accuracy[-1]:.3f}")
+# Without dropout, the training accuracy is above the test accuracy: the network does
+# better on images it has seen. With dropout, the training accuracy (measured with half
+# of the units switched off) is below the test accuracy, and the network cannot memorise
+# its training images as easily. On this short budget dropout also slows learning down;
+# it pays off in longer runs, where overfitting becomes the problem (lesson 4).
