@@ -38,10 +38,10 @@ from browser_helpers import (
 
 pytestmark = pytest.mark.browser
 
-#: The notebook whose dashboard the test uses, relative to the repository root. ``None``:
-#: a small notebook the test writes (DEMO_NOTEBOOK). Once lesson 3 embeds the dashboard,
-#: set it to "lessons/03_mlp_with_dropout.ipynb" (or set MNIST_COURSE_DASHBOARD_NOTEBOOK).
-DASHBOARD_NOTEBOOK: str | None = None
+#: The notebook whose dashboard the test uses, relative to the repository root: lesson 3,
+#: run top to bottom in the browser as a student would. ``None`` (or setting
+#: MNIST_COURSE_DASHBOARD_NOTEBOOK) uses a small notebook the test writes (DEMO_NOTEBOOK).
+DASHBOARD_NOTEBOOK: str | None = "lessons/03_mlp_with_dropout.ipynb"
 DEMO_NOTEBOOK = ARTIFACTS / "dashboard_demo.ipynb"
 LESSON_5 = "lessons/05_predict_your_own_digits.ipynb"
 OFFLINE_DATA = REPO.parent / "shared" / "data" / "mnist-offline"
