@@ -29,11 +29,13 @@ def _data(args: argparse.Namespace) -> int:
     return 0
 
 
-def _parse_hidden(text: str) -> tuple[int, ...]:
+def _hidden_sizes(text: str) -> tuple[int, ...]:
+    from .models import parse_hidden
+
     try:
-        return tuple(int(part) for part in text.split(",") if part.strip())
+        return parse_hidden(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"--hidden takes sizes like 500,256, not {text!r}") from exc
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _train(args: argparse.Namespace) -> int:
@@ -84,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     data.set_defaults(run=_data)
 
     train = commands.add_parser("train", help="train an MLP and save a checkpoint")
-    train.add_argument("--hidden", type=_parse_hidden, default=(500, 256), help="e.g. 500,256")
+    train.add_argument("--hidden", type=_hidden_sizes, default=(500, 256), help="e.g. 500,256")
     train.add_argument("--dropout", type=float, default=0.2)
     train.add_argument("--activation", choices=("relu", "sigmoid", "tanh"), default="relu")
     train.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default="adam")

@@ -42,7 +42,7 @@ import ipywidgets as widgets
 import torch
 
 from .env import available_devices, get_device
-from .models import ACTIVATIONS, MLP
+from .models import ACTIVATIONS, MLP, parse_hidden
 from .training import History, Progress, fit
 
 #: Every knob the dashboard can show, in display order.
@@ -126,31 +126,6 @@ def _describe_value(name: str, value: Any) -> str:
     if name == "epochs":
         return f"{value} ep"
     return str(value)
-
-
-def parse_hidden(value: str | Sequence[int]) -> tuple[int, ...]:
-    """Read hidden layer sizes from text like ``"128, 256"`` (or a list of ints).
-
-    Args:
-        value: sizes separated by commas, spaces or dashes; empty means no hidden layer.
-
-    Returns:
-        The sizes as a tuple of positive ints.
-
-    Raises:
-        ValueError: a size is not a positive whole number.
-    """
-    if isinstance(value, str):
-        parts = value.replace(",", " ").replace("-", " ").split()
-    else:
-        parts = list(value)
-    try:
-        sizes = tuple(int(p) for p in parts)
-    except (TypeError, ValueError):
-        raise ValueError(f"hidden sizes must be whole numbers like '128, 256', not {value!r}") from None
-    if any(size < 1 or size > 4096 for size in sizes):
-        raise ValueError(f"hidden sizes must be between 1 and 4096, not {value!r}")
-    return sizes
 
 
 def _round(value: float, digits: int = 4) -> float:

@@ -54,3 +54,12 @@ def test_predict_command_prints_top3_per_file(tmp_path, capsys):
 def test_predict_command_explains_bad_files(tmp_path, capsys):
     assert main(["predict", str(tmp_path / "none.png"), "--checkpoint", str(tmp_path / "no.pt")]) == 1
     assert "No checkpoint" in capsys.readouterr().err
+
+
+def test_train_command_refuses_bad_hidden_sizes(capsys):
+    import pytest
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", "--hidden", "500,big"])
+    assert exit_info.value.code == 2
+    assert "hidden sizes must be whole numbers" in capsys.readouterr().err
