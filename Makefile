@@ -21,8 +21,11 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 	$(BIN)/python -m pip install --disable-pip-version-check -q -c $(CONSTRAINTS) -e ".[dev]"
 	touch $(STAMP)
 
+# Jupyter refuses to run as root unless told to (containers, some cloud machines).
+AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
+
 lab: $(STAMP)
-	$(BIN)/jupyter lab lessons/01_inspect_the_dataset.ipynb
+	$(BIN)/jupyter lab $(AS_ROOT) lessons/01_inspect_the_dataset.ipynb
 
 test: lint unit notebooks
 
