@@ -400,18 +400,16 @@ def measure_limit(shapes: Sequence[tuple[int, int, int]], device: torch.device, 
         limit allows) and ``quiet_gflops``: GFLOP per CPU-second of the best shape times
         the thread count, an estimate of the limit of an otherwise idle machine.
     """
-    previous = torch.get_num_threads()
-    threads = cpu_threads if device.type == "cpu" and cpu_threads else previous
-    torch.set_num_threads(threads)
-    try:
-        matmul = []
+    from .env import torch_threads
+
+    threads = cpu_threads if device.type == "cpu" and cpu_threads else torch.get_num_threads()
+    matmul = []
+    with torch_threads(threads):
         for shape in shapes:
             entry = matmul_gflops(shape, device, seconds)
             matmul.append(entry)
             log(f"  ({shape[0]} x {shape[1]}) @ ({shape[1]} x {shape[2]}): {entry['gflops']:.1f} GFLOP/s "
                 f"({entry['gflops_per_cpu_second']:.1f} per CPU-second)")
-    finally:
-        torch.set_num_threads(previous)
     best = max(matmul, key=lambda e: e["gflops"])
     limit = {"gflops": best["gflops"], "shape": "x".join(map(str, best["shape"])), "threads": threads,
              "images_per_second": best["gflops"] * 1e9 / train_flops_per_image,

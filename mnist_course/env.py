@@ -5,8 +5,10 @@ No lesson teaches these; each lesson's first code cell calls them.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+from collections.abc import Iterator
 
 import torch
 
@@ -56,6 +58,24 @@ def cpu_quota() -> int:
     except (OSError, ValueError):
         pass
     return max(1, count)
+
+
+@contextlib.contextmanager
+def torch_threads(count: int | None) -> Iterator[None]:
+    """Use ``count`` PyTorch CPU threads while the block runs, then restore the old number.
+
+    Args:
+        count: threads to use; ``None`` leaves the setting as it is.
+    """
+    if count is None:
+        yield
+        return
+    previous = torch.get_num_threads()
+    torch.set_num_threads(count)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def get_device(preferred: str | None = None) -> torch.device:

@@ -15,6 +15,7 @@ from torch import nn
 
 from .data import MNIST_MEAN, MNIST_STD
 from .preprocess import ImageError, ImageLike, to_mnist
+from .training import _logits
 
 
 def _is_prepared(images: object) -> bool:
@@ -117,14 +118,8 @@ def predict(
         raise ValueError(f"std must be positive, not {std}")
     batch = prepare_images(images)
     device = next(model.parameters()).device
-    was_training = model.training
-    model.eval()
-    try:
-        with torch.inference_mode():
-            logits = model(((batch - mean) / std).to(device))
-            top = torch.softmax(logits.float(), dim=1).topk(int(k), dim=1)
-    finally:
-        model.train(was_training)
+    logits = _logits(model, ((batch - mean) / std).to(device), batch_size=len(batch))
+    top = torch.softmax(logits.float(), dim=1).topk(int(k), dim=1)
     return [
         [(int(d), float(p)) for d, p in zip(digits, probs, strict=True)]
         for digits, probs in zip(top.indices.cpu().tolist(), top.values.cpu().tolist(), strict=True)

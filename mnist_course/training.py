@@ -134,6 +134,7 @@ def _as_float_images(images: torch.Tensor, device, mean: float, std: float) -> t
 
 @torch.inference_mode()
 def _logits(model: nn.Module, images: torch.Tensor, batch_size: int) -> torch.Tensor:
+    """Run ``model`` in eval mode without gradients, batch by batch; restore its mode."""
     was_training = model.training
     model.eval()
     try:

@@ -41,7 +41,7 @@ from typing import Any
 import ipywidgets as widgets
 import torch
 
-from .env import available_devices, get_device
+from .env import available_devices, get_device, torch_threads
 from .models import ACTIVATIONS, MLP, parse_hidden
 from .training import History, Progress, fit
 
@@ -240,20 +240,6 @@ class _Request:
     settings: Settings
     time: float
     immediate: bool
-
-
-@contextlib.contextmanager
-def _torch_threads(count: int | None) -> Iterator[None]:
-    """Use ``count`` CPU threads for PyTorch in this thread while the block runs."""
-    if count is None:
-        yield
-        return
-    old = torch.get_num_threads()
-    torch.set_num_threads(count)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(old)
 
 
 def _forked_rng(device: str) -> contextlib.AbstractContextManager:
@@ -776,7 +762,7 @@ class TrainingDashboard:
         settings = record.settings
         batches = max(1, settings.subset // settings.batch_size)
         record.every = max(1, batches // POINTS_PER_EPOCH)
-        with _torch_threads(self.cpu_threads), _forked_rng(settings.device):
+        with torch_threads(self.cpu_threads), _forked_rng(settings.device):
             torch.manual_seed(self.seed)
             model = MLP(settings.hidden, settings.dropout, settings.activation)
             record.model = model
