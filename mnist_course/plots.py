@@ -7,6 +7,7 @@ and returns what it drew; none calls ``plt.show()``.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -15,6 +16,23 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from .training import History
+
+
+def figure_to_png(fig: Figure, dpi: float | None = None, fast: bool = False) -> bytes:
+    """Return ``fig`` as PNG bytes on an opaque white background (readable in dark themes too).
+
+    Args:
+        fig: the figure to render.
+        dpi: dots per inch (default: the figure's own).
+        fast: compress less, for images sent many times a second (the dashboard).
+
+    Returns:
+        The PNG file's bytes.
+    """
+    buffer = io.BytesIO()
+    options = {"compress_level": 1} if fast else {}
+    fig.savefig(buffer, format="png", dpi=dpi or fig.dpi, facecolor="white", pil_kwargs=options)
+    return buffer.getvalue()
 
 
 def _as_pixels(image: torch.Tensor):
