@@ -3,7 +3,7 @@
 Each notebook runs in its own ``python -m pytest --nbval NOTEBOOK`` process (pytest and
 kernel start-up included). Its kernel is the ``ipykernel`` process below pytest; the
 resident memory of the kernel and everything it starts is summed with ``psutil`` every
-``poll`` seconds, and the largest sum is the peak.
+``poll`` seconds, and the largest sum is the peak (a peak shorter than ``poll`` can be missed).
 """
 
 from __future__ import annotations
