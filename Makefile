@@ -62,7 +62,7 @@ lessons: $(STAMP)
 	done
 
 bench: $(STAMP)
-	$(BIN)/python -m mnist_course.bench
+	$(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
