@@ -35,7 +35,7 @@ lab: $(STAMP)
 test: lint unit notebooks
 
 lint: $(STAMP)
-	$(BIN)/ruff check mnist_course tests lessons
+	$(BIN)/ruff check mnist_course benchmarks tools tests lessons
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest tests
