@@ -37,8 +37,9 @@
 #
 # This cell imports everything the lesson uses, seeds the random number generators (so
 # that every run gives the same "random" results), sets up the figures and picks a
-# device (a GPU if there is one). We do not train anything in this lesson, so the device
-# does not matter yet.
+# device (a GPU if there is one). `limit_cpu_threads()` keeps PyTorch from starting more
+# CPU threads than this computer lets us use (more would only slow it down) and prints how
+# many it uses. We do not train anything in this lesson, so the device does not matter yet.
 #
 # The first line, `# NBVAL_IGNORE_OUTPUT`, is a note for the course's automatic tests:
 # this cell prints things that differ between computers (the device, where the data
@@ -53,12 +54,13 @@ from torch.utils.data import DataLoader
 from torchvision import transforms
 
 from mnist_course.data import MNIST_MEAN, MNIST_STD, data_source, load_mnist, mean_and_std, mnist_dataset
-from mnist_course.env import describe_device, get_device, set_seed, setup_figures
+from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
 from mnist_course.plots import plot_class_counts, show_digits
 
 set_seed(0)
 setup_figures()
 device = get_device()
+print("CPU threads:", limit_cpu_threads())  # at most the CPUs this machine lets us use
 print("device:", describe_device(device))
 print("data:", data_source())
 

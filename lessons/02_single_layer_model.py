@@ -48,14 +48,16 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from mnist_course.data import TensorBatches, data_source, load_mnist, to_float_images
-from mnist_course.env import describe_device, get_device, set_seed, setup_figures
+from mnist_course.batches import TensorBatches
+from mnist_course.data import data_source, load_mnist, to_float_images
+from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
 from mnist_course.models import SoftmaxRegression, count_parameters
 from mnist_course.plots import show_digits, show_weights
 
 set_seed(0)
 setup_figures()
 device = get_device()
+print("CPU threads:", limit_cpu_threads())  # at most the CPUs this machine lets us use
 print("device:", describe_device(device))
 print("data:", data_source())
 

@@ -50,8 +50,9 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torchvision import transforms
 
-from mnist_course.data import MNIST_MEAN, MNIST_STD, TensorBatches, data_source, load_mnist, mnist_dataset
-from mnist_course.env import describe_device, get_device, set_seed, setup_figures
+from mnist_course.batches import TensorBatches
+from mnist_course.data import MNIST_MEAN, MNIST_STD, data_source, load_mnist, mnist_dataset
+from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
 from mnist_course.models import MLP, count_parameters
 from mnist_course.plots import plot_confusion_matrix, plot_history, show_misclassified
 from mnist_course.training import evaluate, fit, predict_labels
@@ -60,6 +61,7 @@ from mnist_course.widgets import TrainingDashboard
 set_seed(0)
 setup_figures()
 device = get_device()
+print("CPU threads:", limit_cpu_threads())  # at most the CPUs this machine lets us use
 print("device:", describe_device(device))
 print("data:", data_source())
 
@@ -441,7 +443,7 @@ print("train images:", train.images.dtype, tuple(train.images.shape[1:]))
 # code: it fetches the image as a PIL picture, converts it to a tensor (`ToTensor`),
 # normalises it (`Normalize`), and at the end stacks the 64 small tensors into a batch.
 #
-# `TensorBatches` (in `mnist_course/data.py`) converts *all* the images to one normalised
+# `TensorBatches` (in `mnist_course/batches.py`) converts *all* the images to one normalised
 # tensor once, at the start. After that, a batch is a single indexing operation,
 # `images[index]` with 64 random positions, with no Python work per image.
 #

@@ -56,7 +56,7 @@ from torch import nn
 
 from mnist_course.checkpoints import load_checkpoint, save_checkpoint
 from mnist_course.data import MNIST_MEAN, MNIST_STD, data_source, load_mnist, to_float_images
-from mnist_course.env import describe_device, get_device, set_seed, setup_figures
+from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
 from mnist_course.models import MLP
 from mnist_course.plots import plot_history, show_digits, show_misclassified
 from mnist_course.training import evaluate, fit, predict_labels, random_affine
@@ -65,6 +65,7 @@ from mnist_course.widgets import TrainingDashboard
 set_seed(0)
 setup_figures()
 device = get_device()
+print("CPU threads:", limit_cpu_threads())  # at most the CPUs this machine lets us use
 print("device:", describe_device(device))
 print("data:", data_source())
 

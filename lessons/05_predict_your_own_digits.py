@@ -47,7 +47,7 @@ from PIL import Image
 from torchvision import transforms
 
 from mnist_course.checkpoints import load_checkpoint
-from mnist_course.data import MNIST_MEAN, MNIST_STD, data_source, load_mnist
+from mnist_course.data import MNIST_MEAN, MNIST_STD, SAMPLES_DIR, data_source, load_mnist, load_samples
 from mnist_course.draw import (
     EXAMPLE_STROKES,
     all_probabilities,
@@ -58,13 +58,11 @@ from mnist_course.draw import (
     strokes_to_image,
     upload_digits,
 )
-from mnist_course.env import describe_device, get_device, set_seed, setup_figures
+from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
 from mnist_course.models import MLP
 from mnist_course.plots import show_digits
 from mnist_course.predict import format_prediction, predict
 from mnist_course.preprocess import (
-    SAMPLES_DIR,
-    load_samples,
     preprocess_steps,
     show_pictures,
     show_steps,
@@ -75,6 +73,7 @@ from mnist_course.training import evaluate, fit
 set_seed(0)
 setup_figures()
 device = get_device()
+print("CPU threads:", limit_cpu_threads())  # at most the CPUs this machine lets us use
 print("device:", describe_device(device))
 print("data:", data_source())
 

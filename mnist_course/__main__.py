@@ -113,7 +113,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status (errors print one clear line)."""
     from .checkpoints import CheckpointError
-    from .data import MnistDataError
+    from .idx import MnistDataError
 
     args = build_parser().parse_args(argv)
     try:

@@ -1,6 +1,8 @@
-"""Seeding, device choice and figure defaults: the setup cell of every lesson.
+"""Seeding, device choice, CPU threads and figure defaults: the setup cell of every lesson.
 
-No lesson teaches these; each lesson's first code cell calls them.
+No lesson teaches these; each lesson's first code cell calls them, in plain view:
+:func:`get_device` only picks the device, :func:`limit_cpu_threads` is the one call that
+changes PyTorch's thread count.
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ import contextlib
 import os
 import random
 from collections.abc import Iterator
+from pathlib import Path
 
 import torch
 
 DEVICE_ENV_VAR = "MNIST_COURSE_DEVICE"
+DEVICE_KINDS = ("cpu", "cuda", "mps")
+CPU_MAX_FILE = "/sys/fs/cgroup/cpu.max"
 
 
 def set_seed(seed: int = 0) -> None:
@@ -41,18 +46,21 @@ def available_devices() -> list[str]:
     return devices
 
 
-def cpu_quota() -> int:
+def cpu_quota(cpu_max: str | os.PathLike = CPU_MAX_FILE) -> int:
     """Return how many CPUs this process may really use (affinity and container quota).
 
     Binder and other containers often allow 1-2 CPUs on a host with many more, and
     PyTorch would otherwise start one thread per host CPU.
+
+    Args:
+        cpu_max: the cgroup v2 ``cpu.max`` file (``"<quota> <period>"`` or ``"max <period>"``).
     """
     try:
         count = len(os.sched_getaffinity(0))
     except AttributeError:  # macOS has no sched_getaffinity
         count = os.cpu_count() or 1
     try:
-        quota, period = open("/sys/fs/cgroup/cpu.max").read().split()[:2]
+        quota, period = Path(cpu_max).read_text().split()[:2]
         if quota != "max":
             count = min(count, max(1, int(int(quota) // int(period))))
     except (OSError, ValueError):
@@ -78,11 +86,38 @@ def torch_threads(count: int | None) -> Iterator[None]:
         torch.set_num_threads(previous)
 
 
+def limit_cpu_threads() -> int:
+    """Cap PyTorch's CPU threads at :func:`cpu_quota` and return how many it now uses.
+
+    More threads than usable CPUs makes training many times slower. Every lesson's setup
+    cell calls this and prints the count, so the change is never hidden.
+
+    Returns:
+        The number of threads PyTorch uses from now on.
+    """
+    if torch.get_num_threads() > cpu_quota():
+        torch.set_num_threads(cpu_quota())
+    return torch.get_num_threads()
+
+
+def _parse_device(choice: str, origin: str) -> torch.device:
+    try:
+        device = torch.device(choice)
+    except (RuntimeError, TypeError, ValueError):
+        device = None
+    if device is None or device.type not in DEVICE_KINDS:
+        raise ValueError(
+            f"{origin}{choice!r} is not a device PyTorch can train on here; valid choices: "
+            f"{', '.join(DEVICE_KINDS)} (available on this machine: {', '.join(available_devices())})."
+            + (f" Set {DEVICE_ENV_VAR} to one of those, or unset it." if origin else "")
+        )
+    return device
+
+
 def get_device(preferred: str | None = None) -> torch.device:
     """Pick the device to train on: CUDA, then Apple's MPS, then the CPU.
 
-    On the CPU it also caps PyTorch's threads at :func:`cpu_quota`, because more
-    threads than usable CPUs makes training many times slower.
+    It changes nothing else (the thread count is :func:`limit_cpu_threads`' job).
 
     Args:
         preferred: ``"cuda"``, ``"mps"`` or ``"cpu"`` to choose one yourself. Without
@@ -93,17 +128,20 @@ def get_device(preferred: str | None = None) -> torch.device:
         A ``torch.device``.
 
     Raises:
-        ValueError: the device asked for is not available on this machine.
+        ValueError: the name is not a device (for example ``"gpu"``: the message names the
+            valid choices), or the device is not available on this machine.
     """
-    choice = preferred or os.environ.get(DEVICE_ENV_VAR) or available_devices()[0]
-    device = torch.device(choice)
+    if preferred:
+        device = _parse_device(preferred, "")
+    elif os.environ.get(DEVICE_ENV_VAR):
+        device = _parse_device(os.environ[DEVICE_ENV_VAR], f"{DEVICE_ENV_VAR}=")
+    else:
+        device = torch.device(available_devices()[0])
     if device.type not in available_devices():
         raise ValueError(
-            f"Device {choice!r} is not available here; available: {available_devices()}. "
+            f"Device {str(device)!r} is not available here; available: {available_devices()}. "
             f"Unset {DEVICE_ENV_VAR} or pick one of those."
         )
-    if device.type == "cpu" and torch.get_num_threads() > cpu_quota():
-        torch.set_num_threads(cpu_quota())
     return device
 
 

@@ -13,6 +13,50 @@ import torch
 from torch import nn
 
 ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
+#: Upper bounds for an MLP, so a typo in the dashboard or a crafted checkpoint cannot
+#: allocate gigabytes: the widest layer, the most hidden layers, the most parameters.
+MAX_WIDTH = 4096
+MAX_DEPTH = 8
+MAX_PARAMETERS = 20_000_000
+
+
+def mlp_parameters(hidden: Sequence[int]) -> int:
+    """Return how many weights and biases a 784-...-10 MLP with these hidden sizes has."""
+    widths = [28 * 28, *hidden, 10]
+    return sum(w_in * w_out + w_out for w_in, w_out in zip(widths[:-1], widths[1:], strict=True))
+
+
+def check_hidden(hidden: Sequence[int]) -> tuple[int, ...]:
+    """Check hidden layer sizes against the bounds, before anything is allocated.
+
+    Args:
+        hidden: sizes of the hidden layers.
+
+    Returns:
+        The sizes as a tuple of ints.
+
+    Raises:
+        ValueError: a size is not a whole number from 1 to :data:`MAX_WIDTH`, there are
+            more than :data:`MAX_DEPTH` layers, or more than :data:`MAX_PARAMETERS` parameters.
+    """
+    values = [] if isinstance(hidden, str) else list(hidden)
+    try:
+        sizes = tuple(int(h) for h in values)
+        whole = not isinstance(hidden, str) and all(s == h for s, h in zip(sizes, values, strict=True))
+    except (TypeError, ValueError):
+        whole = False
+    if not whole:
+        raise ValueError(f"hidden sizes must be whole numbers like (128, 256), not {hidden!r}")
+    if any(size < 1 or size > MAX_WIDTH for size in sizes):
+        raise ValueError(f"hidden sizes must be between 1 and {MAX_WIDTH} (positive), not {list(sizes)}")
+    if len(sizes) > MAX_DEPTH:
+        raise ValueError(f"at most {MAX_DEPTH} hidden layers, not {len(sizes)}: use fewer sizes")
+    if (count := mlp_parameters(sizes)) > MAX_PARAMETERS:
+        raise ValueError(
+            f"hidden sizes {list(sizes)} make {count:,} parameters, more than the {MAX_PARAMETERS:,} "
+            "this course allows (they would need gigabytes of memory to train): use smaller layers"
+        )
+    return sizes
 
 
 class SoftmaxRegression(nn.Module):
@@ -38,7 +82,8 @@ class MLP(nn.Module):
 
     Args:
         hidden: sizes of the hidden layers, e.g. ``(500, 256)``. Empty means softmax
-            regression.
+            regression. At most :data:`MAX_DEPTH` layers of at most :data:`MAX_WIDTH`
+            units and :data:`MAX_PARAMETERS` parameters in all (a guard added in the package).
         dropout: probability of zeroing each hidden unit while training (0 = off).
         activation: ``"relu"``, ``"sigmoid"`` or ``"tanh"``.
     """
@@ -51,9 +96,7 @@ class MLP(nn.Module):
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, not {activation!r}")
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"dropout must be in [0, 1), not {dropout}")
-        hidden = tuple(int(h) for h in hidden)
-        if any(h < 1 for h in hidden):
-            raise ValueError(f"hidden layer sizes must be positive, not {hidden}")
+        hidden = check_hidden(hidden)  # before a single weight is allocated
         self.config = {"hidden": list(hidden), "dropout": float(dropout), "activation": activation}
         layers: list[nn.Module] = [nn.Flatten()]
         width = 28 * 28
@@ -79,7 +122,8 @@ def parse_hidden(value: str | Sequence[int]) -> tuple[int, ...]:
         The sizes as a tuple of positive ints.
 
     Raises:
-        ValueError: a size is not a positive whole number.
+        ValueError: a size is not a whole number, or the sizes break a bound of
+            :func:`check_hidden`.
     """
     if isinstance(value, str):
         parts = value.replace(",", " ").replace("-", " ").split()
@@ -89,9 +133,7 @@ def parse_hidden(value: str | Sequence[int]) -> tuple[int, ...]:
         sizes = tuple(int(p) for p in parts)
     except (TypeError, ValueError):
         raise ValueError(f"hidden sizes must be whole numbers like '128, 256', not {value!r}") from None
-    if any(size < 1 or size > 4096 for size in sizes):
-        raise ValueError(f"hidden sizes must be between 1 and 4096, not {value!r}")
-    return sizes
+    return check_hidden(sizes)
 
 
 MODEL_CLASSES = {"SoftmaxRegression": SoftmaxRegression, "MLP": MLP}

@@ -18,7 +18,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import MNIST_MEAN, MNIST_STD, TensorBatches, to_float_images
+from .batches import TensorBatches
+from .data import MNIST_MEAN, MNIST_STD, to_float_images
 
 OPTIMIZERS = ("sgd", "adam", "adamw")
 
@@ -281,7 +282,7 @@ def fit(
     """Train ``model`` with mini-batches and record the loss and accuracy of each epoch.
 
     The loop that lesson 3 writes by hand, with the optimizers of lesson 4. The whole
-    training split lives on ``device`` as one tensor (:class:`~mnist_course.data.TensorBatches`),
+    training split lives on ``device`` as one tensor (:class:`~mnist_course.batches.TensorBatches`),
     and losses are summed on the device, so there is no per-image Python work and no
     waiting for the device inside an epoch.
 

@@ -1,4 +1,4 @@
-"""Shared fixtures: the tests read real MNIST, never synthetic stand-ins.
+"""Shared fixtures: the tests read real MNIST, or small IDX files they build themselves.
 
 With ``MNIST_COURSE_DATA`` unset, the tests use the offline copy beside the repository
 (``../shared/data/mnist-offline``) when it exists, else the normal download.
@@ -6,10 +6,13 @@ With ``MNIST_COURSE_DATA`` unset, the tests use the offline copy beside the repo
 
 from __future__ import annotations
 
+import gzip
 import os
+import struct
 from pathlib import Path
 
 import pytest
+import torch
 
 REPO = Path(__file__).resolve().parent.parent
 OFFLINE = REPO.parent / "shared" / "data" / "mnist-offline"
@@ -34,15 +37,45 @@ def test_split():
     return load_mnist("test")
 
 
-@pytest.fixture
-def offline_copy(tmp_path, monkeypatch):
-    """A writable copy of the four IDX files, with MNIST_COURSE_DATA pointing at it."""
-    import shutil
+def _write_idx(path: Path, data: torch.Tensor) -> Path:
+    """Write a uint8 tensor as an IDX file (gzip-compressed when the name ends in .gz)."""
+    magic = 0x00000803 if data.ndim == 3 else 0x00000801
+    raw = struct.pack(">I" + "I" * data.ndim, magic, *data.shape) + data.numpy().tobytes()
+    path.write_bytes(gzip.compress(raw) if path.suffix == ".gz" else raw)
+    return path
 
-    source = Path(os.environ.get("MNIST_COURSE_DATA", OFFLINE))
-    if not (source / "t10k-labels-idx1-ubyte.gz").exists():
-        pytest.skip("needs an offline copy of the MNIST IDX files")
-    for path in source.glob("*-ubyte*"):
-        shutil.copy(path, tmp_path / path.name)
-    monkeypatch.setenv("MNIST_COURSE_DATA", str(tmp_path))
-    return tmp_path
+
+def _make_idx_folder(folder: Path, seed: int = 0, n_train: int = 60, n_test: int = 20) -> Path:
+    """Four small MNIST-shaped IDX files: random 28x28 pixels, labels cycling 0..9."""
+    folder.mkdir(parents=True, exist_ok=True)
+    generator = torch.Generator().manual_seed(seed)
+    for stem, n in (("train", n_train), ("t10k", n_test)):
+        images = torch.randint(0, 256, (n, 28, 28), generator=generator, dtype=torch.uint8)
+        labels = (torch.arange(n) + seed) % 10
+        _write_idx(folder / f"{stem}-images-idx3-ubyte.gz", images)
+        _write_idx(folder / f"{stem}-labels-idx1-ubyte.gz", labels.to(torch.uint8))
+    return folder
+
+
+@pytest.fixture
+def write_idx():
+    """``write_idx(path, uint8_tensor)``: build an IDX file (``.gz`` when the name says so)."""
+    return _write_idx
+
+
+@pytest.fixture
+def make_idx_folder():
+    """``make_idx_folder(folder, seed=0, n_train=60, n_test=20)``: four small IDX files."""
+    return _make_idx_folder
+
+
+@pytest.fixture
+def idx_folder(tmp_path, monkeypatch):
+    """Four small IDX files this test owns (60 train, 20 test), with MNIST_COURSE_DATA on them.
+
+    Built by the test itself, so the corrupt-file tests never depend on (or skip without)
+    the offline copy of MNIST.
+    """
+    folder = _make_idx_folder(tmp_path / "mnist")
+    monkeypatch.setenv("MNIST_COURSE_DATA", str(folder))
+    return folder

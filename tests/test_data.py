@@ -1,15 +1,20 @@
-"""Tests of mnist_course.data on the real MNIST files."""
+"""Tests of mnist_course.data and mnist_course.download: real MNIST and small built copies."""
 
 from __future__ import annotations
 
-import gzip
-import struct
+import errno
+import os
+import socket
+import tempfile
+import threading
+import time
 
 import pytest
 import torch
 
-from mnist_course import data
-from mnist_course.data import MnistDataError, TensorBatches, load_mnist, read_idx
+from mnist_course import data, download
+from mnist_course.data import load_mnist
+from mnist_course.idx import MnistDataError
 
 
 def test_test_split_is_the_official_one(test_split):
@@ -38,52 +43,32 @@ def test_unknown_split_is_refused():
         load_mnist("validation")
 
 
-def test_plain_and_gzip_idx_read_the_same(offline_copy):
-    gz = offline_copy / "t10k-labels-idx1-ubyte.gz"
-    plain = offline_copy / "t10k-labels-idx1-ubyte"
-    plain.write_bytes(gzip.decompress(gz.read_bytes()))
-    assert torch.equal(read_idx(gz), read_idx(plain))
+def test_moved_helpers_have_one_home():
+    assert not hasattr(data, "TensorBatches") and not hasattr(data, "read_idx")
+    assert not hasattr(data, "MnistDataError")
 
 
-def test_truncated_file_is_named(offline_copy):
-    target = offline_copy / "t10k-images-idx3-ubyte.gz"
-    raw = gzip.decompress(target.read_bytes())
-    target.write_bytes(gzip.compress(raw[:-5000]))  # valid gzip, too few bytes inside
-    with pytest.raises(MnistDataError, match=r"t10k-images-idx3-ubyte\.gz is truncated or corrupted"):
-        load_mnist("test")
-
-
-def test_cut_gzip_stream_is_named(offline_copy):
-    target = offline_copy / "train-labels-idx1-ubyte.gz"
-    target.write_bytes(target.read_bytes()[:1000])
-    with pytest.raises(MnistDataError, match=r"train-labels-idx1-ubyte\.gz is corrupted or truncated"):
+def test_shuffle_seed_gives_other_training_digits_in_a_fixed_order(train_split, test_split, monkeypatch):
+    monkeypatch.setenv("MNIST_COURSE_SHUFFLE", "3")
+    shuffled = load_mnist("train")
+    assert "shuffled with seed 3 (MNIST_COURSE_SHUFFLE)" in shuffled.source
+    assert "shuffled with seed 3" in data.data_source()
+    assert torch.equal(shuffled.images, load_mnist("train").images)  # fixed: the same every time
+    assert torch.equal(torch.bincount(shuffled.labels), torch.bincount(train_split.labels))
+    flat = train_split.images.reshape(len(train_split.images), -1)
+    for image, label in zip(shuffled.images[:20], shuffled.labels[:20], strict=True):
+        where = (flat == image.reshape(-1)).all(dim=1).nonzero().flatten()
+        assert len(where) >= 1 and int(train_split.labels[where[0]]) == int(label)  # pairs kept
+    first_1000 = {bytes(image.numpy()) for image in shuffled.images[:1000]}
+    assert len(first_1000 & {bytes(image.numpy()) for image in train_split.images[:1000]}) < 200
+    assert torch.equal(load_mnist("test").images, test_split.images)  # the test split never moves
+    monkeypatch.setenv("MNIST_COURSE_SHUFFLE", "three")
+    with pytest.raises(ValueError, match="MNIST_COURSE_SHUFFLE must be a whole number"):
         load_mnist("train")
 
 
-def test_wrong_magic_number_is_refused(tmp_path):
-    bad = tmp_path / "t10k-labels-idx1-ubyte"
-    bad.write_bytes(struct.pack(">II", 0x00000802, 3) + bytes(3))
-    with pytest.raises(MnistDataError, match="not an IDX file"):
-        read_idx(bad)
-
-
-def test_images_and_labels_must_agree(offline_copy):
-    labels = gzip.decompress((offline_copy / "t10k-labels-idx1-ubyte.gz").read_bytes())
-    shorter = struct.pack(">II", 0x00000801, 9_999) + labels[8:-1]
-    (offline_copy / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(shorter))
-    with pytest.raises(MnistDataError, match="10,000 images but 9,999 labels"):
-        load_mnist("test")
-
-
-def test_labels_outside_0_to_9_are_refused(offline_copy):
-    header = struct.pack(">II", 0x00000801, 10_000)
-    (offline_copy / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(header + bytes([12]) * 10_000))
-    with pytest.raises(MnistDataError, match="digits 0..9"):
-        load_mnist("test")
-
-
-def test_missing_file_and_wrong_folder_explain_both_fixes(offline_copy, monkeypatch, tmp_path):
-    (offline_copy / "train-images-idx3-ubyte.gz").unlink()
+def test_missing_file_and_wrong_folder_explain_both_fixes(idx_folder, monkeypatch, tmp_path):
+    (idx_folder / "train-images-idx3-ubyte.gz").unlink()
     with pytest.raises(MnistDataError) as error:
         load_mnist("train")
     assert "train-images-idx3-ubyte.gz" in str(error.value)
@@ -110,6 +95,58 @@ def test_no_network_and_no_copy_names_both_fixes(monkeypatch, tmp_path):
         data.mnist_dataset("test", root=tmp_path)
 
 
+def test_a_server_that_never_answers_times_out_with_the_offline_message(monkeypatch, tmp_path):
+    import torchvision.datasets
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    accepted: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept_and_say_nothing():
+        server.settimeout(0.1)
+        while not stop.is_set():
+            try:
+                accepted.append(server.accept()[0])
+            except OSError:
+                continue
+
+    acceptor = threading.Thread(target=accept_and_say_nothing, daemon=True)
+    acceptor.start()
+    port = server.getsockname()[1]
+    monkeypatch.delenv("MNIST_COURSE_DATA", raising=False)
+    monkeypatch.setattr(torchvision.datasets.MNIST, "mirrors", [f"http://127.0.0.1:{port}/"])
+    monkeypatch.setattr(download, "DOWNLOAD_TIMEOUT_S", 0.5)
+    outcome: list[BaseException | None] = []
+
+    def load():
+        try:
+            load_mnist("test", root=tmp_path)
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            outcome.append(exc)
+
+    before = socket.getdefaulttimeout()
+    start = time.perf_counter()
+    loader = threading.Thread(target=load, daemon=True)
+    loader.start()
+    loader.join(timeout=20)
+    elapsed, still_waiting = time.perf_counter() - start, loader.is_alive()
+    stop.set()
+    for connection in accepted:  # unblocks a client that has no timeout, if the check failed
+        connection.close()
+    server.close()
+    acceptor.join(timeout=5)
+    assert not still_waiting, "the download was still waiting after 20 s"
+    assert accepted, "the download never reached the local server"
+    assert isinstance(outcome[0], MnistDataError), outcome
+    message = str(outcome[0])
+    assert "did not answer within 0.5 s" in message and "MNIST_COURSE_DATA=/path/to/that/folder" in message
+    assert elapsed < 10
+    assert socket.getdefaulttimeout() == before  # the process-wide setting is restored
+
+
 def test_torchvision_dataset_route_reads_the_same_images(test_split, tmp_path):
     from torchvision import transforms
 
@@ -120,6 +157,61 @@ def test_torchvision_dataset_route_reads_the_same_images(test_split, tmp_path):
     assert torch.allclose(image[0], test_split.images[0].float() / 255)
 
 
+def test_unpacked_cache_follows_the_content_not_the_clock(make_idx_folder, monkeypatch, tmp_path):
+    first = make_idx_folder(tmp_path / "first", seed=1)
+    monkeypatch.setenv("MNIST_COURSE_DATA", str(first))
+    cache = tmp_path / "cache"
+    assert data.mnist_dataset("test", root=cache).targets[0] == 1
+    raw = cache / "offline" / "MNIST" / "raw"
+    unpacked = raw / "t10k-labels-idx1-ubyte"
+    stamp = unpacked.stat().st_mtime_ns
+    data.mnist_dataset("test", root=cache)
+    assert unpacked.stat().st_mtime_ns == stamp  # same content: not unpacked again
+    second = make_idx_folder(tmp_path / "second", seed=2, n_test=20)  # same sizes, other content
+    for path in second.iterdir():
+        os.utime(path, (1_000_000, 1_000_000))  # and older than the unpacked copy
+    monkeypatch.setenv("MNIST_COURSE_DATA", str(second))
+    dataset = data.mnist_dataset("test", root=cache)
+    assert dataset.targets[:3].tolist() == [2, 3, 4]
+    assert torch.equal(dataset.data, load_mnist("test").images)
+
+
+def test_unpacked_files_are_readable_by_other_users(idx_folder, tmp_path):
+    data.mnist_dataset("train", root=tmp_path / "cache")
+    raw = tmp_path / "cache" / "offline" / "MNIST" / "raw"
+    modes = {path.name: path.stat().st_mode & 0o777 for path in raw.iterdir()}
+    assert len(modes) == 8 and set(modes.values()) == {0o644}, modes
+
+
+def test_full_disk_leaves_no_temporary_file(idx_folder, tmp_path, monkeypatch):
+    def write_half_then_fail(dst, payload):
+        dst.write(bytes(payload[: len(payload) // 2]))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(download, "_write_chunks", write_half_then_fail)
+    with pytest.raises(MnistDataError, match=r"disk is full.*MNIST_COURSE_CACHE"):
+        data.mnist_dataset("test", root=tmp_path / "cache")
+    raw = tmp_path / "cache" / "offline" / "MNIST" / "raw"
+    assert list(raw.iterdir()) == []
+
+
+def test_read_only_cache_is_a_clear_error(idx_folder, tmp_path, monkeypatch):
+    raw = tmp_path / "cache" / "offline" / "MNIST" / "raw"
+    raw.mkdir(parents=True)
+    raw.chmod(0o555)
+    if os.geteuid() == 0:  # root may write anywhere: fail the way a read-only folder does
+        def read_only(*args, **kwargs):
+            raise OSError(errno.EROFS, "Read-only file system")
+
+        monkeypatch.setattr(tempfile, "mkstemp", read_only)
+    try:
+        with pytest.raises(MnistDataError, match=r"not writable.*MNIST_COURSE_CACHE"):
+            data.mnist_dataset("test", root=tmp_path / "cache")
+    finally:
+        raw.chmod(0o755)
+    assert list(raw.iterdir()) == []
+
+
 def test_to_float_images_matches_torchvision_normalize(test_split):
     from torchvision import transforms
 
@@ -128,31 +220,11 @@ def test_to_float_images_matches_torchvision_normalize(test_split):
     assert torch.allclose(data.to_float_images(test_split.images[:4]), expected, atol=1e-6)
 
 
-def test_tensor_batches_shapes_subset_and_drop_last(test_split):
-    batches = TensorBatches(test_split.images, test_split.labels, batch_size=64, subset=1000)
-    assert len(batches) == 1000 // 64
-    shapes = {(tuple(x.shape), tuple(y.shape), x.dtype) for x, y in batches}
-    assert shapes == {((64, 1, 28, 28), (64,), torch.float32)}
-    keep_last = TensorBatches(test_split.images, test_split.labels, batch_size=64, subset=1000,
-                              drop_last=False)
-    assert [len(y) for _, y in keep_last][-1] == 1000 % 64
-
-
-def test_tensor_batches_shuffle_is_seeded_and_covers_everything(test_split):
-    def first_labels(seed):
-        batches = TensorBatches(test_split.images, test_split.labels, batch_size=100, subset=500, seed=seed)
-        return torch.cat([y for _, y in batches])
-
-    assert torch.equal(first_labels(1), first_labels(1))
-    assert not torch.equal(first_labels(1), first_labels(2))
-    assert sorted(first_labels(1).tolist()) == sorted(test_split.labels[:500].tolist())
-
-
-def test_tensor_batches_reject_bad_sizes(test_split):
-    with pytest.raises(ValueError, match="batch_size"):
-        TensorBatches(test_split.images, test_split.labels, batch_size=0)
-    with pytest.raises(ValueError, match="subset"):
-        TensorBatches(test_split.images, test_split.labels, subset=0)
+def test_shipped_samples_and_their_labels():
+    paths, labels = data.load_samples()
+    assert len(paths) == len(labels) >= 40 and all(path.is_file() for path in paths)
+    assert labels.dtype == torch.int64 and set(labels.tolist()) == set(range(10))
+    assert all(path.name.startswith(str(int(label))) for path, label in zip(paths, labels, strict=True))
 
 
 def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mnist_course.env import available_devices, describe_device, get_device, set_seed
-from mnist_course.models import MLP, SoftmaxRegression, build_model, count_parameters
+from mnist_course import env
+from mnist_course.env import available_devices, describe_device, get_device, limit_cpu_threads, set_seed
+from mnist_course.models import MLP, SoftmaxRegression, build_model, count_parameters, parse_hidden
 
 
 def test_set_seed_repeats_random_numbers():
@@ -76,6 +77,8 @@ def test_sigmoid_and_bad_settings():
         MLP(dropout=1.0)
     with pytest.raises(ValueError, match="positive"):
         MLP(hidden=(0,))
+    with pytest.raises(ValueError, match="whole numbers"):
+        MLP(hidden=(1.5,))
 
 
 def test_softmax_regression_and_rebuild_from_config():
@@ -88,16 +91,64 @@ def test_softmax_regression_and_rebuild_from_config():
         build_model("ResNet", {})
 
 
-def test_cpu_threads_are_capped_at_the_quota(monkeypatch):
-    from mnist_course import env
+@pytest.fixture
+def four_cpus(monkeypatch):
+    monkeypatch.setattr(env.os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
 
-    monkeypatch.setenv("MNIST_COURSE_DEVICE", "cpu")
+
+@pytest.mark.parametrize(
+    "cpu_max, expected",
+    [("200000 100000\n", 2), ("150000 100000", 1), ("50000 100000", 1), ("max 100000\n", 4),
+     ("800000 100000", 4), ("garbage", 4), (None, 4)],
+)
+def test_cpu_quota_reads_the_cgroup_file(tmp_path, four_cpus, cpu_max, expected):
+    path = tmp_path / "cpu.max"
+    if cpu_max is not None:
+        path.write_text(cpu_max)
+    assert env.cpu_quota(path) == expected
+
+
+def test_limit_cpu_threads_caps_at_the_quota_and_says_so(monkeypatch):
     monkeypatch.setattr(env, "cpu_quota", lambda: 1)
     before = torch.get_num_threads()
     try:
         torch.set_num_threads(2)
-        get_device()
-        assert torch.get_num_threads() == 1
+        assert get_device("cpu") == torch.device("cpu")
+        assert torch.get_num_threads() == 2  # choosing the device changes nothing else
+        assert limit_cpu_threads() == 1 and torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
     assert env.cpu_quota() >= 1
+
+
+@pytest.mark.parametrize("typo", ["gpu", "tpu", "meta", "cuda:x"])
+def test_a_device_typo_in_the_environment_names_the_choices(monkeypatch, typo):
+    monkeypatch.setenv("MNIST_COURSE_DEVICE", typo)
+    with pytest.raises(ValueError) as error:
+        get_device()
+    message = str(error.value)
+    assert f"MNIST_COURSE_DEVICE={typo!r}" in message and "cpu, cuda, mps" in message
+    with pytest.raises(ValueError, match="valid choices: cpu, cuda, mps"):
+        get_device(typo)
+
+
+def test_too_big_networks_are_refused_before_allocating(monkeypatch):
+    built = []
+    monkeypatch.setattr(torch.nn.Linear, "__init__", lambda self, *args, **kwargs: built.append(args))
+    with pytest.raises(ValueError, match=r"36,\d{3},\d{3} parameters, more than the 20,000,000"):
+        MLP(hidden=(4096, 4096, 4096))
+    with pytest.raises(ValueError, match="at most 8 hidden layers"):
+        MLP(hidden=(16,) * 9)
+    with pytest.raises(ValueError, match="between 1 and 4096"):
+        MLP(hidden=(5000,))
+    assert built == []  # refused before a single layer was made
+    with pytest.raises(ValueError, match="parameters"):
+        parse_hidden("4096,4096,4096")
+    with pytest.raises(ValueError, match="at most 8"):
+        parse_hidden("8 " * 9)
+
+
+def test_the_largest_allowed_networks_still_build():
+    assert parse_hidden("4096, 2048, 1024") == (4096, 2048, 1024)
+    assert count_parameters(MLP(hidden=(4096, 2048, 1024))) < 20_000_000
+    assert len(MLP(hidden=(8,) * 8).config["hidden"]) == 8

@@ -1,0 +1,130 @@
+"""Filling the cache folder that ``torchvision.datasets.MNIST`` reads.
+
+No lesson teaches this; :func:`mnist_course.data.mnist_dataset` and
+:func:`~mnist_course.data.load_mnist` use it. Two ways to fill ``<root>/MNIST/raw``:
+
+* :func:`torchvision_mnist`: torchvision downloads the files, with a network timeout
+  (torchvision itself sets none, so a stalled proxy would hang forever);
+* :func:`unpack_offline`: the offline IDX files are verified and unpacked, once per
+  content (size plus SHA-256 of each source file, never timestamps), atomically and
+  readable by every user of a shared cache.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import os
+import socket
+import struct
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import BinaryIO
+
+from .idx import MnistDataError, read_idx
+
+#: Seconds a download may wait for the server before it gives up.
+DOWNLOAD_TIMEOUT_S = 30.0
+_CHUNK = 1 << 20
+
+
+def torchvision_mnist(root: Path, train: bool, transform=None, advice: str = ""):
+    """Return ``torchvision.datasets.MNIST(root, download=True)`` with a network timeout.
+
+    Args:
+        root: the cache folder.
+        train: the training split, else the test split.
+        transform: passed to torchvision.
+        advice: how to fix a failure, appended to the error message.
+
+    Raises:
+        MnistDataError: the download failed or timed out, and no local copy exists.
+    """
+    from torchvision.datasets import MNIST
+
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)  # every socket torchvision opens meanwhile
+    try:
+        return MNIST(root, train=train, transform=transform, download=True)
+    except Exception as exc:  # no network, a stalled server, a half-written cache...
+        stalled = f" (the server did not answer within {DOWNLOAD_TIMEOUT_S:g} s)" if isinstance(
+            exc, TimeoutError) else ""
+        raise MnistDataError(
+            f"Could not download MNIST into {root} and found no usable local copy{stalled} "
+            f"({type(exc).__name__}: {exc}).\n" + advice
+        ) from exc
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+def content_key(path: str | os.PathLike) -> str:
+    """Return ``"<size> <sha256>"`` of a file: it changes whenever the content does."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(_CHUNK):
+            digest.update(chunk)
+    return f"{os.path.getsize(path)} {digest.hexdigest()}"
+
+
+def _write_chunks(dst: BinaryIO, payload: bytes | bytearray) -> None:
+    view = memoryview(payload)
+    for start in range(0, len(view), _CHUNK):
+        dst.write(view[start : start + _CHUNK])
+
+
+def write_atomic(target: Path, payload: bytes | bytearray) -> None:
+    """Write ``payload`` to ``target`` through a temporary file, readable by everyone (0644).
+
+    Two kernels never see half a file; a failure (a full disk, a read-only folder) leaves
+    no temporary file behind and raises :class:`~mnist_course.idx.MnistDataError`.
+    """
+    tmp = None
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
+        with os.fdopen(fd, "wb") as dst:
+            _write_chunks(dst, payload)
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600: other users of a shared cache could not read it
+        os.replace(tmp, target)
+    except OSError as exc:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
+            why = "the disk is full"
+        elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            why = "the folder is not writable"
+        else:
+            why = f"{type(exc).__name__}: {exc}"
+        raise MnistDataError(
+            f"Could not write {target} ({why}). Free some space, or set MNIST_COURSE_CACHE "
+            "to a writable folder with about 60 MB free."
+        ) from exc
+
+
+def unpack_offline(sources: Iterable[Path], root: Path) -> Path:
+    """Verify IDX files and unpack them into ``root/MNIST/raw``, unless already there.
+
+    Each unpacked file has a ``.source`` stamp holding the :func:`content_key` of the file
+    it came from; a file is unpacked again whenever that key changes.
+
+    Args:
+        sources: the IDX files (plain or ``.gz``).
+        root: the folder to give ``torchvision.datasets.MNIST``.
+
+    Returns:
+        ``root``.
+    """
+    raw = root / "MNIST" / "raw"
+    for path in sources:
+        target = raw / path.name.removesuffix(".gz")
+        stamp = target.with_name(target.name + ".source")
+        key = content_key(path)
+        if target.is_file() and stamp.is_file() and stamp.read_text() == key:
+            continue
+        data = read_idx(path)  # refuses a broken file before anything is written
+        magic = 0x00000803 if data.ndim == 3 else 0x00000801
+        header = struct.pack(">I" + "I" * data.ndim, magic, *data.shape)
+        write_atomic(target, header + data.numpy().tobytes())
+        write_atomic(stamp, key.encode())
+    return root
