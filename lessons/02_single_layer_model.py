@@ -458,9 +458,10 @@ big_losses, big_accuracy = one_epoch_by_hand(5.0)
 
 # %% [markdown]
 # With `lr = 5` the loss does not fall, it **grows**: each step jumps so far past the
-# bottom of the loss that it lands higher up on the other side. By the end of the
-# epoch the loss is far above the 2.3 of an untrained model (a log scale on the vertical
-# axis shows both curves):
+# bottom of the loss that it lands higher up on the other side. Within a few steps the
+# loss is many times larger than at the start, and it stays far above the 2.3 of an
+# untrained model until the end of the epoch (a log scale on the vertical axis shows
+# both curves):
 
 # %%
 fig, ax = plt.subplots(figsize=(6, 3.5))
