@@ -327,8 +327,8 @@ print("mean is now close to 0:", abs(after.mean().item()) < 0.1)
 print("std is now close to 1:", abs(after.std().item() - 1) < 0.1)
 
 # %% [markdown]
-# > **A bug we fixed: `Normalize((0.5,), (0.5,))`.** Some tutorials copy
-# > `transforms.Normalize((0.5,), (0.5,))` from examples made for other datasets. It
+# > **A bug we fixed: `Normalize((0.5,), (0.5,))`.** One tutorial normalises with
+# > `transforms.Normalize((0.5,), (0.5,))`, a common default for other datasets. It
 # > subtracts 0.5 and divides by 0.5, which maps 0..1 to -1..1. But MNIST's pixels have
 # > mean 0.13 and std 0.31, not 0.5 and 0.5, so the result is not centred on 0 with
 # > spread 1: its mean is about (0.13 - 0.5) / 0.5 = -0.74 and its std 0.31 / 0.5 = 0.62.
