@@ -103,8 +103,11 @@ print("label of training image 0:", label)
 assert 0 <= label <= 9
 
 # %% [markdown]
-# `ToTensor` also scales the pixels: in the file they are whole numbers from 0 (black
-# background) to 255 (white ink); after `ToTensor` they lie between 0.0 and 1.0.
+# `ToTensor` also scales the pixels: in the file they are whole numbers from 0
+# (background, no ink) to 255 (the darkest stroke of the pen); after `ToTensor` they lie
+# between 0.0 and 1.0. What matters is that **ink is the high value**. Whether it looks
+# light or dark is only a choice of colours when drawing: `cmap="gray"` (section 4) draws
+# high values light, so the digits appear as light ink on black.
 # (`.item()` turns a tensor holding a single number into a plain Python number.)
 
 # %%
@@ -324,6 +327,21 @@ plt.show()
 # %%
 print("mean is now close to 0:", abs(after.mean().item()) < 0.1)
 print("std is now close to 1:", abs(after.std().item() - 1) < 0.1)
+
+# %% [markdown]
+# > **A bug we fixed: `Normalize((0.5,), (0.5,))`.** One tutorial normalises with
+# > `transforms.Normalize((0.5,), (0.5,))`, a common default for other datasets. It
+# > subtracts 0.5 and divides by 0.5, which maps 0..1 to -1..1. But MNIST's pixels have
+# > mean 0.13 and std 0.31, not 0.5 and 0.5, so the result is not centred on 0 with
+# > spread 1: its mean is about (0.13 - 0.5) / 0.5 = -0.74 and its std 0.31 / 0.5 = 0.62.
+# > A network still trains on that, but the inputs are not normalised. The fix is the one
+# > above: the training set's own mean and std. On the same 1,000 images:
+
+# %%
+half = transforms.Normalize((0.5,), (0.5,))(before)  # (1000, 1, 28, 28): Normalize takes batches too
+mean_half, std_half = half.mean().item(), half.std().item()
+print("check: mean about -0.74 instead of 0:", -0.8 < mean_half < -0.68)
+print("check: std about 0.62 instead of 1:", 0.55 < std_half < 0.7)
 
 # %% [markdown]
 # ## 7. Batches with a `DataLoader`

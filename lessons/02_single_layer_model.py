@@ -47,8 +47,8 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
-from mnist_course.batches import TensorBatches
 from mnist_course.data import data_source, load_mnist, to_float_images
 from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
 from mnist_course.models import SoftmaxRegression, count_parameters
@@ -102,7 +102,9 @@ print("training images:", len(train_images), " test images:", len(test_images))
 # We store the weights as a `(784, 10)` tensor (one column per digit) and the biases as
 # a `(10,)` tensor. The weights start random: `torch.randn` draws numbers around 0 with
 # spread 1, and dividing by the square root of 784 keeps the first scores at a sensible
-# size (a simple form of what is called **Xavier initialisation**). The biases start
+# size: a sum of 784 random terms of spread 1 has a spread of about sqrt(784) = 28, and
+# dividing the weights by 28 brings it back to about 1. (This is **LeCun
+# initialisation**: weights with spread 1 / sqrt(number of inputs).) The biases start
 # at 0.
 #
 # `requires_grad_()` asks PyTorch to record every computation done with these tensors,
@@ -250,6 +252,19 @@ print(f"loss {loss.item():.3f}, accuracy {accuracy(logits, labels):.3f}")
 assert 1.5 < loss.item() < 4
 
 # %% [markdown]
+# > **A bug we fixed: unscaled `torch.randn` weights.** One tutorial starts from
+# > `weights = torch.randn(784, 10)`, without the division by sqrt(784). Each score is
+# > then a sum of 784 random terms with a spread of about 28, so the untrained model is
+# > already extremely sure of random answers, and its first loss is huge instead of
+# > about 2.3. Training has to undo that before it can learn anything. The fix is the
+# > `/ 784**0.5` above. The same 64 images with unscaled weights:
+
+# %%
+unscaled_logits = images.view(64, -1) @ torch.randn(784, 10, device=device)  # (64, 10)
+unscaled_loss = F.cross_entropy(unscaled_logits, labels).item()
+print("check: the first loss is more than 5 times larger:", unscaled_loss > 5 * loss.item())
+
+# %% [markdown]
 # ## 4. Training by hand, on one batch
 #
 # Training means changing the weights a little, many times, so that the loss goes down.
@@ -306,8 +321,11 @@ plt.show()
 # %%
 # NBVAL_IGNORE_OUTPUT
 with torch.no_grad():
-    print(f"accuracy on the 64 training images: {accuracy(hand_model(images), labels):.3f}")
-    print(f"accuracy on the test images:        {accuracy(hand_model(test_images), test_labels):.3f}")
+    batch_accuracy = accuracy(hand_model(images), labels)
+    test_accuracy = accuracy(hand_model(test_images), test_labels)
+print(f"accuracy on the 64 training images: {batch_accuracy:.3f}")
+print(f"accuracy on the test images:        {test_accuracy:.3f}")
+assert test_accuracy < batch_accuracy - 0.2
 
 # %% [markdown]
 # ## 5. Training by hand, on the whole training set
@@ -322,8 +340,25 @@ with torch.no_grad():
 # %%
 set_seed(0)
 weights = torch.randn(784, 10, device=device) / 784**0.5
+start_weights = weights.clone()  # kept to see later how far training moved them
 weights.requires_grad_()
 bias = torch.zeros(10, device=device, requires_grad=True)
+
+# %% [markdown]
+# `hand_model` uses `len(x)` for N, so the shorter last slice works.
+#
+# > **A bug we fixed: `imgs.reshape(64, -1)`.** One tutorial flattens its batches with
+# > the batch size written in: `reshape(imgs, (64, -1))`. That only works when every
+# > batch has exactly 64 images, that is with a `DataLoader(..., drop_last=True)`
+# > (lesson 3). On a last batch of, say, 16 images, `-1` makes the rows 16 x 784 / 64 =
+# > 196 numbers long instead of 784: each row holds a quarter of an image, and the
+# > next layer fails with a shape error. The fix: `len(x)` for N (as in `hand_model`),
+# > or `nn.Flatten()`, which work whatever the batch size.
+
+# %%
+last_batch = torch.zeros(16, 1, 28, 28)  # a smaller last batch
+print("reshape(64, -1) of 16 images:", tuple(last_batch.reshape(64, -1).shape))
+print("check: view(len(x), -1) keeps 784 per image:", last_batch.view(len(last_batch), -1).shape[1] == 784)
 
 # %% [markdown]
 # The loop is the one from section 4, with an outer loop over epochs and an inner loop
@@ -374,6 +409,95 @@ show_weights(weights)
 plt.show()
 
 # %% [markdown]
+# Do the border weights stay where they started, then? No. Background is 0 in the file,
+# but after normalising it is (0 - 0.1307) / 0.3081 = -0.42, and every training image
+# gives those pixels that same input. So each of their weights gets the same gradient,
+# -0.42 times the gradient of the digit's bias, at every step: they all move together,
+# by -0.42 times what the bias moved. They act like a second bias. Their random
+# differences stay, all shifted by the same amount for each digit: that shift is the
+# tint of the borders in the pictures. We check it on the pixels that are 0 in every
+# training image:
+
+# %%
+always_background = (train.images == 0).all(dim=0).flatten().to(device)  # (784,): True or False
+moved = (weights - start_weights).detach()[always_background]  # (number of such pixels, 10)
+background = train_images.min().item()  # -0.42: the normalised background
+print("check: all those weights of a digit moved by the same amount:",
+      torch.allclose(moved, moved[0].expand_as(moved), atol=1e-6))
+print("check: by -0.42 times the bias:", torch.allclose(moved[0], background * bias.detach(), rtol=1e-3))
+print("check: and they did move:", bool((moved[0].abs() > 1e-4).all()))
+
+# %% [markdown]
+# ### A learning rate that is too large
+#
+# How large may the learning rate be? We train one epoch from the same random weights
+# with our `lr = 0.05` and with a 100 times larger one, `lr = 5`, and record the loss of
+# every batch. (The function is the loop above, with its own `w` and `b`.)
+
+# %%
+def one_epoch_by_hand(lr):
+    set_seed(0)
+    w = (torch.randn(784, 10, device=device) / 784**0.5).requires_grad_()
+    b = torch.zeros(10, device=device, requires_grad=True)
+    batch_losses = []
+    for start in range(0, len(train_images), batch_size):
+        x = train_images[start : start + batch_size]  # (64, 1, 28, 28)
+        loss = F.cross_entropy(x.view(len(x), -1) @ w + b, train_labels[start : start + batch_size])
+        loss.backward()
+        with torch.no_grad():
+            w -= lr * w.grad
+            b -= lr * b.grad
+            w.grad.zero_()
+            b.grad.zero_()
+        batch_losses.append(loss.item())
+    with torch.no_grad():
+        return batch_losses, accuracy(test_images.view(len(test_images), -1) @ w + b, test_labels)
+
+
+small_losses, small_accuracy = one_epoch_by_hand(0.05)
+big_losses, big_accuracy = one_epoch_by_hand(5.0)
+
+# %% [markdown]
+# With `lr = 5` the loss does not fall, it **grows**: each step jumps so far past the
+# bottom of the loss that it lands higher up on the other side. Within a few steps the
+# loss is many times larger than at the start, and it stays far above the 2.3 of an
+# untrained model until the end of the epoch (a log scale on the vertical axis shows
+# both curves):
+
+# %%
+fig, ax = plt.subplots(figsize=(6, 3.5))
+ax.plot(small_losses, label="lr = 0.05")
+ax.plot(big_losses, label="lr = 5")
+ax.set_yscale("log")
+ax.set_xlabel("batch")
+ax.set_ylabel("loss (log scale)")
+ax.set_title("One epoch with two learning rates")
+ax.legend(loc="upper left", bbox_to_anchor=(1, 1))
+plt.show()
+
+# %% [markdown]
+# The last 20 batches on average, and the test accuracy after the epoch (the numbers
+# depend on your data and device):
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+late_small, late_big = sum(small_losses[-20:]) / 20, sum(big_losses[-20:]) / 20
+print(f"lr = 0.05: loss {late_small:.2f}, test accuracy {small_accuracy:.3f}")
+print(f"lr = 5:    loss {late_big:.2f}, test accuracy {big_accuracy:.3f}")
+assert late_big > 2 * big_losses[0] and late_small < small_losses[0] / 4 and big_accuracy < small_accuracy
+
+# %% [markdown]
+# Surprisingly, `lr = 5` still gets most test digits right. Its scores are huge, so the
+# highest one is often still the right digit, but every mistake is made with enormous
+# confidence and costs a huge loss. The loss is what training minimises, and it went the
+# wrong way: this training **diverges**. In the checks:
+
+# %%
+print("check: with lr = 5 the loss ends more than twice as high as it started:", late_big > 2 * big_losses[0])
+print("check: with lr = 0.05 it ends below a quarter of where it started:", late_small < small_losses[0] / 4)
+print("check: lr = 5 reads fewer test digits right:", big_accuracy < small_accuracy)
+
+# %% [markdown]
 # ## 6. The same model with `torch.nn`
 #
 # Now we replace our hand-made pieces with PyTorch's, one at a time:
@@ -383,7 +507,7 @@ plt.show()
 # | `weights`, `bias`, `x.view(N, -1) @ weights + bias` | `nn.Linear(784, 10)` |
 # | `F.cross_entropy(logits, labels)` | `loss_fn = nn.CrossEntropyLoss()` (the same function) |
 # | `weights -= lr * weights.grad`, `.zero_()` | `optimizer.step()`, `optimizer.zero_grad()` (SGD) |
-# | slicing `train_images[start : start + 64]` | `TensorBatches`: shuffled batches |
+# | slicing `train_images[start : start + 64]` | `DataLoader(TensorDataset(...))`: shuffled batches |
 #
 # The course package has the model ready as `SoftmaxRegression` in
 # `mnist_course/models.py`. Its whole code is:
@@ -429,18 +553,17 @@ print("same logits as hand_model:", same)
 # - `optimizer`: stochastic gradient descent (**SGD**, "stochastic" because each step
 #   uses a random batch instead of all the data) over `model.parameters()`, the model's
 #   weights and biases, with the same learning rate as before;
-# - `train_loader`: a course helper, `TensorBatches`, which does our slicing for us and
-#   also shuffles the images into a new order every epoch (and skips the last, smaller
-#   batch). It normalises the uint8 images itself. Lesson 3 uses lesson 1's
-#   `DataLoader` for the same job; `TensorBatches` is faster because all the images are
-#   already in one tensor.
+# - `train_loader`: PyTorch's `TensorDataset` pairs our two tensors (sample i is image i
+#   with label i), and lesson 1's `DataLoader` does our slicing for us: batches of 64,
+#   shuffled into a new order every epoch. These two work for any data you have as
+#   tensors. (Lesson 3 measures a faster helper of the course, `TensorBatches`.)
 
 # %%
 set_seed(0)
 model = SoftmaxRegression().to(device)
 loss_fn = nn.CrossEntropyLoss()
 optimizer = torch.optim.SGD(model.parameters(), lr=lr)
-train_loader = TensorBatches(train.images, train.labels, batch_size=64, shuffle=True, device=device)
+train_loader = DataLoader(TensorDataset(train_images, train_labels), batch_size=64, shuffle=True)
 
 # %% [markdown]
 # The training loop becomes short. `optimizer.step()` does
@@ -503,7 +626,10 @@ plt.show()
 #   does all three, so it takes **raw logits**, never probabilities.
 # - A training step: loss, `loss.backward()` (gradients), a step `w -= lr * w.grad`
 #   inside `torch.no_grad()`, then zero the gradients. First check that the model can fit
-#   one batch, then train on all the data, epoch after epoch.
+#   one batch, then train on all the data, epoch after epoch. Too large a learning rate
+#   (here 5) makes the loss grow instead of fall.
+# - `DataLoader(TensorDataset(images, labels), batch_size=64, shuffle=True)` gives
+#   shuffled batches of any data held in tensors.
 # - `nn.Linear` + `torch.optim.SGD` is the same model and the same training, with
 #   less code. On the test set it reads about 9 digits out of 10.
 # - Drawing each digit's weights as an image shows what the model looks for.

@@ -53,6 +53,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import torch
 from torch import nn
+from torch.utils.data import DataLoader, TensorDataset
 
 from mnist_course.checkpoints import load_checkpoint, save_checkpoint
 from mnist_course.data import MNIST_MEAN, MNIST_STD, data_source, load_mnist, to_float_images
@@ -200,6 +201,8 @@ adam_runs = ["Adam lr=1e-2", "Adam lr=1e-3", "Adam lr=1e-4"]
 axes = plot_history([histories[name] for name in adam_runs], names=adam_runs, test_label="validation")
 axes[0].set_ylim(0, 1)  # zoom in: lr=1e-4 starts far above the others
 axes[1].set_ylim(0.8, 1)
+for ax in axes:  # the legends go below the plots, so that they hide no curve
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)
 axes[0].figure.suptitle("Adam with three learning rates (solid: train, dashed: validation)")
 plt.show()
 
@@ -207,7 +210,7 @@ plt.show()
 # - `lr=1e-4` is safe but slow: after 5 epochs it is still behind.
 # - `lr=1e-2` learns fast in the first epoch, then its steps are too big to settle into
 #   a good minimum: its training loss stops going down (it may even go up), its
-#   validation loss *rises* while that of `1e-3` keeps falling, and its validation
+#   validation loss *rises* and ends above that of `1e-3`, and its validation
 #   accuracy ends up lower. Its weights also grow several times larger than with
 #   `1e-3` (below), which makes the network over-confident.
 # - `lr=1e-3` (Adam's default in PyTorch) is the usual good choice for networks like ours.
@@ -220,6 +223,56 @@ for name in adam_runs:
           f"accuracy {histories[name].test_accuracy[-1]:.3f}, first-layer weight norm {weights.norm():.1f}")
 assert histories["Adam lr=1e-2"].test_loss[-1] > histories["Adam lr=1e-3"].test_loss[-1]
 assert models["Adam lr=1e-2"].layers[1].weight.norm() > 2 * models["Adam lr=1e-3"].layers[1].weight.norm()
+
+# %% [markdown]
+# ### The tutorial's optimizer, in a plain PyTorch loop
+#
+# One of the tutorials this course grew from trains with exactly
+# `torch.optim.Adam(model.parameters(), lr=1e-2, weight_decay=1e-5)`. Here it is in the
+# loop you would write without this course (lesson 3's loop, with batches from
+# `TensorDataset` + `DataLoader` as in lesson 2): the same network, the same 4,000
+# training images and 5 epochs as above, measured on the validation images after each
+# epoch with `evaluate`.
+
+# %%
+set_seed(0)
+tutorial_model = MLP(hidden=(256, 128)).to(device)
+optimizer = torch.optim.Adam(tutorial_model.parameters(), lr=1e-2, weight_decay=1e-5)
+loss_fn = nn.CrossEntropyLoss()
+dataset = TensorDataset(to_float_images(train[0][:4000]), train[1][:4000])  # the first 4,000, as subset=4000
+loader = DataLoader(dataset, batch_size=64, shuffle=True)
+tutorial_validation_loss = []
+for _ in range(5):  # 5 epochs
+    tutorial_model.train()
+    for batch_images, batch_labels in loader:  # (64, 1, 28, 28), (64,)
+        loss = loss_fn(tutorial_model(batch_images.to(device)), batch_labels.to(device))
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    tutorial_validation_loss.append(evaluate(tutorial_model, *validation)[0])  # evaluate: (loss, accuracy)
+
+# %% [markdown]
+# The tiny `weight_decay=1e-5` does not save it: it behaves like the `lr=1e-2` run
+# above. Its validation loss does not settle: it ends above its own lowest value and
+# above Adam's with `1e-3`, and its first-layer weights grow much larger (the numbers
+# depend on your machine and data). With this network, use `lr=1e-3`.
+
+# %%
+# NBVAL_IGNORE_OUTPUT
+tutorial_norm = tutorial_model.layers[1].weight.norm().item()
+adam_3_norm = models["Adam lr=1e-3"].layers[1].weight.norm().item()
+print("validation loss per epoch:", [round(loss, 3) for loss in tutorial_validation_loss])
+print(f"first-layer weight norm {tutorial_norm:.1f}, with Adam lr=1e-3: {adam_3_norm:.1f}")
+assert tutorial_validation_loss[-1] > min(tutorial_validation_loss)
+assert tutorial_validation_loss[-1] > histories["Adam lr=1e-3"].test_loss[-1]
+assert tutorial_norm > 2 * adam_3_norm
+
+# %%
+print("check: the final validation loss is above the lowest one:",
+      tutorial_validation_loss[-1] > min(tutorial_validation_loss))
+adam_3_loss = histories["Adam lr=1e-3"].test_loss[-1]
+print("check: and above Adam's with lr=1e-3:", tutorial_validation_loss[-1] > adam_3_loss)
+print("check: the first-layer weights are more than twice as large:", tutorial_norm > 2 * adam_3_norm)
 
 # %% [markdown]
 # ## 4. L2 regularisation, two ways
@@ -308,8 +361,21 @@ print("A (weight_decay=wd) == C (penalty wd*sum(w^2)):    ", same_weights(model_
 #   number: it is pulled towards 0 with a full step of about `lr`, however small `wd` is.
 #
 # **AdamW** ("Adam with decoupled weight decay") keeps the decay out of the gradient.
-# After Adam's step, it shrinks every weight directly: `w = w - lr * wd * w`, the same
-# fraction for every weight.
+# Before Adam's step, it shrinks every weight directly, `w = w - lr * wd * w` (the same
+# fraction for every weight), then takes the Adam step computed from the plain gradient.
+# One step on one weight shows the order: start at 1.0, gradient 1.0, `lr=0.1`,
+# `weight_decay=1.0`. Adam's first step is about `lr` = 0.1. Decay first gives
+# 1.0 x 0.9 - 0.1 = 0.8; decay after the step would give (1.0 - 0.1) x 0.9 = 0.81.
+
+# %%
+weight = nn.Parameter(torch.tensor([1.0]))
+adamw = torch.optim.AdamW([weight], lr=0.1, weight_decay=1.0)
+weight.grad = torch.tensor([1.0])
+adamw.step()
+print(f"after one AdamW step: {weight.item():.4f}")
+print("check: decay first, then the Adam step:", abs(weight.item() - 0.8) < 1e-4)
+
+# %% [markdown]
 #
 # A tiny experiment shows the difference. Two weights, both 1.0. The loss
 # `10 * weights[0]` depends strongly on the first weight and not at all on the second.
@@ -426,6 +492,30 @@ print("the checkpoint holds the best epoch's model:",
       math.isclose(best_loss, plain.test_loss[best - 1], rel_tol=1e-4))
 
 # %% [markdown]
+# > **A bug we fixed: `torch.save(model)`.** One tutorial saves the whole model object,
+# > `torch.save(model, path)`, and loads it back with `torch.load(path)`. That pickles
+# > the object: the file refers to your class by its module and name, so it breaks when
+# > the code moves or changes, and unpickling can run any code hidden in a file. Since
+# > PyTorch 2.6, `torch.load` defaults to `weights_only=True`: it only loads tensors and
+# > plain data, and refuses such a file (you would have to pass `weights_only=False`,
+# > which you should only do for files you trust). The fix: save `model.state_dict()`
+# > (a dict of tensors), rebuild the model from code and call `load_state_dict`.
+# > `save_checkpoint` does that, and adds the settings needed to rebuild it.
+
+# %%
+torch.save(best_model, overfit_folder / "whole_model.pt")  # the tutorial's way
+try:
+    torch.load(overfit_folder / "whole_model.pt")
+    refused = False
+except Exception as error:  # pickle.UnpicklingError
+    refused = "weights_only" in str(error)
+print("check: torch.load refuses the whole model:", refused)
+torch.save(best_model.state_dict(), overfit_folder / "state_dict.pt")  # the fix
+rebuilt = MLP(hidden=(500, 256)).to(device)
+rebuilt.load_state_dict(torch.load(overfit_folder / "state_dict.pt", map_location=device))
+print("check: the state_dict loads into a new MLP with the same weights:", same_weights(rebuilt, best_model))
+
+# %% [markdown]
 # ### Fighting overfitting
 #
 # Four things we can try, each on its own, with everything else unchanged:
@@ -476,6 +566,7 @@ for name, options in remedies.items():
 fig, ax = plt.subplots(figsize=(7, 4))
 for name, history in runs.items():
     ax.plot(history.epoch, history.test_loss, "-o", ms=3, label=name)
+ax.set_xticks(plain.epoch)  # whole epochs: 1, 2, ..., 15
 ax.set_xlabel("epoch")
 ax.set_ylabel("validation loss (cross-entropy)")
 ax.set_title("Validation loss: 1,000 training images, 784-500-256-10")
@@ -613,10 +704,11 @@ print("normalisation:", saved["normalization"])
 #
 # **TensorBoard** is a web page that draws training curves while training runs, and
 # keeps the curves of many runs to compare. PyTorch writes its log files with
-# `torch.utils.tensorboard.SummaryWriter`; `fit(..., log_dir=...)` does that for you,
-# adding the loss and accuracy after each epoch. Nothing in this course needs
-# TensorBoard (the plots above are drawn with matplotlib), so this cell only runs when
-# the `tensorboard` package is installed (`pip install tensorboard`).
+# `torch.utils.tensorboard.SummaryWriter`: `writer.add_scalar(name, value, step)` adds
+# one point to the curve called `name`. In your own loop you call it at the end of every
+# epoch; here we write the final model's per-epoch numbers (section 7). Nothing in this
+# course needs TensorBoard (the plots above are drawn with matplotlib), so this cell
+# only runs when the `tensorboard` package is installed (`pip install tensorboard`).
 #
 # To look at the logs, run this in a terminal in the `lessons` folder, then open the
 # address it prints (usually http://localhost:6006):
@@ -630,10 +722,20 @@ print("normalisation:", saved["normalization"])
 if importlib.util.find_spec("tensorboard") is None:
     print("TensorBoard is not installed, so this cell did nothing. To try it: pip install tensorboard")
 else:
-    set_seed(0)
-    fit(MLP(hidden=(256, 128)), train, test=validation, epochs=3, subset=2000, optimizer="adam", lr=1e-3,
-        device=device, progress=False, log_dir=Path("runs") / "lesson4_adam")
-    print("Logged 3 epochs to runs/lesson4_adam. Open them with: tensorboard --logdir runs")
+    from torch.utils.tensorboard import SummaryWriter
+
+    writer = SummaryWriter(Path("runs") / "lesson4_final")  # one folder per run
+    for i, epoch in enumerate(final.epoch):
+        writer.add_scalar("loss/train", final.train_loss[i], epoch)
+        writer.add_scalar("loss/validation", final.test_loss[i], epoch)
+        writer.add_scalar("accuracy/validation", final.test_accuracy[i], epoch)
+    writer.close()
+    assert any(Path(writer.log_dir).glob("events.out.tfevents.*"))  # the log file TensorBoard reads
+    print("Logged", len(final), "epochs to runs/lesson4_final. Open them with: tensorboard --logdir runs")
+
+# %% [markdown]
+# `fit(..., log_dir="runs/my_run")` does the same for you while it trains, after every
+# epoch.
 
 # %% [markdown]
 # ## Try it live: the training dashboard
