@@ -130,7 +130,10 @@ def check_shift_right(answer) -> object:
         need(not torch.equal(out[:, pixels:], images[:, : 28 - pixels]), "moved down",
              "columns are the last axis of (N, 28, 28)")
         raise Stop(mistake(f"not the images moved {pixels} pixels to the right", "use the `pixels` argument"))
-    out = call(answer, images.clone(), 0, name="shift_right")
+    try:
+        out = call(answer, images.clone(), 0, name="shift_right")
+    except Stop:
+        out = None  # `[..., :-0]` is empty, and copying it fails
     need(torch.is_tensor(out) and torch.equal(out, images), "with pixels=0 the images are not unchanged",
          "the slice `[..., :-0]` is empty: write `[..., :28 - pixels]`")
     return correct("a few pixels of shift move the ink onto pixels whose weights mean something else")
