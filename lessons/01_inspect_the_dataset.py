@@ -55,6 +55,7 @@ from torchvision import transforms
 
 from mnist_course.data import MNIST_MEAN, MNIST_STD, data_source, load_mnist, mean_and_std, mnist_dataset
 from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
+from mnist_course.exercises import check
 from mnist_course.plots import plot_class_counts, show_digits
 
 set_seed(0)
@@ -424,42 +425,44 @@ print("back to class indexes:", one_hot.argmax(dim=1))
 # %% [markdown]
 # ## Exercises
 #
-# Try each one yourself first. The solution is in the collapsed cell below it: click
-# the three dots (or the bar on its left) to reveal it.
-#
-# **Exercise 1.** Show nine training images of the digit 7. Hint: `train.labels == 7`
-# is a tensor of `True`/`False` that can select images: `train.images[train.labels == 7]`.
-
-# %% jupyter={"source_hidden": true} tags=["solution"]
-sevens = train.images[train.labels == 7]  # (number of sevens, 28, 28)
-show_digits(sevens[:9], [7] * 9, title="Nine sevens")
-plt.show()
+# Write your answer in each cell marked "your code here" (replace the `...`) and run the
+# cell. The check at its end says at once whether your answer is correct, or which
+# mistake it sees. **Hint** shows one hint at a time; **Solution** shows a solution, but
+# only when you click it. Running the whole notebook never replaces what you wrote.
 
 # %% [markdown]
-# **Exercise 2.** Compute the "average digit" of each class: the mean of all training
-# images of that digit, pixel by pixel. Show the ten averages in a grid. Keep them in mind
-# for lesson 2.
+# **Exercise 1.1.** Put all the training images of the digit 7 into `sevens`: a tensor of
+# shape `(number of sevens, 28, 28)`. (`train.labels == 7` is a tensor of `True`/`False`
+# that can select images.) Once the check says correct, `show_digits(sevens[:9], [7] * 9)`
+# shows nine of them.
 
-# %% jupyter={"source_hidden": true} tags=["solution"]
-averages = torch.stack([train.images[train.labels == digit].float().mean(dim=0) for digit in range(10)])
-show_digits(averages, list(range(10)), ncols=5, title="The average image of each digit")
-plt.show()
-
-# %% [markdown]
-# **Exercise 3.** What fraction of all training pixels is exactly 0 (pure background)?
-
-# %% jupyter={"source_hidden": true} tags=["solution"]
-# NBVAL_IGNORE_OUTPUT
-background = (train.images == 0).float().mean().item()
-print(f"{background:.1%} of the pixels are 0")
-assert 0.7 < background < 0.9
+# %% tags=["exercise"]
+sevens = ...  # your code here
+check("1.1", sevens)
 
 # %% [markdown]
-# **Exercise 4.** Make a `DataLoader` for the test set with batches of 100 images, in
-# order (no shuffling). How many batches does it give, and what shape is one batch?
+# **Exercise 1.2.** Compute the "average digit" of each class: the mean of all training
+# images of that digit, pixel by pixel. `averages` should have shape `(10, 28, 28)`, row
+# `d` for the digit `d`. Then `show_digits(averages, list(range(10)), ncols=5)` draws them;
+# keep them in mind for lesson 2.
 
-# %% jupyter={"source_hidden": true} tags=["solution"]
-test_loader = DataLoader(mnist_dataset("test", transform=normalize), batch_size=100, shuffle=False)
-images, labels = next(iter(test_loader))
-print("batches:", len(test_loader))  # 10,000 test images / 100
-print("images:", images.shape, "labels:", labels.shape)
+# %% tags=["exercise"]
+averages = ...  # your code here
+check("1.2", averages)
+
+# %% [markdown]
+# **Exercise 1.3.** What fraction of all training pixels is exactly 0 (pure background)?
+# `background` should be one number between 0 and 1.
+
+# %% tags=["exercise"]
+background = ...  # your code here
+check("1.3", background)
+
+# %% [markdown]
+# **Exercise 1.4.** Make `test_loader`, a `DataLoader` over the test set, normalised like in
+# section 6 (the `normalize` transform), with batches of 100 images, in order (no
+# shuffling). Done when the check says correct; it also tells you how many batches it gives.
+
+# %% tags=["exercise"]
+test_loader = ...  # your code here
+check("1.4", test_loader)

@@ -51,6 +51,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from mnist_course.data import data_source, load_mnist, to_float_images
 from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
+from mnist_course.exercises import check
 from mnist_course.models import SoftmaxRegression, count_parameters
 from mnist_course.plots import show_digits, show_weights
 
@@ -637,76 +638,65 @@ plt.show()
 # %% [markdown]
 # ## Exercises
 #
-# The solutions are in the collapsed cells: click the three dots (or the bar on the left)
-# to reveal them.
-#
-# **Exercise 1.** Softmax only cares about the *differences* between logits. Check it:
-# add 100 to each of the three `tiny_logits` and compare the probabilities. (This is
-# also the trick that makes `log_softmax` safe: it first subtracts the largest logit.)
-
-# %% tags=["solution"] jupyter={"source_hidden": true}
-shifted = tiny_logits + 100
-print("same probabilities:", torch.allclose(torch.softmax(shifted, dim=0), torch.softmax(tiny_logits, dim=0)))
+# Write your answer in each cell marked "your code here" (replace the `...`) and run the
+# cell. The check at its end says at once whether your answer is correct, or which
+# mistake it sees. **Hint** shows one hint at a time; **Solution** shows a solution, but
+# only when you click it. Running the whole notebook never replaces what you wrote.
 
 # %% [markdown]
-# **Exercise 2.** Train a fresh `SoftmaxRegression` for one epoch with learning rates
-# 0.001, 0.05 and 5.0, and compare the test accuracies. What happens when the learning
-# rate is too small? Too large?
+# **Exercise 2.1.** Write `softmax` yourself: it takes logits of shape `(N, C)` (one row per
+# image) and returns probabilities of the same shape, each row summing to 1. Make it safe
+# for huge logits such as 1000: softmax only cares about the *differences* between logits
+# (adding 100 to each of `tiny_logits` changes no probability), so subtracting each row's
+# largest logit first changes nothing, and keeps `exp` from overflowing. The check compares
+# your function with `torch.softmax(logits, dim=1)` on the tiny example, on MNIST logits and
+# on huge logits.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
-# NBVAL_IGNORE_OUTPUT
-for lr_to_try in (0.001, 0.05, 5.0):
-    set_seed(0)
-    model = SoftmaxRegression().to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=lr_to_try)
-    for images, labels in train_loader:
-        loss = loss_fn(model(images), labels)
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-    with torch.no_grad():
-        print(f"lr {lr_to_try}: test accuracy {accuracy(model(test_images), test_labels):.3f}")
-# Too small: the steps are tiny and one epoch is not enough. Too large: every step
-# overshoots, the weights jump around and the accuracy suffers.
+# %% tags=["exercise"]
+def softmax(logits):
+    ...  # your code here
+
+
+check("2.1", softmax)
 
 # %% [markdown]
-# **Exercise 3.** Which digit does the hand-made model get right most often, and which
-# least often? Compute the test accuracy for each digit separately and draw it as a bar
-# chart.
+# **Exercise 2.2.** Which digits does a model read best? Write `accuracy_per_digit`: given
+# the predicted digits and the true labels of some images (two `(N,)` tensors), it returns
+# 10 numbers, the accuracy on the images of each true digit 0..9. Then try it on the
+# hand-made model: `accuracy_per_digit(hand_model(test_images).argmax(dim=1), test_labels)`
+# (draw it with `plt.bar(range(10), ...)`).
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
-with torch.no_grad():
-    hand_predictions = hand_model(test_images).argmax(dim=1)  # (10000,)
-per_digit = [(hand_predictions[test_labels == d] == d).float().mean().item() for d in range(10)]
-plt.bar(range(10), per_digit)
-plt.xticks(range(10))
-plt.ylim(0.5, 1)
-plt.title("Test accuracy per digit (hand-made model)")
-plt.xlabel("true digit")
-plt.ylabel("accuracy")
-plt.show()
+# %% tags=["exercise"]
+def accuracy_per_digit(predictions, labels):
+    ...  # your code here
+
+
+check("2.2", accuracy_per_digit)
 
 # %% [markdown]
-# **Exercise 4.** Train the hand-made model of section 5 again, but start from zero
-# weights (`torch.zeros(784, 10)`) instead of random ones, then draw the weights. Why are
-# the pictures so much clearer?
+# **Exercise 2.3.** Write one training step of section 4 as a function: `train_step` gets
+# a batch (`images`, `labels`), the hand-made model's `weights` and `bias` and the learning
+# rate `lr`; it computes the loss, the gradients, takes one step downhill (changing
+# `weights` and `bias` in place), leaves the gradients at zero, and returns the loss as a
+# Python number.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
-weights = torch.zeros(784, 10, device=device, requires_grad=True)
-bias = torch.zeros(10, device=device, requires_grad=True)
-for _ in range(epochs):
-    for start in range(0, len(train_images), batch_size):
-        loss = F.cross_entropy(hand_model(train_images[start : start + batch_size]),
-                               train_labels[start : start + batch_size])
-        loss.backward()
-        with torch.no_grad():
-            weights -= lr * weights.grad
-            bias -= lr * bias.grad
-            weights.grad.zero_()
-            bias.grad.zero_()
-show_weights(weights)
-plt.show()
-# Every weight now starts at 0 and only changes where the pixels help tell digits apart,
-# so there is no random noise left. Starting from zeros works for this one-layer model.
-# Networks with hidden layers (lesson 3) need random starting weights: started from
-# zeros, all their hidden units would compute the same thing and stay identical.
+# %% tags=["exercise"]
+def train_step(images, labels, weights, bias, lr):
+    ...  # your code here
+
+
+check("2.3", train_step)
+
+# %% [markdown]
+# **Exercise 2.4.** The weight images of section 5 are speckled with the random starting
+# weights. Make a start from zeros instead: `start_weights` of shape `(784, 10)` and
+# `start_bias` of shape `(10,)`, all zeros, both ready for gradients. Then set
+# `weights, bias = start_weights, start_bias`, run section 5's loop again and draw
+# `show_weights(weights)`: why are the pictures so much clearer? (Starting from zeros works
+# for this one-layer model; networks with hidden layers, lesson 3, need random starting
+# weights, or all their hidden units would stay identical.)
+
+# %% tags=["exercise"]
+start_weights = ...  # your code here
+start_bias = ...  # your code here
+check("2.4", start_weights, start_bias=start_bias)

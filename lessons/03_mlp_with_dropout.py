@@ -53,6 +53,7 @@ from torchvision import transforms
 from mnist_course.batches import TensorBatches
 from mnist_course.data import MNIST_MEAN, MNIST_STD, data_source, load_mnist, mnist_dataset
 from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
+from mnist_course.exercises import check, compare_guess
 from mnist_course.models import MLP, count_parameters
 from mnist_course.plots import plot_confusion_matrix, plot_history, show_misclassified
 from mnist_course.training import evaluate, fit, predict_labels
@@ -284,14 +285,27 @@ print("only 0s and 2s:", bool(((dropped == 0) | (dropped == 2)).all()))
 # - `model.train()`: training mode, dropout is on;
 # - `model.eval()`: evaluation mode, dropout does nothing.
 #
-# A new model starts in training mode. We give our MLP the same image twice in each mode:
+# A new model starts in training mode. We give our MLP the same image twice in each mode.
+#
+# **Predict first.** In training mode, will the two outputs for the same image be exactly
+# the same? Write your guess, `True` or `False`, before you run the experiment.
+
+# %% tags=["predict"]
+my_guess = ...  # True or False
 
 # %%
 image = torch.randn(1, 1, 28, 28, device=device)
 model.train()
-print("train mode, same output twice:", torch.equal(model(image), model(image)))
+same_in_train_mode = torch.equal(model(image), model(image))
+print("train mode, same output twice:", same_in_train_mode)
 model.eval()
 print("eval mode, same output twice: ", torch.equal(model(image), model(image)))
+
+# %% [markdown]
+# How did your guess do?
+
+# %%
+compare_guess(my_guess, same_in_train_mode)
 
 # %% [markdown]
 # In training mode the two outputs differ, because different units were dropped. A
@@ -807,6 +821,15 @@ print("check: and less than a third of ReLU's first layer:", norms["sigmoid"][0]
 # `subset=5000` keeps it quick), and keep for each the rate with the lowest final
 # training loss. (We choose by the training loss because the question is how fast each
 # one learns; choosing by test accuracy would tune on the test set, see lesson 4.)
+#
+# **Predict first.** After the first epoch, each at its best rate, which network reads
+# more test digits? Write `"relu"` or `"sigmoid"` before you run the training.
+
+# %% tags=["predict"]
+my_guess = ...  # "relu" or "sigmoid"
+
+# %% [markdown]
+# The race:
 
 # %%
 def train_small(model, lr=0.03):
@@ -841,6 +864,13 @@ relu_ahead = all(r < s for r, s in zip(relu_history.train_loss, sigmoid_history.
 assert best_lr["sigmoid"] > best_lr["relu"] and relu_ahead
 assert relu_history.test_accuracy[0] > sigmoid_history.test_accuracy[0]
 assert grid["relu", 0.03].test_accuracy[0] > grid["sigmoid", 0.03].test_accuracy[0] + 0.05
+
+# %% [markdown]
+# How did your guess do?
+
+# %%
+first_epoch_winner = "relu" if relu_history.test_accuracy[0] > sigmoid_history.test_accuracy[0] else "sigmoid"
+compare_guess(my_guess, first_epoch_winner, choices=("relu", "sigmoid"))
 
 # %% [markdown]
 # What the race shows:
@@ -1037,51 +1067,51 @@ print("test accuracy > 0.8:", history.test_accuracy[-1] > 0.8)
 # %% [markdown]
 # ## Exercises
 #
-# The solutions are in the collapsed cells: click the three dots (or the bar on the left)
-# to reveal them.
-#
-# **Exercise 1.** Work out by hand how many parameters 784-250-200-10 has, then check
-# your answer with `count_parameters`.
-
-# %% jupyter={"source_hidden": true} tags=["solution"]
-by_hand = (784 * 250 + 250) + (250 * 200 + 200) + (200 * 10 + 10)
-print("by hand:", by_hand, " count_parameters:", count_parameters(MLP(hidden=(250, 200))))
+# Write your answer in each cell marked "your code here" (replace the `...`) and run the
+# cell. The check at its end says at once whether your answer is correct, or which
+# mistake it sees. **Hint** shows one hint at a time; **Solution** shows a solution, but
+# only when you click it. Running the whole notebook never replaces what you wrote.
 
 # %% [markdown]
-# **Exercise 2.** Remove the `nn.ReLU()` from the XOR network of section 2 and train it
-# again with `train_on_xor`. Can it still learn XOR? Why not?
+# **Exercise 3.1.** Work out by hand how many numbers the network 784-250-200-10 learns
+# (weights and biases), as section 3 did for 784-128-256-10. Write it as a calculation in
+# `by_hand`.
 
-# %% jupyter={"source_hidden": true} tags=["solution"]
-set_seed(0)
-no_relu = nn.Sequential(nn.Linear(2, 8), nn.Linear(8, 2))
-print("stuck at log(2) again:", abs(train_on_xor(no_relu) - 0.693) < 0.01)
-# Without the activation, the two layers are one linear layer (section 1), and no
-# straight line separates the XOR classes.
+# %% tags=["exercise"]
+by_hand = ...  # your code here
+check("3.1", by_hand)
 
 # %% [markdown]
-# **Exercise 3.** `nn.Dropout(0.5)` sets half of the values to 0 and doubles the others.
-# Check that, on average, it leaves its input unchanged: apply it to 100,000 ones and
-# compute the mean of the result.
+# **Exercise 3.2.** Build `no_relu`: the XOR network of section 2 without its `nn.ReLU()`.
+# The check trains it with section 2's 300 steps. Can it still learn XOR? The check's
+# answer says why.
 
-# %% jupyter={"source_hidden": true} tags=["solution"]
-many_ones = torch.ones(100_000)
-print("mean close to 1:", abs(nn.Dropout(0.5)(many_ones).mean().item() - 1) < 0.02)
+# %% tags=["exercise"]
+no_relu = ...  # your code here
+check("3.2", no_relu)
 
 # %% [markdown]
-# **Exercise 4.** Train 784-128-256-10 *with* dropout 0.5 with `train_small`, and compare
-# its final training and test accuracy with those of the same network without dropout
-# (`relu_history`). In which case is the training accuracy higher than the test
-# accuracy, and why?
+# **Exercise 3.3.** Write `predict_probabilities(model, images)`: it returns the model's
+# probabilities for a batch of normalised images, shape `(N, 10)`, each row summing to 1.
+# It must give the same answer every time for the same images, even for a model with
+# dropout that was left in training mode, and must not record anything for `backward()`.
 
-# %% jupyter={"source_hidden": true} tags=["solution"]
-# NBVAL_IGNORE_OUTPUT
-set_seed(0)
-dropout_history = train_small(MLP(hidden=(128, 256), dropout=0.5).to(device))
-for name, run in (("no dropout", relu_history), ("dropout 0.5", dropout_history)):
-    print(f"{name:11}: train accuracy {run.train_accuracy[-1]:.3f}, "
-          f"test accuracy {run.test_accuracy[-1]:.3f}")
-# Without dropout, the training accuracy is above the test accuracy: the network does
-# better on images it has seen. With dropout, the training accuracy (measured with half
-# of the units switched off) is below the test accuracy, and the network cannot memorise
-# its training images as easily. On this short budget dropout also slows learning down;
-# it pays off in longer runs, where overfitting becomes the problem (lesson 4).
+# %% tags=["exercise"]
+def predict_probabilities(model, images):
+    ...  # your code here
+
+
+check("3.3", predict_probabilities)
+
+# %% [markdown]
+# **Exercise 3.4.** Write the heart of `train_one_epoch` as a function: `train_step` gets a
+# model, a batch (`images`, `labels`), a `loss_fn` and an `optimizer`; it takes one training
+# step and returns the batch's loss as a Python number. The check calls it twice in a row
+# and compares with two correct SGD steps.
+
+# %% tags=["exercise"]
+def train_step(model, images, labels, loss_fn, optimizer):
+    ...  # your code here
+
+
+check("3.4", train_step)

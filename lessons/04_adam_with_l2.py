@@ -58,6 +58,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from mnist_course.checkpoints import load_checkpoint, save_checkpoint
 from mnist_course.data import MNIST_MEAN, MNIST_STD, data_source, load_mnist, to_float_images
 from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
+from mnist_course.exercises import check, compare_guess
 from mnist_course.models import MLP
 from mnist_course.plots import plot_history, show_digits, show_misclassified
 from mnist_course.training import evaluate, fit, predict_labels, random_affine
@@ -184,6 +185,12 @@ print(f"average size of a first-layer weight at the start: {first_layer.weight.a
 # With `lr=1e-2`, one step can move a weight by half its typical size, in every step,
 # for every weight. Let's train the same network with Adam at `1e-2` and at `1e-4`, and
 # compare with the `1e-3` run from above.
+#
+# **Predict first.** After 5 epochs, will Adam at `lr=1e-2` end with a *higher* or a
+# *lower* validation loss than at `lr=1e-3`? Write your guess before you run the training.
+
+# %% tags=["predict"]
+my_guess = ...  # "higher" or "lower"
 
 # %%
 for name, lr in (("Adam lr=1e-2", 1e-2), ("Adam lr=1e-4", 1e-4)):
@@ -223,6 +230,14 @@ for name in adam_runs:
           f"accuracy {histories[name].test_accuracy[-1]:.3f}, first-layer weight norm {weights.norm():.1f}")
 assert histories["Adam lr=1e-2"].test_loss[-1] > histories["Adam lr=1e-3"].test_loss[-1]
 assert models["Adam lr=1e-2"].layers[1].weight.norm() > 2 * models["Adam lr=1e-3"].layers[1].weight.norm()
+
+# %% [markdown]
+# How did your guess do?
+
+# %%
+final_losses = {name: histories[name].test_loss[-1] for name in ("Adam lr=1e-2", "Adam lr=1e-3")}
+high_rate_loss = "higher" if final_losses["Adam lr=1e-2"] > final_losses["Adam lr=1e-3"] else "lower"
+compare_guess(my_guess, high_rate_loss, choices=("higher", "lower"))
 
 # %% [markdown]
 # ### The tutorial's optimizer, in a plain PyTorch loop
@@ -798,69 +813,55 @@ print("validation accuracy > 0.8:", history.test_accuracy[-1] > 0.8)  # History 
 #   `checkpoints/lesson4_best.pt`, ready for lesson 5.
 # - The **dashboard** (`TrainingDashboard`) repeats these experiments while you move the
 #   knobs; `dashboard.run_sync(...)` runs the same training in a cell.
-#
+
+# %% [markdown]
 # ## Exercises
 #
-# Each exercise has a solution cell below it; click the "..." (or the blue bar on its
-# left) to reveal it. Try first!
-#
-# **Exercise 1.** Section 4 showed that for SGD, `weight_decay` equals the penalty
-# `(wd / 2) * sum(w**2)`. Is that also true for `torch.optim.Adam`? For
-# `torch.optim.AdamW`? Predict, then check with one step, as in section 4.
-
-# %% tags=["solution"] jupyter={"source_hidden": true}
-def one_step(model, optimizer_class, weight_decay, penalty):
-    optimizer = optimizer_class(model.parameters(), lr=1e-3, weight_decay=weight_decay)
-    loss = loss_fn(model(images), labels) + penalty * l2_penalty(model)
-    optimizer.zero_grad()
-    loss.backward()
-    optimizer.step()
-    return model
-
-
-set_seed(0)
-start = MLP(hidden=(32,))
-for optimizer_class in (torch.optim.Adam, torch.optim.AdamW):
-    with_decay = one_step(copy.deepcopy(start), optimizer_class, weight_decay=wd, penalty=0.0)
-    with_penalty = one_step(copy.deepcopy(start), optimizer_class, weight_decay=0.0, penalty=wd / 2)
-    print(f"{optimizer_class.__name__}: weight_decay == penalty:", same_weights(with_decay, with_penalty))
-# Adam: True, Adam's weight_decay is L2 added to the gradient, like the penalty.
-# AdamW: False, AdamW shrinks the weights directly instead ("decoupled" decay).
+# Write your answer in each cell marked "your code here" (replace the `...`) and run the
+# cell. The check at its end says at once whether your answer is correct, or which
+# mistake it sees. **Hint** shows one hint at a time; **Solution** shows a solution, but
+# only when you click it. Running the whole notebook never replaces what you wrote.
 
 # %% [markdown]
-# **Exercise 2.** In section 6, AdamW with `weight_decay=1e-3` did almost nothing. Train
-# the same big network on the same 1,000 images with AdamW and `weight_decay=1.0`.
-# Compare its first-layer weight norm and final validation loss with the runs above.
+# **Exercise 4.1.** Write `l2_loss(model, weight_decay)`: the penalty that, added to the
+# loss, makes plain SGD take exactly the step that SGD with `weight_decay=weight_decay`
+# takes (section 4). It must be a tensor that `backward()` can use.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
-# NBVAL_IGNORE_OUTPUT
-set_seed(0)
-adamw_model = MLP(hidden=(500, 256))
-adamw_run = fit(adamw_model, train, test=validation, epochs=15, subset=1000, batch_size=32,
-                optimizer="adamw", lr=1e-3, weight_decay=1.0, device=device, progress=False)
-print(f"AdamW 1.0: validation loss {adamw_run.test_loss[-1]:.3f}, "
-      f"weight norm {adamw_model.layers[1].weight.norm():.1f}")
-# A weight decay 1000 times larger gives AdamW about the effect Adam + L2 had at 1e-3.
+# %% tags=["exercise"]
+def l2_loss(model, weight_decay):
+    ...  # your code here
+
+
+check("4.1", l2_loss)
 
 # %% [markdown]
-# **Exercise 3.** Augmentation must not change what a digit *is*. `random_affine` takes
-# `max_degrees` (default 10). Show 12 versions of a 6 rotated by up to 180 degrees. Why
-# would training with such strong augmentation hurt?
+# **Exercise 4.2.** Make `adam_optimizer` for `new_model`: the tutorial's optimizer, Adam
+# with L2 regularisation (`weight_decay=1e-5`, Adam + L2, not AdamW), with the learning rate
+# that section 3 found to settle well.
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
-six = to_float_images(train[0][train[1] == 6][:1])  # (1, 1, 28, 28)
-spun = random_affine(six.repeat(12, 1, 1, 1), max_degrees=180, generator=torch.Generator().manual_seed(0))
-show_digits(spun, ncols=6, title="A 6 rotated by up to 180 degrees")
-plt.show()
-# Upside down, a 6 looks like a 9 (and some 2s like 5s): the label would no longer be right.
+# %% tags=["exercise"]
+new_model = MLP(hidden=(256, 128))
+adam_optimizer = ...  # your code here
+check("4.2", adam_optimizer, new_model=new_model)
 
 # %% [markdown]
-# **Exercise 4.** Load the checkpoint of **epoch 1** of the final model and measure it on
-# the validation set. How much did the next epochs add?
+# **Exercise 4.3.** Write `best_epoch(history)`: given the `History` that `fit` returns
+# (trained with `test=validation`), it returns the number of the epoch with the lowest
+# validation loss, counting epochs from 1 like the checkpoint files do. (`History` also
+# has a `best_epoch` method; write your own here.)
 
-# %% tags=["solution"] jupyter={"source_hidden": true}
-# NBVAL_IGNORE_OUTPUT
-first_epoch_model, first_info = load_checkpoint(final_folder / "epoch_01.pt", device=device)
-loss_1, accuracy_1 = evaluate(first_epoch_model, *validation)
-print(f"epoch 1: validation accuracy {accuracy_1:.3f}; epoch {best}: {final.test_accuracy[best - 1]:.3f}")
-print("saved with the checkpoint:", first_info["metrics"])
+# %% tags=["exercise"]
+def best_epoch(history):
+    ...  # your code here
+
+
+check("4.3", best_epoch)
+
+# %% [markdown]
+# **Exercise 4.4.** Load the checkpoint of **epoch 1** of the final model (in
+# `final_folder`) and measure its accuracy on the validation set: `epoch_1_accuracy`, a
+# number between 0 and 1. How much did the later epochs add?
+
+# %% tags=["exercise"]
+epoch_1_accuracy = ...  # your code here
+check("4.4", epoch_1_accuracy, final_folder=final_folder, validation=validation, train=train, test=test)

@@ -59,6 +59,7 @@ from mnist_course.draw import (
     upload_digits,
 )
 from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
+from mnist_course.exercises import check, compare_guess
 from mnist_course.models import MLP
 from mnist_course.plots import show_digits
 from mnist_course.predict import format_prediction, predict
@@ -148,6 +149,12 @@ plt.show()
 # with `convert('L')`, squash it to 28x28 with `Resize((28, 28))`, and turn it into a
 # tensor with `ToTensor()`. That gives a tensor of the right shape, `(1, 28, 28)`, so the
 # model happily makes a prediction. Let us try it on all our pictures.
+#
+# **Predict first.** What fraction of our pictures will the model read correctly this way?
+# Write a number between 0 and 1 before you run the next cells.
+
+# %% tags=["predict"]
+my_guess = ...  # a number between 0 and 1
 
 # %%
 naive = transforms.Compose([transforms.Resize((28, 28)), transforms.ToTensor()])
@@ -183,6 +190,12 @@ plt.show()
 # NBVAL_IGNORE_OUTPUT
 naive_accuracy = (naive_predictions == labels).float().mean().item()
 print(f"naive pipeline: {naive_accuracy:.0%} correct on {len(labels)} pictures")
+
+# %% [markdown]
+# How did your guess do? (Within 0.1 counts as close.)
+
+# %%
+compare_guess(my_guess, naive_accuracy, tolerance=0.1)
 
 # %% [markdown]
 # ## 4. How MNIST's digits were made
@@ -439,56 +452,50 @@ for result in predict_uploads(model, files, mean=mean, std=std):
 #   our own pictures, not only more of MNIST's test digits.
 # - The canvas and the upload button call the same plain functions (`predict_strokes`,
 #   `predict_uploads`) that you can run yourself.
-#
+
+# %% [markdown]
 # ## Exercises
 #
-# The solutions are in the collapsed cells: click the three dots (or the bar on the left)
-# to reveal them.
-#
-# **Exercise 1.** Which step of `to_mnist` matters most? Build the inputs again without
-# centring: paste each picture's `"20x20"` step into the top-left corner of a 28x28 black
-# image instead. What is the accuracy now?
-
-# %% jupyter={"source_hidden": true} tags=["solution"]
-# NBVAL_IGNORE_OUTPUT
-corner_images = torch.zeros(len(paths), 1, 28, 28)
-for i, path in enumerate(paths):
-    small = preprocess_steps(path)["20x20"]  # (h, w) with the longest side 20
-    corner_images[i, 0, : small.shape[0], : small.shape[1]] = torch.from_numpy(small)
-corner_predictions = torch.tensor([g[0][0] for g in predict(model, corner_images, k=1, mean=mean, std=std)])
-print(f"without centring: {(corner_predictions == labels).float().mean():.0%} correct")
-# Much worse: the model learned where ink usually is in a centred digit. Moving the digit
-# a few pixels sends the ink to pixels whose weights mean something else.
+# Write your answer in each cell marked "your code here" (replace the `...`) and run the
+# cell. The check at its end says at once whether your answer is correct, or which
+# mistake it sees. **Hint** shows one hint at a time; **Solution** shows a solution, but
+# only when you click it. Running the whole notebook never replaces what you wrote.
 
 # %% [markdown]
-# **Exercise 2.** The same effect on MNIST itself: move 1,000 test digits 5 pixels to
-# the right (fill the first 5 columns with black) and measure the accuracy; then run the
-# moved digits through `to_mnist` first. What do you see?
+# **Exercise 5.1.** MNIST's step 2 by hand: write `fit_in_20(height, width)`, which returns
+# the size `(new_height, new_width)`, in whole pixels, of a digit of that size scaled so
+# that its longest side is 20 pixels, keeping its proportions. The check tries it on the
+# ink of real MNIST digits, and on a very thin stroke.
 
-# %% jupyter={"source_hidden": true} tags=["solution"]
-# NBVAL_IGNORE_OUTPUT
-moved = torch.zeros(1000, 28, 28, dtype=torch.uint8)
-moved[:, :, 5:] = test.images[:1000, :, :-5]  # (1000, 28, 28): 5 pixels to the right
-print(f"moved:          {evaluate(model, moved, test.labels[:1000], mean=mean, std=std)[1]:.0%}")
-recentred = torch.stack([to_mnist(image) for image in moved])  # (1000, 1, 28, 28) in 0..1
-print(f"after to_mnist: {evaluate(model, (recentred - mean) / std, test.labels[:1000])[1]:.0%}")
-# Moving the digits ruins the accuracy; to_mnist puts them back in the middle and the
-# accuracy comes back. (evaluate takes uint8 images, or float images that are already
-# normalised, which is why we normalise the to_mnist output ourselves.)
+# %% tags=["exercise"]
+def fit_in_20(height, width):
+    ...  # your code here
+
+
+check("5.1", fit_in_20)
 
 # %% [markdown]
-# **Exercise 3.** Draw a 1 as a single vertical stroke with `predict_strokes`, once with
-# the default pen and once with a 4-pixel pen (`line_width=4`). Look at the model's
-# input both times (`plt.imshow(image[0])`): what did `to_mnist` do to the thin line?
+# **Exercise 5.2.** MNIST's step 3: write `centre_of_mass(image)` for a `(28, 28)` float
+# image (ink is the high value). It returns `(row, column)`: the average position of the
+# ink, each pixel weighted by its brightness.
 
-# %% jupyter={"source_hidden": true} tags=["solution"]
-one = [[(140, 40), (140, 240)]]
-fig, axes = plt.subplots(1, 2, figsize=(5, 2.5))
-for ax, width in zip(axes, (22, 4), strict=True):
-    image, guesses = predict_strokes(model, one, mean=mean, std=std, line_width=width)
-    ax.imshow(image[0], cmap="gray")
-    ax.set_title(f"pen {width}px: says {guesses[0][0]}")
-    ax.axis("off")
-plt.show()
-# Both inputs look alike: the thin line was thickened (thicken_strokes) before being
-# shrunk to 20 pixels, so it does not fade to a faint trace.
+# %% tags=["exercise"]
+def centre_of_mass(image):
+    ...  # your code here
+
+
+check("5.2", centre_of_mass)
+
+# %% [markdown]
+# **Exercise 5.3.** Write `shift_right(images, pixels)`: for uint8 images `(N, 28, 28)` it
+# returns them moved `pixels` to the right, with black (0) filling the columns on the left,
+# the same shape and dtype. Then measure the model on 1,000 moved test digits,
+# `shift_right(test.images[:1000], 5)`, with `evaluate`, and once more after `to_mnist`:
+# what happens to the accuracy?
+
+# %% tags=["exercise"]
+def shift_right(images, pixels):
+    ...  # your code here
+
+
+check("5.3", shift_right)

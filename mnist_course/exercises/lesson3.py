@@ -1,0 +1,188 @@
+"""Lesson 3's exercises: counting parameters, XOR without ReLU, eval-mode predictions, a training step."""
+
+from __future__ import annotations
+
+import copy
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import Stop, as_float, call, correct, exercise, mistake, mnist, need
+
+
+def _namespace() -> dict:
+    from ..models import MLP
+
+    return {"torch": torch, "nn": nn, "F": F, "MLP": MLP}
+
+
+@exercise("3.1", "the number of parameters of 784-250-200-10, by hand", answer="by_hand",
+          namespace=_namespace, hints=(
+    "A `Linear(a, b)` layer has `a * b` weights and `b` biases.",
+    "The network has three Linear layers: 784 -> 250, 250 -> 200 and 200 -> 10. Add all of them up.",
+), solution="""
+by_hand = (784 * 250 + 250) + (250 * 200 + 200) + (200 * 10 + 10)
+""")
+def check_parameters(answer) -> object:
+    value = as_float(answer, "by_hand")
+    layers = ((784, 250), (250, 200), (200, 10))
+    if value == sum(a * b + b for a, b in layers):
+        return correct(f"{int(value):,}: almost all of them in the first layer, which sees every pixel")
+    need(value != sum(a * b for a, b in layers), "the biases are missing",
+         "each Linear(a, b) also has b biases")
+    need(value != 784 + 250 + 200 + 10, "that counts the units, not the numbers to learn",
+         "count the weights between layers: a * b for each Linear(a, b)")
+    need(value != sum(a * b + b for a, b in layers[:2]), "the output layer is missing", "add Linear(200, 10)")
+    need(value not in (136_074, 523_326), "that is another network of the lesson",
+         "this one is 784-250-200-10")
+    return mistake("not the number of parameters", "add a * b + b for each of the three Linear layers")
+
+
+def _xor() -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.tensor([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]]), torch.tensor([0, 1, 1, 0])
+
+
+@exercise("3.2", "the XOR network without its ReLU", answer="no_relu", namespace=_namespace, hints=(
+    "Start from section 2's `nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))`.",
+    "Keep both Linear layers; only the activation between them goes.",
+), solution="""
+no_relu = nn.Sequential(nn.Linear(2, 8), nn.Linear(8, 2))
+""")
+def check_no_relu(answer) -> object:
+    need(isinstance(answer, nn.Module), f"no_relu should be a network (an nn.Module), not a "
+         f"{type(answer).__name__}", "build it with `nn.Sequential(...)`")
+    layers = list(answer.modules())
+    linears = [m for m in layers if isinstance(m, nn.Linear)]
+    activations = [type(m).__name__ for m in layers if isinstance(m, (nn.ReLU, nn.Sigmoid, nn.Tanh, nn.GELU))]
+    need(not activations, f"it still has an activation ({', '.join(activations)})", "remove the nn.ReLU()")
+    need(len(linears) == 2, f"{len(linears)} Linear layer(s) instead of 2",
+         "keep both: the point is that two linear layers in a row are still one")
+    need(linears[0].in_features == 2 and linears[-1].out_features == 2, "the sizes do not fit XOR",
+         "2 inputs in, 2 scores out: Linear(2, 8), then Linear(8, 2)")
+    points, targets = _xor()
+    torch.manual_seed(0)
+    optimizer = torch.optim.SGD(answer.parameters(), lr=0.1, momentum=0.9)
+    for _ in range(300):
+        loss = F.cross_entropy(answer(points), targets)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    need(abs(loss.item() - 0.693) < 0.02, f"after 300 steps its loss is {loss.item():.3f}",
+         "build exactly Linear(2, 8) then Linear(8, 2)")
+    return correct("stuck at log(2) = 0.693 like the linear model: without an activation, "
+                   "two layers are one linear layer")
+
+
+def _dropout_model() -> tuple[nn.Module, torch.Tensor]:
+    from ..data import to_float_images
+    from ..models import MLP
+
+    torch.manual_seed(0)
+    return MLP(hidden=(64,), dropout=0.5), to_float_images(mnist("test").images[:200])
+
+
+@exercise("3.3", "probabilities from a model, in eval mode and without gradients",
+          answer="predict_probabilities", kind="function", namespace=_namespace, hints=(
+    "Dropout must be off: switch the model to evaluation mode first.",
+    "Nothing is trained here: compute inside `with torch.no_grad():`.",
+    "The model gives logits; `torch.softmax(logits, dim=1)` turns each row into probabilities.",
+), solution="""
+def predict_probabilities(model, images):
+    model.eval()  # dropout off
+    with torch.no_grad():  # no graph: we only measure
+        return torch.softmax(model(images), dim=1)  # (N, 10)
+""")
+def check_predict_probabilities(answer) -> object:
+    model, images = _dropout_model()
+    model.train()  # as after training: the function must switch modes itself
+    first = call(answer, model, images, name="predict_probabilities")
+    need(torch.is_tensor(first) and tuple(first.shape) == (200, 10), "for 200 images it should return a "
+         f"(200, 10) tensor, not {tuple(first.shape) if torch.is_tensor(first) else type(first).__name__}",
+         "one row of 10 probabilities per image")
+    need(first.grad_fn is None, "the result carries a gradient graph (`grad_fn`)",
+         "forgot `torch.no_grad()`: wrap the model call in `with torch.no_grad():`")
+    model.train()
+    second = call(answer, model, images, name="predict_probabilities")
+    need(torch.allclose(first, second), "two calls on the same images give different answers: dropout is on",
+         "forgot `model.eval()`")
+    sums = first.sum(dim=1)
+    need(not torch.allclose(first.exp().sum(dim=1), torch.ones(200), atol=1e-4),
+         "these are log-probabilities", "use softmax, not log_softmax")
+    need(not torch.allclose(first.sum(dim=0), torch.ones(10), atol=1e-4),
+         "each column sums to 1, not each row",
+         "softmax over the 10 classes: dim=1")
+    need(bool((first >= 0).all()) and torch.allclose(sums, torch.ones(200), atol=1e-4),
+         "the rows do not sum to 1: these look like logits", "apply `torch.softmax(..., dim=1)`")
+    one = call(answer, model, images[:1], name="predict_probabilities")
+    need(tuple(one.shape) == (1, 10), f"for a single image it returns shape {tuple(one.shape)}",
+         "do not squeeze the batch axis away")
+    model.eval()
+    with torch.no_grad():
+        need(torch.allclose(first, torch.softmax(model(images), dim=1), atol=1e-5),
+             "not the model's probabilities", "softmax of `model(images)`")
+    return correct("eval() for the same answer every time, no_grad() for speed: how to use a trained model")
+
+
+def _step_parts(seed: int = 0):
+    from ..data import to_float_images
+    from ..models import MLP
+
+    train = mnist("train")
+    torch.manual_seed(seed)
+    model = MLP(hidden=(32,))
+    return model, to_float_images(train.images[:64]), train.labels[:64]
+
+
+def _reference(model, images, labels, ending=lambda z: z, steps=2) -> list[list[torch.Tensor]]:
+    model = copy.deepcopy(model)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    after = []
+    for _ in range(steps):
+        optimizer.zero_grad()
+        nn.CrossEntropyLoss()(ending(model(images)), labels).backward()
+        optimizer.step()
+        after.append([p.detach().clone() for p in model.parameters()])
+    return after
+
+
+def _same(params, reference) -> bool:
+    return all(torch.allclose(p.detach(), q, atol=1e-6) for p, q in zip(params, reference, strict=True))
+
+
+@exercise("3.4", "one training step with an optimizer", answer="train_step", kind="function",
+          namespace=_namespace, hints=(
+    "The five lines of every step: logits, loss, `optimizer.zero_grad()`, `loss.backward()`, "
+    "`optimizer.step()`.",
+    "Give `loss_fn` the model's raw logits: it applies log-softmax itself.",
+    "Return `loss.item()`: a plain number, not the tensor (which keeps the graph alive).",
+), solution="""
+def train_step(model, images, labels, loss_fn, optimizer):
+    loss = loss_fn(model(images), labels)
+    optimizer.zero_grad()
+    loss.backward()
+    optimizer.step()
+    return loss.item()
+""")
+def check_train_step(answer) -> object:
+    model, images, labels = _step_parts()
+    expected = _reference(model, images, labels)
+    with_softmax = _reference(model, images, labels, ending=lambda z: torch.softmax(z, dim=1), steps=1)
+    start = [p.detach().clone() for p in model.parameters()]
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loss = call(answer, model, images, labels, nn.CrossEntropyLoss(), optimizer, name="train_step")
+    need(not torch.is_tensor(loss), "returned the loss tensor",
+         "return `loss.item()`: summing tensors (`total += loss`) keeps every batch's graph alive")
+    params = list(model.parameters())
+    if _same(params, start):
+        need(all(p.grad is not None for p in params), "the gradients are empty", "forgot `loss.backward()`")
+        raise Stop(mistake("the weights did not change", "forgot `optimizer.step()` (after backward)"))
+    need(not _same(params, with_softmax[0]), "softmax before the loss", "give `loss_fn` the raw logits")
+    need(_same(params, expected[0]), "the step differs from one SGD step on `loss_fn(model(images), labels)`",
+         "use the model, loss_fn and optimizer you are given, in the usual order")
+    need(abs(as_float(loss, "the returned loss") - 2.3) < 0.5, f"it returned {loss}, not this batch's loss",
+         "return `loss.item()`")
+    call(answer, model, images, labels, nn.CrossEntropyLoss(), optimizer, name="train_step")
+    need(_same(params, expected[1]), "the second step is wrong: the first step's gradients were added in",
+         "forgot `optimizer.zero_grad()`: `backward()` adds to `.grad`")
+    return correct("zero_grad, backward, step: the heart of every PyTorch training loop")

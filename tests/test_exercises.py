@@ -1,0 +1,352 @@
+"""The exercises: every solution passes its own check, typical mistakes are named, blanks are blank.
+
+Each answer is written as a student would write it (source code), run in the namespace the
+lesson has at that point (real MNIST, small models), and fed to the check.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import jupytext
+import pytest
+
+from mnist_course.exercises import EXERCISES, HelpBar, check, feedback, guess_feedback
+
+LESSONS = sorted((Path(__file__).resolve().parent.parent / "lessons").glob("0*.py"))
+CHECK_CALL = re.compile(r'check\("(\d\.\d)"')
+
+
+def answer_of(key: str, source: str):
+    """Run ``source`` in exercise ``key``'s namespace; return the answer and the check's inputs."""
+    item = EXERCISES[key]
+    namespace = item.namespace()
+    exec(source, namespace)
+    return namespace[item.answer_name], {name: namespace.get(name, ...) for name in item.inputs}
+
+
+@pytest.mark.parametrize("key", sorted(EXERCISES))
+def test_every_solution_passes_its_check(key):
+    answer, inputs = answer_of(key, EXERCISES[key].solution)
+    verdict = feedback(key, answer, **inputs)
+    assert verdict.status == "correct", str(verdict)
+    assert str(verdict).startswith("correct: ")
+
+
+@pytest.mark.parametrize("key", sorted(EXERCISES))
+def test_the_untouched_blank_is_not_answered_yet(key):
+    item = EXERCISES[key]
+    blank = "def {0}(*args):\n    ...  # your code here\n" if item.kind == "function" else "{0} = ...\n"
+    answer, inputs = answer_of(key, blank.format(item.answer_name))
+    verdict = feedback(key, answer, **inputs)
+    assert verdict.status == "blank", str(verdict)
+    assert str(verdict).startswith("not answered yet: ")
+
+
+WRONG = [
+    ("1.1", "sevens = train.labels[train.labels == 7]", "labels, not images"),
+    ("1.1", "sevens = test.images[test.labels == 7]", "test set"),
+    ("1.1", "sevens = train.images[train.labels == 1]", "digit 1"),
+    ("1.1", "sevens = train.images[train.labels == 7][:9]", "only the first 9"),
+    ("1.2", "averages = train.images.float().mean(dim=0)", "one average of all the digits"),
+    ("1.2", "averages = torch.stack([train.images[train.labels == d].float().mean(dim=0) for d in range(10)])"
+            ".view(10, -1)", "flattened"),
+    ("1.2", "averages = torch.stack([train.images[train.labels == d].float().sum(dim=0) for d in range(10)])",
+     "sums, not averages"),
+    ("1.2", "averages = torch.stack([train.images[train.labels == d].float().mean(dim=0).round().long() "
+            "for d in range(10)])", "whole numbers"),
+    ("1.3", "background = (train.images == 0).sum().item()", "count of pixels"),
+    ("1.3", "background = (train.images != 0).float().mean().item()", "some ink"),
+    ("1.3", "background = 100 * (train.images == 0).float().mean().item()", "percentage"),
+    ("1.4", "test_loader = DataLoader(mnist_dataset('test', transform=normalize), batch_size=100, "
+            "shuffle=True)", "shuffled"),
+    ("1.4", "test_loader = DataLoader(mnist_dataset('train', transform=normalize), batch_size=100)",
+     "training images"),
+    ("1.4", "from torchvision import transforms\n"
+            "plain = transforms.ToTensor()\n"
+            "test_loader = DataLoader(mnist_dataset('test', transform=plain), batch_size=100)",
+     "not normalised"),
+    ("1.4", "test_loader = DataLoader(mnist_dataset('test', transform=normalize), batch_size=64)",
+     "batches of 64"),
+    ("2.1", "def softmax(logits):\n    return logits.exp() / logits.exp().sum()",
+     "all the probabilities of the batch"),
+    ("2.1", "def softmax(logits):\n    return logits.exp() / logits.exp().sum(dim=1, keepdim=True)",
+     "overflows"),
+    ("2.1", "def softmax(logits):\n    return logits.exp() / logits.exp().sum(dim=0, keepdim=True)",
+     "each column"),
+    ("2.1", "def softmax(logits):\n    return logits.exp() / logits.exp().sum(dim=1)", "keepdim=True"),
+    ("2.1", "def softmax(logits):\n    return torch.log_softmax(logits, dim=1)", "log-probabilities"),
+    ("2.2", "def accuracy_per_digit(predictions, labels):\n"
+            "    return [(labels[predictions == d] == d).float().mean().item() for d in range(10)]",
+     "*answers* d"),
+    ("2.2", "def accuracy_per_digit(predictions, labels):\n"
+            "    return [(predictions == labels).float().mean().item()] * 10", "overall accuracy"),
+    ("2.2", "def accuracy_per_digit(predictions, labels):\n"
+            "    return [(predictions[labels == d] == d).sum().item() / len(labels) for d in range(10)]",
+     "divided by all the images"),
+    ("2.3", "def train_step(images, labels, weights, bias, lr):\n"
+            "    loss = F.cross_entropy(images.view(len(images), -1) @ weights + bias, labels)\n"
+            "    loss.backward()\n"
+            "    with torch.no_grad():\n"
+            "        weights -= lr * weights.grad\n"
+            "        bias -= lr * bias.grad\n"
+            "    return loss.item()", "still in `.grad`"),
+    ("2.3", "def train_step(images, labels, weights, bias, lr):\n"
+            "    loss = F.cross_entropy(images.view(len(images), -1) @ weights + bias, labels)\n"
+            "    loss.backward()\n"
+            "    weights -= lr * weights.grad\n"
+            "    return loss.item()", "torch.no_grad()"),
+    ("2.3", "def train_step(images, labels, weights, bias, lr):\n"
+            "    loss = F.cross_entropy(images.view(len(images), -1) @ weights + bias, labels)\n"
+            "    loss.backward()\n"
+            "    with torch.no_grad():\n"
+            "        weights += lr * weights.grad\n"
+            "        bias += lr * bias.grad\n"
+            "        weights.grad.zero_()\n"
+            "        bias.grad.zero_()\n"
+            "    return loss.item()", "uphill"),
+    ("2.3", "def train_step(images, labels, weights, bias, lr):\n"
+            "    loss = F.cross_entropy(images.view(len(images), -1) @ weights + bias, labels)\n"
+            "    loss.backward()\n"
+            "    weights = weights - lr * weights.grad\n"
+            "    return loss.item()", "did not change"),
+    ("2.3", "def train_step(images, labels, weights, bias, lr):\n"
+            "    loss = F.cross_entropy(images.view(len(images), -1) @ weights + bias, labels)\n"
+            "    loss.backward()\n"
+            "    with torch.no_grad():\n"
+            "        weights -= lr * weights.grad\n"
+            "        bias -= lr * bias.grad\n"
+            "        weights.grad.zero_()\n"
+            "        bias.grad.zero_()\n"
+            "    return loss", "loss tensor"),
+    ("2.4", "start_weights = torch.zeros(10, 784, requires_grad=True)\nstart_bias = torch.zeros(10)",
+     "nn.Linear's layout"),
+    ("2.4", "start_weights = torch.zeros(784, 10)\nstart_bias = torch.zeros(10, requires_grad=True)",
+     "will not compute gradients"),
+    ("2.4", "start_weights = torch.zeros(784, 10, requires_grad=True) * 1\n"
+            "start_bias = torch.zeros(10, requires_grad=True)", "result of a computation"),
+    ("2.4", "start_weights = torch.randn(784, 10, requires_grad=True)\n"
+            "start_bias = torch.zeros(10, requires_grad=True)", "not all zeros"),
+    ("3.1", "by_hand = 784 * 250 + 250 * 200 + 200 * 10", "biases are missing"),
+    ("3.1", "by_hand = 784 + 250 + 200 + 10", "counts the units"),
+    ("3.1", "by_hand = (784 * 250 + 250) + (250 * 200 + 200)", "output layer is missing"),
+    ("3.2", "no_relu = nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))",
+     "still has an activation"),
+    ("3.2", "no_relu = nn.Sequential(nn.Linear(2, 2))", "1 Linear layer(s)"),
+    ("3.2", "no_relu = nn.Linear(2, 8)", "1 Linear layer(s)"),
+    ("3.3", "def predict_probabilities(model, images):\n"
+            "    with torch.no_grad():\n"
+            "        return torch.softmax(model(images), dim=1)", "forgot `model.eval()`"),
+    ("3.3", "def predict_probabilities(model, images):\n"
+            "    model.eval()\n"
+            "    return torch.softmax(model(images), dim=1)", "forgot `torch.no_grad()`"),
+    ("3.3", "def predict_probabilities(model, images):\n"
+            "    model.eval()\n"
+            "    with torch.no_grad():\n"
+            "        return model(images)", "look like logits"),
+    ("3.3", "def predict_probabilities(model, images):\n"
+            "    model.eval()\n"
+            "    with torch.no_grad():\n"
+            "        return torch.log_softmax(model(images), dim=1)", "log-probabilities"),
+    ("3.3", "def predict_probabilities(model, images):\n"
+            "    model.eval()\n"
+            "    with torch.no_grad():\n"
+            "        return torch.softmax(model(images), dim=1).squeeze()", "single image"),
+    ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
+            "    loss = loss_fn(model(images), labels)\n"
+            "    loss.backward()\n"
+            "    optimizer.step()\n"
+            "    return loss.item()", "forgot `optimizer.zero_grad()`"),
+    ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
+            "    loss = loss_fn(model(images), labels)\n"
+            "    optimizer.zero_grad()\n"
+            "    loss.backward()\n"
+            "    return loss.item()", "forgot `optimizer.step()`"),
+    ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
+            "    loss = loss_fn(torch.softmax(model(images), dim=1), labels)\n"
+            "    optimizer.zero_grad()\n"
+            "    loss.backward()\n"
+            "    optimizer.step()\n"
+            "    return loss.item()", "softmax before the loss"),
+    ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
+            "    loss = loss_fn(model(images), labels)\n"
+            "    optimizer.zero_grad()\n"
+            "    loss.backward()\n"
+            "    optimizer.step()\n"
+            "    return loss", "returned the loss tensor"),
+    ("4.1", "def l2_loss(model, weight_decay):\n"
+            "    return weight_decay * sum((p**2).sum() for p in model.parameters())", "factor 2"),
+    ("4.1", "def l2_loss(model, weight_decay):\n"
+            "    return (weight_decay / 2) * sum((p**2).sum() for n, p in model.named_parameters() "
+            "if 'weight' in n)", "not the biases"),
+    ("4.1", "def l2_loss(model, weight_decay):\n"
+            "    return ((weight_decay / 2) * sum((p**2).sum() for p in model.parameters())).item()",
+     "no gradient"),
+    ("4.1", "def l2_loss(model, weight_decay):\n"
+            "    return (weight_decay / 2) * sum(p.norm() for p in model.parameters())", "norms"),
+    ("4.1", "def l2_loss(model, weight_decay):\n"
+            "    return 0.005 * sum((p**2).sum() for p in model.parameters())", "ignores the `weight_decay`"),
+    ("4.2", "adam_optimizer = torch.optim.AdamW(new_model.parameters(), lr=1e-3, weight_decay=1e-5)",
+     "AdamW"),
+    ("4.2", "adam_optimizer = torch.optim.Adam(new_model.parameters(), lr=1e-2, weight_decay=1e-5)",
+     "lr=1e-2"),
+    ("4.2", "adam_optimizer = torch.optim.Adam(MLP().parameters(), lr=1e-3, weight_decay=1e-5)",
+     "another model"),
+    ("4.2", "adam_optimizer = torch.optim.Adam(new_model.parameters(), lr=1e-3)", "no weight decay"),
+    ("4.3", "def best_epoch(history):\n    return history.test_loss.index(min(history.test_loss))", "from 0"),
+    ("4.3", "def best_epoch(history):\n    return history.best_epoch('train_loss')", "*training* loss"),
+    ("4.3", "def best_epoch(history):\n    return history.best_epoch('test_accuracy')",
+     "validation accuracy"),
+    ("4.4", "m, _ = load_checkpoint(final_folder / 'epoch_01.pt')\n_, epoch_1_accuracy = evaluate(m, *train)",
+     "training images"),
+    ("4.4", "m, _ = load_checkpoint(final_folder / 'epoch_01.pt')\n"
+            "_, epoch_1_accuracy = evaluate(m, test.images, test.labels)", "test set"),
+    ("4.4", "m, _ = load_checkpoint(final_folder / 'epoch_02.pt')\n"
+            "_, epoch_1_accuracy = evaluate(m, *validation)",
+     "epoch_02.pt"),
+    ("4.4", "m, _ = load_checkpoint(final_folder / 'epoch_01.pt')\n"
+            "epoch_1_accuracy = 100 * evaluate(m, *validation)[1]", "percentage"),
+    ("5.1", "def fit_in_20(height, width):\n    return 20, 20", "squashed"),
+    ("5.1", "def fit_in_20(height, width):\n"
+            "    scale = 20 / min(height, width)\n"
+            "    return round(height * scale), round(width * scale)", "shortest side"),
+    ("5.1", "def fit_in_20(height, width):\n"
+            "    scale = 20 / max(height, width)\n"
+            "    return round(height * scale), round(width * scale)", "vanished"),
+    ("5.1", "def fit_in_20(height, width):\n"
+            "    scale = 20 / max(height, width)\n"
+            "    return max(1, round(width * scale)), max(1, round(height * scale))", "swapped"),
+    ("5.2", "def centre_of_mass(image):\n"
+            "    rows, cols = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing='ij')\n"
+            "    return (cols * image).sum() / image.sum(), (rows * image).sum() / image.sum()", "swapped"),
+    ("5.2", "def centre_of_mass(image):\n"
+            "    where = (image > 0).nonzero().float()\n"
+            "    return where[:, 0].mean().item(), where[:, 1].mean().item()", "counts the same"),
+    ("5.2", "def centre_of_mass(image):\n"
+            "    index = image.argmax().item()\n"
+            "    return index // 28, index % 28", "brightest pixel"),
+    ("5.3", "def shift_right(images, pixels):\n    return torch.roll(images, pixels, dims=2)",
+     "came back on the left"),
+    ("5.3", "def shift_right(images, pixels):\n"
+            "    moved = torch.zeros_like(images)\n"
+            "    moved[:, :, :-pixels] = images[:, :, pixels:]\n"
+            "    return moved", "moved to the left"),
+    ("5.3", "def shift_right(images, pixels):\n"
+            "    moved = torch.zeros_like(images)\n"
+            "    moved[:, :, pixels:] = images[:, :, :-pixels]\n"
+            "    return moved", "pixels=0"),
+    ("5.3", "def shift_right(images, pixels):\n"
+            "    moved = torch.zeros_like(images, dtype=torch.float32)\n"
+            "    moved[:, :, pixels:] = images[:, :, : 28 - pixels]\n"
+            "    return moved", "dtype changed"),
+]
+
+
+@pytest.mark.parametrize(("key", "source", "named"), WRONG,
+                         ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(WRONG)])
+def test_typical_mistakes_are_refused_with_the_intended_hint(key, source, named):
+    answer, inputs = answer_of(key, source)
+    verdict = feedback(key, answer, **inputs)
+    assert verdict.status == "wrong", str(verdict)
+    assert named in verdict.message, str(verdict)
+    assert "; hint: " in verdict.message
+    assert EXERCISES[key].solution.strip() not in verdict.message
+
+
+def test_every_check_has_at_least_two_wrong_answers_and_hints():
+    counts = {key: sum(k == key for k, _, _ in WRONG) for key in EXERCISES}
+    assert min(counts.values()) >= 2, counts
+    assert all(len(item.hints) >= 2 for item in EXERCISES.values())
+    assert len(EXERCISES) >= 15
+
+
+def test_a_function_that_raises_is_named_kindly():
+    verdict = feedback("2.1", lambda logits: logits.nonsense())
+    assert verdict.status == "wrong" and "raised AttributeError" in verdict.message
+
+
+def test_check_prints_one_line_and_a_help_bar_that_hides_the_solution(capsys):
+    check("2.1", ...)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("not answered yet: ")
+    assert lines[1].startswith("[Hint] [Solution] buttons for exercise 2.1")
+    item = EXERCISES["2.1"]
+    bar = HelpBar(item)
+    stored = bar._repr_mimebundle_()["text/plain"] + repr(bar)
+    assert "exp()" not in stored and item.hints[0] not in stored
+    assert bar.hints.outputs == () and bar.solution.outputs == ()
+
+
+def test_hints_come_one_at_a_time_and_the_solution_only_on_click():
+    item = EXERCISES["3.3"]
+    bar = HelpBar(item)
+    bar.next_hint()
+    assert [out["text"] for out in bar.hints.outputs] == [f"Hint 1 of 3: {item.hints[0]}\n"]
+    assert bar.solution.outputs == ()
+    bar.next_hint()
+    bar.next_hint()
+    assert len(bar.hints.outputs) == 3 and bar.hint_button.disabled
+    bar.reveal_solution()
+    shown = bar.solution.outputs[0]["data"]["text/plain"]
+    assert "model.eval()" in shown and bar.solution_button.disabled
+
+
+@pytest.mark.parametrize(("guess", "actual", "options", "says"), [
+    (..., "higher", {}, "you did not guess"),
+    ("Higher ", "higher", {"choices": ("higher", "lower")}, "your guess was right"),
+    ("lower", "higher", {"choices": ("higher", "lower")}, "not this time"),
+    ("up", "higher", {"choices": ("higher", "lower")}, "not one of 'higher', 'lower'"),
+    (True, False, {}, "not this time"),
+    (0.5, 0.12, {"tolerance": 0.1}, "lower than you thought"),
+    (0.2, 0.12, {"tolerance": 0.1}, "close"),
+    ("half", 0.12, {"tolerance": 0.1}, "should be a number"),
+])
+def test_compare_guess(guess, actual, options, says):
+    assert says in guess_feedback(guess, actual, **options)
+
+
+def lesson_cells(path: Path) -> list:
+    return [cell for cell in jupytext.read(path).cells]
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_lessons_have_checked_exercises_and_no_solution_cells(path):
+    cells = lesson_cells(path)
+    tags = [cell.metadata.get("tags", []) for cell in cells]
+    assert not any("solution" in t for t in tags)
+    exercise_cells = [cell for cell, t in zip(cells, tags, strict=True) if "exercise" in t]
+    assert len(exercise_cells) >= 3
+    for cell in exercise_cells:
+        keys = CHECK_CALL.findall(cell.source)
+        assert len(keys) == 1 and keys[0] in EXERCISES, cell.source
+        assert keys[0].startswith(path.name[1]), f"{keys[0]} in {path.name}"
+        assert "..." in cell.source and "# your code here" in cell.source
+
+
+def test_every_exercise_appears_in_its_lesson_once_and_predict_first_cells_are_compared():
+    sources = {path.name: [cell.source for cell in lesson_cells(path)] for path in LESSONS}
+    used = [key for cells in sources.values() for source in cells for key in CHECK_CALL.findall(source)]
+    assert sorted(used) == sorted(EXERCISES)
+    for name in ("03_", "04_", "05_"):
+        cells = next(c for n, c in sources.items() if n.startswith(name))
+        predicts = [i for i, source in enumerate(cells) if source.startswith("my_guess = ...")]
+        assert predicts, name
+        for i in predicts:
+            assert any("compare_guess(my_guess" in source for source in cells[i + 1:]), name
+
+
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_shipped_exercise_cells_run_and_say_not_answered_yet(path, capsys):
+    from mnist_course.models import MLP
+
+    for cell in lesson_cells(path):
+        if "exercise" not in cell.metadata.get("tags", []):
+            continue
+        key = CHECK_CALL.findall(cell.source)[0]
+        namespace = {**EXERCISES[key].namespace(), "check": check, "MLP": MLP}
+        exec(cell.source, namespace)
+        out = capsys.readouterr().out.splitlines()
+        assert out[0].startswith("not answered yet: "), (key, out)
+        assert out[1].startswith(f"[Hint] [Solution] buttons for exercise {key}")
+        assert EXERCISES[key].solution.strip() not in "\n".join(out)
