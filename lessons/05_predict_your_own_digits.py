@@ -47,29 +47,21 @@ from PIL import Image
 from torchvision import transforms
 
 from mnist_course.checkpoints import load_checkpoint
-from mnist_course.data import MNIST_MEAN, MNIST_STD, data_source, load_mnist
-from mnist_course.draw import (
-    EXAMPLE_STROKES,
-    all_probabilities,
-    digit_canvas,
-    predict_strokes,
-    predict_uploads,
-    scale_strokes,
-    strokes_to_image,
-    upload_digits,
-)
+from mnist_course.data import SAMPLES_DIR, data_source, load_mnist, load_samples
+from mnist_course.draw import DigitCanvas, DigitUpload
 from mnist_course.env import describe_device, get_device, set_seed, setup_figures
 from mnist_course.models import MLP
+from mnist_course.pictures import show_pictures, show_steps
 from mnist_course.plots import show_digits
-from mnist_course.predict import format_prediction, predict
-from mnist_course.preprocess import (
-    SAMPLES_DIR,
-    load_samples,
-    preprocess_steps,
-    show_pictures,
-    show_steps,
-    to_mnist,
+from mnist_course.predict import (
+    DEFAULT_RECIPE,
+    all_probabilities,
+    format_prediction,
+    predict,
+    predict_uploads,
 )
+from mnist_course.preprocess import preprocess_steps, to_mnist
+from mnist_course.strokes import EXAMPLE_STROKES, predict_strokes, scale_strokes, strokes_to_image
 from mnist_course.training import evaluate, fit
 
 set_seed(0)
@@ -108,8 +100,8 @@ else:
     print(f"No {checkpoint_path} (run lesson 4 to make one): training a quick MLP instead.")
     model = MLP(hidden=(128,)).to(device)
     fit(model, load_mnist("train"), epochs=2, optimizer="adam", lr=1e-3, subset=10_000, progress=False)
-    info = {"normalization": {"mean": MNIST_MEAN, "std": MNIST_STD}}
-mean, std = info["normalization"]["mean"], info["normalization"]["std"]
+recipe = getattr(model, "recipe", DEFAULT_RECIPE)  # how its inputs are prepared and normalised
+mean, std = recipe["mean"], recipe["std"]
 print("normalisation: mean", mean, "std", std)
 
 # %% [markdown]
@@ -164,11 +156,12 @@ print("naive inputs:", naive_images.shape)
 
 # %% [markdown]
 # `predict(model, images)` runs the model in eval mode without tracking gradients, after
-# normalising with `mean` and `std`, and returns for each image a list of
+# normalising with the model's recipe (`model.recipe`: its `mean` and `std`), and returns
+# for each image a list of
 # `(digit, probability)` pairs, most likely first (with `k=1`, just the best guess).
 
 # %%
-naive_guesses = predict(model, naive_images, k=1, mean=mean, std=std)
+naive_guesses = predict(model, naive_images, k=1)
 naive_predictions = torch.tensor([guesses[0][0] for guesses in naive_guesses])  # (N,)
 show_digits(naive_images[shown], labels[shown], naive_predictions[shown], ncols=8)
 plt.show()
@@ -204,6 +197,8 @@ print(f"naive pipeline: {naive_accuracy:.0%} correct on {len(labels)} pictures")
 # | loaded | `load_image` | reads a file, bytes, a PIL image or an array |
 # | grayscale | `to_grayscale` | one brightness per pixel; a transparent background becomes paper |
 # | inverted | `invert_if_light_background` | if the border is light, dark-on-light becomes light-on-dark |
+# | background removed | `remove_background` | shadows and uneven light are estimated and taken away |
+# | lines removed | `remove_lines` | ruled or squared paper lines across the picture go |
 # | stretched | `stretch_contrast` | the background becomes exactly 0 and the ink 1 |
 # | cropped | `crop_to_ink` | cut away everything around the ink |
 # | thickened | `thicken_strokes` | a thin pen line is made as thick as MNIST's pen |
@@ -236,7 +231,7 @@ plt.show()
 
 # %%
 mnist_images = torch.stack([to_mnist(path) for path in paths])  # (N, 1, 28, 28)
-mnist_guesses = predict(model, mnist_images, k=3, mean=mean, std=std)
+mnist_guesses = predict(model, mnist_images, k=3)
 mnist_predictions = torch.tensor([guesses[0][0] for guesses in mnist_guesses])  # (N,)
 show_digits(mnist_images[shown], labels[shown], mnist_predictions[shown], ncols=8)
 plt.show()
@@ -276,7 +271,7 @@ for column, index in enumerate([3, 14, 27, 40]):
     axes[0, column].imshow(mnist_images[index, 0], cmap="gray")
     axes[0, column].set_title(f"true {labels[index].item()}")
     axes[0, column].axis("off")
-    axes[1, column].bar(range(10), all_probabilities(model, mnist_images[index], mean, std))
+    axes[1, column].bar(range(10), all_probabilities(model, mnist_images[index]))
     axes[1, column].set_xticks(range(10))
     axes[1, column].set_ylim(0, 1)
 axes[1, 0].set_ylabel("probability")
@@ -383,7 +378,7 @@ print("augmentation reads at least as many of our pictures:", augmentation_helps
 # sits there.)
 
 # %%
-digit_canvas(model, mean, std)
+DigitCanvas(model)
 
 # %% [markdown]
 # The Predict button renders your strokes as thick round lines and calls
@@ -393,7 +388,7 @@ digit_canvas(model, mean, std)
 # %%
 strokes = scale_strokes(EXAMPLE_STROKES[7])  # lists of (x, y) points, in canvas pixels
 drawing = strokes_to_image(strokes)  # what the canvas shows: white pen on black
-seen, guesses = predict_strokes(model, strokes, mean=mean, std=std)
+seen, guesses = predict_strokes(model, strokes)
 print("drawing:", drawing.size, " model input:", tuple(seen.shape))
 
 # %%
@@ -410,7 +405,7 @@ print(format_prediction("example 7", guesses))
 # notebook when you save it.
 
 # %%
-upload_digits(model, mean, std)
+DigitUpload(model)
 
 # %% [markdown]
 # The upload button calls `predict_uploads` with the files' names and bytes. Here is the
@@ -419,7 +414,7 @@ upload_digits(model, mean, std)
 # %%
 # NBVAL_IGNORE_OUTPUT
 files = [{"name": path.name, "content": path.read_bytes()} for path in paths[:2]]
-for result in predict_uploads(model, files, mean=mean, std=std):
+for result in predict_uploads(model, files):
     print(format_prediction(result["name"], result["guesses"]))
 
 # %% [markdown]
@@ -456,7 +451,7 @@ corner_images = torch.zeros(len(paths), 1, 28, 28)
 for i, path in enumerate(paths):
     small = preprocess_steps(path)["20x20"]  # (h, w) with the longest side 20
     corner_images[i, 0, : small.shape[0], : small.shape[1]] = torch.from_numpy(small)
-corner_predictions = torch.tensor([g[0][0] for g in predict(model, corner_images, k=1, mean=mean, std=std)])
+corner_predictions = torch.tensor([g[0][0] for g in predict(model, corner_images, k=1)])
 print(f"without centring: {(corner_predictions == labels).float().mean():.0%} correct")
 # Much worse: the model learned where ink usually is in a centred digit. Moving the digit
 # a few pixels sends the ink to pixels whose weights mean something else.
@@ -486,7 +481,7 @@ print(f"after to_mnist: {evaluate(model, (recentred - mean) / std, test.labels[:
 one = [[(140, 40), (140, 240)]]
 fig, axes = plt.subplots(1, 2, figsize=(5, 2.5))
 for ax, width in zip(axes, (22, 4), strict=True):
-    image, guesses = predict_strokes(model, one, mean=mean, std=std, line_width=width)
+    image, guesses = predict_strokes(model, one, line_width=width)
     ax.imshow(image[0], cmap="gray")
     ax.set_title(f"pen {width}px: says {guesses[0][0]}")
     ax.axis("off")
