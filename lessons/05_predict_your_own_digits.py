@@ -47,28 +47,22 @@ from PIL import Image
 from torchvision import transforms
 
 from mnist_course.checkpoints import load_checkpoint
-from mnist_course.data import MNIST_MEAN, MNIST_STD, SAMPLES_DIR, data_source, load_mnist, load_samples
-from mnist_course.draw import (
-    EXAMPLE_STROKES,
-    all_probabilities,
-    digit_canvas,
-    predict_strokes,
-    predict_uploads,
-    scale_strokes,
-    strokes_to_image,
-    upload_digits,
-)
+from mnist_course.data import SAMPLES_DIR, data_source, load_mnist, load_samples
+from mnist_course.draw import DigitCanvas, DigitUpload
 from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
 from mnist_course.exercises import check, compare_guess
 from mnist_course.models import MLP
+from mnist_course.pictures import show_pictures, show_steps
 from mnist_course.plots import show_digits
-from mnist_course.predict import format_prediction, predict
-from mnist_course.preprocess import (
-    preprocess_steps,
-    show_pictures,
-    show_steps,
-    to_mnist,
+from mnist_course.predict import (
+    DEFAULT_RECIPE,
+    all_probabilities,
+    format_prediction,
+    predict,
+    predict_uploads,
 )
+from mnist_course.preprocess import preprocess_steps, to_mnist
+from mnist_course.strokes import EXAMPLE_STROKES, predict_strokes, scale_strokes, strokes_to_image
 from mnist_course.training import evaluate, fit
 
 set_seed(0)
@@ -108,8 +102,8 @@ else:
     print(f"No {checkpoint_path} (run lesson 4 to make one): training a quick MLP instead.")
     model = MLP(hidden=(128,)).to(device)
     fit(model, load_mnist("train"), epochs=2, optimizer="adam", lr=1e-3, subset=10_000, progress=False)
-    info = {"normalization": {"mean": MNIST_MEAN, "std": MNIST_STD}}
-mean, std = info["normalization"]["mean"], info["normalization"]["std"]
+recipe = getattr(model, "recipe", DEFAULT_RECIPE)  # how its inputs are prepared and normalised
+mean, std = recipe["mean"], recipe["std"]
 print("normalisation: mean", mean, "std", std)
 
 # %% [markdown]
@@ -170,11 +164,12 @@ print("naive inputs:", naive_images.shape)
 
 # %% [markdown]
 # `predict(model, images)` runs the model in eval mode without tracking gradients, after
-# normalising with `mean` and `std`, and returns for each image a list of
+# normalising with the model's recipe (`model.recipe`: its `mean` and `std`), and returns
+# for each image a list of
 # `(digit, probability)` pairs, most likely first (with `k=1`, just the best guess).
 
 # %%
-naive_guesses = predict(model, naive_images, k=1, mean=mean, std=std)
+naive_guesses = predict(model, naive_images, k=1)
 naive_predictions = torch.tensor([guesses[0][0] for guesses in naive_guesses])  # (N,)
 show_digits(naive_images[shown], labels[shown], naive_predictions[shown], ncols=8)
 plt.show()
@@ -216,6 +211,8 @@ compare_guess(my_guess, naive_accuracy, tolerance=0.1)
 # | loaded | `load_image` | reads a file, bytes, a PIL image or an array |
 # | grayscale | `to_grayscale` | one brightness per pixel; a transparent background becomes paper |
 # | inverted | `invert_if_light_background` | if the border is light, dark-on-light becomes light-on-dark |
+# | background removed | `remove_background` | shadows and uneven light are estimated and taken away |
+# | lines removed | `remove_lines` | ruled or squared paper lines across the picture go |
 # | stretched | `stretch_contrast` | the background becomes exactly 0 and the ink 1 |
 # | cropped | `crop_to_ink` | cut away everything around the ink |
 # | thickened | `thicken_strokes` | a thin pen line is made as thick as MNIST's pen |
@@ -248,7 +245,7 @@ plt.show()
 
 # %%
 mnist_images = torch.stack([to_mnist(path) for path in paths])  # (N, 1, 28, 28)
-mnist_guesses = predict(model, mnist_images, k=3, mean=mean, std=std)
+mnist_guesses = predict(model, mnist_images, k=3)
 mnist_predictions = torch.tensor([guesses[0][0] for guesses in mnist_guesses])  # (N,)
 show_digits(mnist_images[shown], labels[shown], mnist_predictions[shown], ncols=8)
 plt.show()
@@ -288,7 +285,7 @@ for column, index in enumerate([3, 14, 27, 40]):
     axes[0, column].imshow(mnist_images[index, 0], cmap="gray")
     axes[0, column].set_title(f"true {labels[index].item()}")
     axes[0, column].axis("off")
-    axes[1, column].bar(range(10), all_probabilities(model, mnist_images[index], mean, std))
+    axes[1, column].bar(range(10), all_probabilities(model, mnist_images[index]))
     axes[1, column].set_xticks(range(10))
     axes[1, column].set_ylim(0, 1)
 axes[1, 0].set_ylabel("probability")
@@ -395,7 +392,7 @@ print("augmentation reads at least as many of our pictures:", augmentation_helps
 # sits there.)
 
 # %%
-digit_canvas(model, mean, std)
+DigitCanvas(model)
 
 # %% [markdown]
 # The Predict button renders your strokes as thick round lines and calls
@@ -405,7 +402,7 @@ digit_canvas(model, mean, std)
 # %%
 strokes = scale_strokes(EXAMPLE_STROKES[7])  # lists of (x, y) points, in canvas pixels
 drawing = strokes_to_image(strokes)  # what the canvas shows: white pen on black
-seen, guesses = predict_strokes(model, strokes, mean=mean, std=std)
+seen, guesses = predict_strokes(model, strokes)
 print("drawing:", drawing.size, " model input:", tuple(seen.shape))
 
 # %%
@@ -422,7 +419,7 @@ print(format_prediction("example 7", guesses))
 # notebook when you save it.
 
 # %%
-upload_digits(model, mean, std)
+DigitUpload(model)
 
 # %% [markdown]
 # The upload button calls `predict_uploads` with the files' names and bytes. Here is the
@@ -431,7 +428,7 @@ upload_digits(model, mean, std)
 # %%
 # NBVAL_IGNORE_OUTPUT
 files = [{"name": path.name, "content": path.read_bytes()} for path in paths[:2]]
-for result in predict_uploads(model, files, mean=mean, std=std):
+for result in predict_uploads(model, files):
     print(format_prediction(result["name"], result["guesses"]))
 
 # %% [markdown]

@@ -1,220 +1,43 @@
-"""Draw a digit with the mouse (or a finger) and upload photos: lesson 5's widgets.
+"""Lesson 5's widgets: draw a digit with the mouse (or a finger), or upload photos.
 
-The widgets only wire buttons to plain functions, and those functions can be called
-without a browser, which is how the tests and the lesson's CI run use them:
-
-* :func:`strokes_to_image` renders strokes (lists of ``(x, y)`` points) the way the
-  canvas shows them: thick round lines, like a marker.
-* :func:`predict_strokes` turns strokes into the model's top guesses.
-* :func:`predict_uploads` reads the files of a ``FileUpload`` in memory (nothing is
-  written to disk) and predicts each one.
-* :func:`digit_canvas` and :func:`upload_digits` build the widgets; displaying them
-  runs nothing. Drawing and predicting happen only when the student clicks.
+The widgets only wire buttons to plain functions that run without a browser, which is
+how the tests and the lesson's CI use them: :func:`~mnist_course.strokes.strokes_to_image`,
+:func:`~mnist_course.predict.read_pictures` and :func:`~mnist_course.predict.predict_uploads`.
+Building and displaying a widget runs nothing. A picture that does not look like one digit
+is shown as "this does not look like a single digit (why)" instead of a guess; file names
+and messages are HTML-escaped.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
-import io
+import html
 from collections.abc import Sequence
 
 import ipywidgets as widgets
-import numpy as np
 import torch
-from PIL import Image, ImageDraw
 from torch import nn
 
-from .data import MNIST_MEAN, MNIST_STD
-from .predict import format_guesses, predict
-from .preprocess import to_mnist
-
-#: Side of the drawing canvas in pixels (ten times MNIST's 28).
-CANVAS_SIZE = 280
-#: Pen width in canvas pixels: a digit drawn across most of the canvas then has strokes
-#: about as thick, relative to its size, as MNIST's.
-LINE_WIDTH = 22
-
-Point = tuple[float, float]
-Stroke = Sequence[Point]
-
-#: One hand-drawn-looking example of each digit, as strokes in a unit square
-#: (x to the right, y down). Used by the tests, the shipped samples and the lesson.
-EXAMPLE_STROKES: dict[int, list[list[Point]]] = {
-    0: [[(0.5 + 0.3 * np.sin(t), 0.5 - 0.44 * np.cos(t)) for t in np.linspace(0, 2.1 * np.pi, 40)]],
-    1: [[(0.36, 0.22), (0.52, 0.05), (0.5, 0.5), (0.48, 0.95)]],
-    2: [[(0.2, 0.25), (0.3, 0.1), (0.5, 0.04), (0.7, 0.1), (0.78, 0.25), (0.72, 0.42), (0.5, 0.62),
-         (0.2, 0.92), (0.82, 0.92)]],
-    3: [[(0.2, 0.12), (0.45, 0.04), (0.7, 0.1), (0.75, 0.25), (0.62, 0.4), (0.42, 0.47), (0.62, 0.52),
-         (0.78, 0.66), (0.75, 0.84), (0.55, 0.95), (0.3, 0.93), (0.18, 0.84)]],
-    4: [[(0.58, 0.05), (0.15, 0.65), (0.85, 0.65)], [(0.62, 0.3), (0.62, 0.97)]],
-    5: [[(0.76, 0.06), (0.32, 0.06), (0.27, 0.45), (0.5, 0.4), (0.7, 0.48), (0.78, 0.66), (0.72, 0.85),
-         (0.5, 0.95), (0.22, 0.9)]],
-    6: [[(0.7, 0.05), (0.45, 0.2), (0.28, 0.45), (0.23, 0.7), (0.3, 0.88), (0.5, 0.96), (0.7, 0.88),
-         (0.76, 0.7), (0.66, 0.55), (0.48, 0.52), (0.3, 0.62)]],
-    7: [[(0.18, 0.08), (0.82, 0.08), (0.55, 0.5), (0.4, 0.95)]],
-    8: [[(0.5 + 0.22 * np.sin(2 * t), 0.5 - 0.45 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 50)]],
-    9: [[(0.5 + 0.22 * np.cos(t), 0.3 - 0.24 * np.sin(t)) for t in np.linspace(0, 2 * np.pi, 30)]
-        + [(0.7, 0.6), (0.66, 0.95)]],
-}
-EXAMPLE_STROKES = {
-    digit: [[(float(x), float(y)) for x, y in stroke] for stroke in strokes]
-    for digit, strokes in EXAMPLE_STROKES.items()
-}
-
-
-def scale_strokes(
-    strokes: Sequence[Stroke], size: float = CANVAS_SIZE, margin: float = 0.15
-) -> list[list[Point]]:
-    """Map strokes from the unit square onto a canvas, leaving a margin.
-
-    Args:
-        strokes: strokes with coordinates in 0..1, e.g. ``EXAMPLE_STROKES[7]``.
-        size: the canvas side in pixels.
-        margin: the fraction of the canvas left empty on each side.
-
-    Returns:
-        The strokes in canvas pixels.
-    """
-    span = size * (1 - 2 * margin)
-    return [[(size * margin + x * span, size * margin + y * span) for x, y in stroke] for stroke in strokes]
-
-
-def strokes_to_image(
-    strokes: Sequence[Stroke],
-    size: int | tuple[int, int] = CANVAS_SIZE,
-    line_width: float = LINE_WIDTH,
-    ink: int = 255,
-    background: int = 0,
-) -> Image.Image:
-    """Render strokes as thick round lines, the way the drawing canvas shows them.
-
-    Drawn at twice the size and shrunk, so the edges are smooth (antialiased).
-
-    Args:
-        strokes: each stroke a list of ``(x, y)`` points in canvas pixels; a stroke of
-            one point is a dot.
-        size: canvas side, or ``(width, height)``.
-        line_width: pen width in pixels.
-        ink: pen brightness 0..255 (255: white pen, like the canvas).
-        background: paper brightness 0..255.
-
-    Returns:
-        A grayscale (mode ``"L"``) PIL image.
-    """
-    width, height = (size, size) if isinstance(size, int) else size
-    big = Image.new("L", (2 * width, 2 * height), background)
-    pen = ImageDraw.Draw(big)
-    radius = line_width  # half the width, at twice the size
-    for stroke in strokes:
-        points = [(2 * float(x), 2 * float(y)) for x, y in stroke]
-        if len(points) > 1:
-            pen.line(points, fill=ink, width=round(2 * line_width), joint="curve")
-        for x, y in points:  # round caps and joints
-            pen.ellipse((x - radius, y - radius, x + radius, y + radius), fill=ink)
-    return big.resize((width, height), Image.Resampling.BOX)
-
-
-def predict_strokes(
-    model: nn.Module,
-    strokes: Sequence[Stroke],
-    k: int = 3,
-    mean: float = MNIST_MEAN,
-    std: float = MNIST_STD,
-    size: int = CANVAS_SIZE,
-    line_width: float = LINE_WIDTH,
-) -> tuple[torch.Tensor, list[tuple[int, float]]]:
-    """Predict the digit drawn by ``strokes``: what the canvas's Predict button does.
-
-    Args:
-        model: a trained network.
-        strokes: lists of ``(x, y)`` points in canvas pixels.
-        k: how many guesses to return.
-        mean: the normalisation mean the model was trained with.
-        std: the normalisation standard deviation.
-        size: the canvas side in pixels.
-        line_width: pen width in pixels.
-
-    Returns:
-        ``(image, guesses)``: the ``(1, 28, 28)`` input the model saw, and its ``k``
-        most likely ``(digit, probability)`` pairs, most likely first.
-
-    Raises:
-        ValueError: nothing was drawn.
-    """
-    if not any(len(stroke) for stroke in strokes):
-        raise ValueError("Nothing is drawn yet: draw a digit first.")
-    image = to_mnist(strokes_to_image(strokes, size, line_width))
-    return image, predict(model, image, k=k, mean=mean, std=std)[0]
-
-
-def all_probabilities(model: nn.Module, image: torch.Tensor, mean: float = MNIST_MEAN,
-                      std: float = MNIST_STD) -> list[float]:
-    """Return the model's probability for each digit 0..9 for one prepared image.
-
-    Args:
-        model: a trained network.
-        image: ``(1, 28, 28)`` in 0..1, from :func:`~mnist_course.preprocess.to_mnist`.
-        mean: the normalisation mean.
-        std: the normalisation standard deviation.
-
-    Returns:
-        Ten probabilities, for digits 0 to 9.
-    """
-    ranked = predict(model, image, k=10, mean=mean, std=std)[0]
-    return [p for _, p in sorted(ranked)]
-
-
-def input_png(image: torch.Tensor, scale: int = 5) -> bytes:
-    """Enlarge a ``(1, 28, 28)`` image (sharp pixels) and encode it as PNG bytes.
-
-    Args:
-        image: values in 0..1.
-        scale: pixels per MNIST pixel.
-
-    Returns:
-        The PNG file's bytes, for an ``ipywidgets.Image``.
-    """
-    pixels = (image.detach().cpu().reshape(28, 28).clamp(0, 1) * 255).round().byte().numpy()
-    big = Image.fromarray(pixels).resize((28 * scale, 28 * scale), Image.Resampling.NEAREST)
-    buffer = io.BytesIO()
-    big.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
-def probability_chart_png(probabilities: Sequence[float], width: float = 3.2, height: float = 1.8) -> bytes:
-    """Draw a bar chart of the ten probabilities and encode it as PNG bytes.
-
-    Uses a standalone matplotlib ``Figure`` (no pyplot), so nothing appears in the
-    notebook by itself and no figure is left open.
-
-    Args:
-        probabilities: ten numbers for digits 0..9.
-        width: figure width in inches.
-        height: figure height in inches.
-
-    Returns:
-        The PNG file's bytes.
-    """
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(width, height), dpi=80, layout="constrained")
-    ax = fig.subplots()
-    best = int(np.argmax(probabilities))
-    colors = ["tab:orange" if d == best else "tab:blue" for d in range(10)]
-    ax.bar(range(10), probabilities, color=colors)
-    ax.set_xticks(range(10))
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("digit")
-    ax.set_ylabel("probability")
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png")
-    return buffer.getvalue()
+from .pictures import digit_png, probability_chart_png
+from .predict import all_probabilities, format_guesses, predict_uploads, read_pictures
+from .strokes import CANVAS_SIZE, LINE_WIDTH, Point, Stroke, strokes_to_image
 
 
 @functools.cache
-def _blank_input() -> bytes:
+def _blank_digit() -> bytes:
     """A black 28x28 square, shown until the first prediction."""
-    return input_png(torch.zeros(1, 28, 28))
+    return digit_png(torch.zeros(1, 28, 28))
+
+
+def _describe(result: dict, k: int) -> str:
+    """One result of ``read_pictures`` as HTML: the guesses, or why there are none."""
+    if "error" in result:
+        return f"<span style='color:#b00'>{html.escape(result['error'])}</span>"
+    if result["problems"]:
+        why = html.escape("; ".join(result["problems"]))
+        return f"<span style='color:#b60'>this does not look like a single digit ({why})</span>"
+    return f"Top {k}: <b>{html.escape(format_guesses(result['guesses']))}</b>"
 
 
 class DigitCanvas(widgets.HBox):
@@ -226,9 +49,7 @@ class DigitCanvas(widgets.HBox):
     :meth:`add_stroke` and :meth:`predict` let code drive it without a browser.
 
     Args:
-        model: a trained network.
-        mean: the normalisation mean it was trained with.
-        std: the normalisation standard deviation.
+        model: a trained network (with its recipe).
         size: canvas side in pixels.
         line_width: pen width in pixels.
         k: how many guesses to list.
@@ -237,15 +58,13 @@ class DigitCanvas(widgets.HBox):
     def __init__(
         self,
         model: nn.Module,
-        mean: float = MNIST_MEAN,
-        std: float = MNIST_STD,
         size: int = CANVAS_SIZE,
         line_width: float = LINE_WIDTH,
         k: int = 3,
     ) -> None:
         from ipycanvas import Canvas
 
-        self.model, self.mean, self.std, self.k = model, mean, std, k
+        self.model, self.k = model, k
         self.size, self.line_width = size, line_width
         self.strokes: list[list[Point]] = []
         self._drawing = False
@@ -253,7 +72,7 @@ class DigitCanvas(widgets.HBox):
             width=f"{size}px", height=f"{size}px", border="1px solid gray"))
         self.predict_button = widgets.Button(description="Predict", button_style="primary", icon="magic")
         self.clear_button = widgets.Button(description="Clear", icon="eraser")
-        self.seen = widgets.Image(value=_blank_input(), format="png",
+        self.seen = widgets.Image(value=_blank_digit(), format="png",
                                   layout=widgets.Layout(width="140px", height="140px"))
         self.chart = widgets.Image(format="png", layout=widgets.Layout(display="none"))
         self.message = widgets.HTML("Draw a digit, then press <b>Predict</b>.")
@@ -318,7 +137,7 @@ class DigitCanvas(widgets.HBox):
         self.strokes = []
         self._drawing = False
         self._paper()
-        self.seen.value = _blank_input()
+        self.seen.value = _blank_digit()
         self.chart.value = b""
         self.chart.layout.display = "none"
         self.message.value = "Draw a digit, then press <b>Predict</b>."
@@ -330,88 +149,37 @@ class DigitCanvas(widgets.HBox):
             The ``k`` most likely ``(digit, probability)`` pairs, or ``None`` when
             nothing is drawn (the message then says so).
         """
-        try:
-            image, guesses = predict_strokes(self.model, self.strokes, self.k, self.mean, self.std,
-                                             self.size, self.line_width)
-        except ValueError as exc:
-            self.message.value = f"<span style='color:#b00'>{exc}</span>"
+        if not any(len(stroke) for stroke in self.strokes):
+            self.message.value = "<span style='color:#b00'>Nothing is drawn yet: draw a digit first.</span>"
             return None
-        self.seen.value = input_png(image)
-        self.chart.value = probability_chart_png(all_probabilities(self.model, image, self.mean, self.std))
+        drawing = strokes_to_image(self.strokes, self.size, self.line_width)
+        result = read_pictures(self.model, [("your drawing", drawing)], self.k)[0]
+        if "error" in result:
+            self.message.value = f"<span style='color:#b00'>{html.escape(result['error'])}</span>"
+            return None
+        self.seen.value = digit_png(result["image"])
+        self.chart.value = probability_chart_png(all_probabilities(self.model, result["image"]))
         self.chart.layout.display = None
-        self.message.value = f"Top {self.k}: <b>{format_guesses(guesses)}</b>"
-        return guesses
-
-
-def digit_canvas(
-    model: nn.Module, mean: float = MNIST_MEAN, std: float = MNIST_STD, k: int = 3
-) -> DigitCanvas:
-    """Build the drawing canvas for ``model`` (display it as a cell's last line).
-
-    Args:
-        model: a trained network.
-        mean: the normalisation mean it was trained with.
-        std: the normalisation standard deviation.
-        k: how many guesses to list.
-
-    Returns:
-        A :class:`DigitCanvas` widget.
-    """
-    return DigitCanvas(model, mean, std, k=k)
-
-
-def predict_uploads(
-    model: nn.Module,
-    files: Sequence[dict],
-    k: int = 3,
-    mean: float = MNIST_MEAN,
-    std: float = MNIST_STD,
-) -> list[dict]:
-    """Predict each uploaded file, reading it from memory only.
-
-    Args:
-        model: a trained network.
-        files: the ``value`` of an ``ipywidgets.FileUpload``: dicts with ``"name"`` and
-            ``"content"`` (the file's bytes).
-        k: how many guesses per file.
-        mean: the normalisation mean.
-        std: the normalisation standard deviation.
-
-    Returns:
-        One dict per file with ``"name"``, and either ``"image"`` (the ``(1, 28, 28)``
-        input) and ``"guesses"``, or ``"error"`` (a message saying why it failed).
-    """
-    results = []
-    for file in files:
-        name = str(file.get("name", "upload"))
-        try:
-            image = to_mnist(file["content"])
-        except (ValueError, KeyError) as exc:
-            results.append({"name": name, "error": str(exc)})
-            continue
-        results.append({"name": name, "image": image, "guesses": predict(model, image, k, mean, std)[0]})
-    return results
+        self.message.value = _describe(result, self.k)
+        return result["guesses"]
 
 
 class DigitUpload(widgets.VBox):
     """A button to upload photos or scans of digits and see the model's guesses (lesson 5).
 
-    Files are read in memory, never saved to disk, and the upload's ``value`` is
-    emptied after use, so the photos are not stored in the notebook.
+    Files are read in memory, never saved to disk, and the upload's ``value`` is emptied
+    after use, so the photos are not stored in the notebook. All results are written into
+    one HTML widget (the inputs as inline PNGs), so uploading creates no new widgets.
 
     Args:
-        model: a trained network.
-        mean: the normalisation mean it was trained with.
-        std: the normalisation standard deviation.
+        model: a trained network (with its recipe).
         k: how many guesses per file.
     """
 
-    def __init__(
-        self, model: nn.Module, mean: float = MNIST_MEAN, std: float = MNIST_STD, k: int = 3
-    ) -> None:
-        self.model, self.mean, self.std, self.k = model, mean, std, k
+    def __init__(self, model: nn.Module, k: int = 3) -> None:
+        self.model, self.k = model, k
         self.upload = widgets.FileUpload(accept="image/*", multiple=True, description="Upload digits")
-        self.results = widgets.VBox([])
+        self.results = widgets.HTML("")
         self.upload.observe(self._on_upload, names="value")
         super().__init__([self.upload, self.results])
 
@@ -430,34 +198,16 @@ class DigitUpload(widgets.VBox):
             files: dicts with ``"name"`` and ``"content"``.
 
         Returns:
-            What :func:`predict_uploads` returned.
+            What :func:`~mnist_course.predict.predict_uploads` returned.
         """
-        results = predict_uploads(self.model, files, self.k, self.mean, self.std)
+        results = predict_uploads(self.model, files, self.k)
         rows = []
         for result in results:
-            if "error" in result:
-                text = f"<b>{result['name']}</b>: <span style='color:#b00'>{result['error']}</span>"
-                rows.append(widgets.HTML(text))
-                continue
-            seen = widgets.Image(value=input_png(result["image"], scale=3), format="png")
-            text = widgets.HTML(f"<b>{result['name']}</b>: {format_guesses(result['guesses'])}")
-            rows.append(widgets.HBox([seen, text]))
-        self.results.children = rows
+            picture = ""
+            if "image" in result:
+                data = base64.b64encode(digit_png(result["image"], scale=3)).decode("ascii")
+                picture = f"<img src='data:image/png;base64,{data}' width='84' height='84'> "
+            name = html.escape(result["name"])
+            rows.append(f"<div>{picture}<b>{name}</b>: {_describe(result, self.k)}</div>")
+        self.results.value = "\n".join(rows)
         return results
-
-
-def upload_digits(
-    model: nn.Module, mean: float = MNIST_MEAN, std: float = MNIST_STD, k: int = 3
-) -> DigitUpload:
-    """Build the upload widget for ``model`` (display it as a cell's last line).
-
-    Args:
-        model: a trained network.
-        mean: the normalisation mean it was trained with.
-        std: the normalisation standard deviation.
-        k: how many guesses per file.
-
-    Returns:
-        A :class:`DigitUpload` widget.
-    """
-    return DigitUpload(model, mean, std, k)

@@ -1,41 +1,88 @@
-"""Asking a trained model what digit a picture shows, with how sure it is.
+"""Asking a trained model what digit a picture shows, with how sure it is (lesson 5).
 
-Lesson 5 uses :func:`predict` on the student's own digits; the command line
-``python -m mnist_course predict IMAGE... --checkpoint PATH`` uses
-:func:`predict_files`.
+A model carries its *recipe*, ``model.recipe = {"mean", "std", "preprocess"}`` (set by
+:func:`~mnist_course.checkpoints.load_checkpoint`; :data:`DEFAULT_RECIPE` when absent):
+:func:`predict` normalises with its mean and std and prepares pictures with
+``to_mnist(picture, **recipe["preprocess"])``, so callers never pass them.
+
+What :func:`predict` reads as *one* picture and what as a *batch* (no guessing):
+
+* a stack of MNIST-size images, a tensor or array ``(N, 28, 28)`` or ``(N, 1, 28, 28)``,
+  is always N images that are already MNIST-style: uint8 ones (as ``load_mnist`` gives)
+  are divided by 255, float ones must be in 0..1 (as ``to_mnist`` gives); none is
+  preprocessed again;
+* anything else is one picture: a PIL image, a path, bytes, or an array ``(H, W)`` or
+  ``(H, W, C)`` with the colour channels last; it goes through ``to_mnist``;
+* a list holds one picture (or one prepared ``(1, 28, 28)`` image) per entry.
+
+:func:`read_pictures` is the one read-then-predict loop behind ``python -m mnist_course
+predict`` (:func:`predict_files`) and the upload and canvas widgets (:func:`predict_uploads`):
+a picture that does not look like one digit (:mod:`mnist_course.guard`) is reported as such.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 from torch import nn
 
 from .data import MNIST_MEAN, MNIST_STD
-from .preprocess import ImageError, ImageLike, to_mnist
+from .guard import check_digit
+from .images import FLOAT_TOLERANCE, ImageError, ImageLike
+from .preprocess import to_mnist
 from .training import _logits
 
-
-def _is_prepared(images: object) -> bool:
-    """Say whether ``images`` is a float tensor already shaped like MNIST inputs."""
-    return (
-        isinstance(images, torch.Tensor)
-        and images.is_floating_point()
-        and images.ndim in (3, 4)
-        and tuple(images.shape[-3:]) == (1, 28, 28)
-    )
+#: The recipe of a model that does not say otherwise (checkpoints saved before recipes).
+DEFAULT_RECIPE = {"mean": MNIST_MEAN, "std": MNIST_STD, "preprocess": {}}
 
 
-def prepare_images(images: ImageLike | Sequence[ImageLike] | torch.Tensor) -> torch.Tensor:
-    """Turn one image, a list of images, or a prepared tensor into a ``(N, 1, 28, 28)`` batch.
+def model_recipe(model: nn.Module) -> dict:
+    """Return ``model.recipe`` completed with :data:`DEFAULT_RECIPE`, checked."""
+    recipe = {**DEFAULT_RECIPE, **(getattr(model, "recipe", None) or {})}
+    mean, std = float(recipe["mean"]), float(recipe["std"])
+    if not (math.isfinite(mean) and math.isfinite(std) and std > 0):
+        raise ValueError(f"the model's recipe has mean {mean} and std {std}; the std must be positive and "
+                         "both finite. Retrain the model or fix its checkpoint.")
+    return {"mean": mean, "std": std, "preprocess": dict(recipe["preprocess"] or {})}
+
+
+def _is_stack(images: object) -> bool:
+    shape = tuple(getattr(images, "shape", ()))
+    return isinstance(images, (torch.Tensor, np.ndarray)) and (
+        (len(shape) == 3 and shape[1:] == (28, 28)) or (len(shape) == 4 and shape[1:] == (1, 28, 28)))
+
+
+def _from_stack(images: torch.Tensor | np.ndarray) -> torch.Tensor:
+    """Turn a stack of MNIST-style images into float ``(N, 1, 28, 28)`` in 0..1."""
+    batch = torch.as_tensor(images).detach().cpu().reshape(-1, 1, 28, 28)
+    if len(batch) == 0:
+        raise ValueError("no images to predict: the tensor is empty.")
+    if batch.dtype == torch.uint8:
+        return batch.float() / 255
+    if not batch.is_floating_point():
+        raise ImageError(f"a stack of MNIST images must be uint8 (0..255) or float (0..1), not "
+                         f"{batch.dtype}.")
+    batch = batch.float()
+    if not torch.isfinite(batch).all():
+        raise ValueError("the images contain NaN or infinite values.")
+    low, high = batch.min().item(), batch.max().item()
+    if low < -FLOAT_TOLERANCE or high > 1 + FLOAT_TOLERANCE:
+        raise ValueError(f"prepared images must be in 0..1 (as to_mnist returns them); these span "
+                         f"{low:.3g}..{high:.3g}. Do not normalise them yourself: predict() applies the "
+                         "model's mean and std.")
+    return batch.clamp(0, 1)
+
+
+def prepare_images(images: ImageLike | Sequence[ImageLike], preprocess: dict | None = None) -> torch.Tensor:
+    """Turn one picture, a list of pictures, or a stack of images into a ``(N, 1, 28, 28)`` batch.
 
     Args:
-        images: one image or a list of images of any kind
-            :func:`~mnist_course.preprocess.to_mnist` accepts (each is preprocessed),
-            or a float tensor ``(1, 28, 28)`` or ``(N, 1, 28, 28)`` in 0..1 that is
-            used as it is.
+        images: see the module docstring for what is one picture and what a batch.
+        preprocess: keyword arguments for ``to_mnist`` (a recipe's ``"preprocess"``).
 
     Returns:
         float32 ``(N, 1, 28, 28)`` in 0..1.
@@ -43,141 +90,151 @@ def prepare_images(images: ImageLike | Sequence[ImageLike] | torch.Tensor) -> to
     Raises:
         ValueError: no images, or an image that cannot be used (the message says which).
     """
-    if _is_prepared(images):
-        batch = images.detach().float().reshape(-1, 1, 28, 28)
-        if len(batch) == 0:
-            raise ValueError("no images to predict: the tensor is empty.")
-        if not torch.isfinite(batch).all():
-            raise ValueError("the images contain NaN or infinite values.")
-        if batch.min() < 0 or batch.max() > 1:
-            raise ValueError(
-                f"prepared images must be in 0..1 (as to_mnist returns them); these span "
-                f"{batch.min().item():.3g}..{batch.max().item():.3g}. Do not normalise them "
-                "yourself: predict() applies the model's mean and std."
-            )
-        return batch
+    if _is_stack(images):
+        return _from_stack(images)
     if isinstance(images, (list, tuple)):
         if len(images) == 0:
             raise ValueError("no images to predict: the list is empty.")
         prepared = []
         for i, image in enumerate(images):
             try:
-                prepared.append(_prepare_one(image))
+                prepared.append(prepare_images(image, preprocess) if _is_stack(image) and len(image) == 1
+                                else to_mnist(image, **(preprocess or {})).unsqueeze(0))
             except ImageError as exc:
                 raise ImageError(f"image {i} ({_describe(image)}): {exc}") from exc
         return torch.cat(prepared)
-    return _prepare_one(images)
-
-
-def _prepare_one(image: ImageLike) -> torch.Tensor:
-    if _is_prepared(image):
-        return prepare_images(image)
-    return to_mnist(image).unsqueeze(0)
+    return to_mnist(images, **(preprocess or {})).unsqueeze(0)
 
 
 def _describe(image: object) -> str:
-    if isinstance(image, (str, os.PathLike)):
-        return str(image)
-    return type(image).__name__
+    return str(image) if isinstance(image, (str, os.PathLike)) else type(image).__name__
 
 
 def predict(
-    model: nn.Module,
-    images: ImageLike | Sequence[ImageLike] | torch.Tensor,
-    k: int = 3,
-    mean: float = MNIST_MEAN,
-    std: float = MNIST_STD,
+    model: nn.Module, images: ImageLike | Sequence[ImageLike], k: int = 3
 ) -> list[list[tuple[int, float]]]:
     """Return the ``k`` most likely digits for each image, with their probabilities.
 
-    Images are made MNIST-style with :func:`~mnist_course.preprocess.to_mnist`,
-    normalised with ``mean`` and ``std`` (use the ones the model was trained with),
-    and run through the model in eval mode without tracking gradients, on the model's
-    device. The model's train/eval mode is restored afterwards.
+    Pictures are prepared and normalised by the model's recipe, and run through the model
+    in eval mode without gradients, on its device; its train/eval mode is restored.
 
     Args:
         model: a trained network returning logits ``(N, 10)``.
-        images: one image (PIL image, numpy array, file path, bytes...), a list of
-            them, or a float tensor ``(N, 1, 28, 28)`` (or ``(1, 28, 28)``) in 0..1
-            already prepared by ``to_mnist``.
+        images: one picture, a list of them, or a stack ``(N, 28, 28)`` / ``(N, 1, 28, 28)``
+            of MNIST-style images (see the module docstring).
         k: how many digits to return per image, 1..10.
-        mean: normalisation mean.
-        std: normalisation standard deviation.
 
     Returns:
-        One list per image, even for a single image (so ``predict(model, "7.png")[0]``
-        is that image's list): ``k`` pairs ``(digit, probability)``, most likely first.
-        With ``k=10`` the probabilities sum to 1.
+        One list per image, even for a single picture: ``k`` pairs ``(digit, probability)``,
+        most likely first. With ``k=10`` the probabilities sum to 1.
 
     Raises:
         ValueError: ``k`` is out of range, or an image cannot be used.
     """
     if not 1 <= int(k) <= 10:
         raise ValueError(f"k must be between 1 and 10, not {k}")
-    if not std > 0:
-        raise ValueError(f"std must be positive, not {std}")
-    batch = prepare_images(images)
+    recipe = model_recipe(model)
+    batch = prepare_images(images, recipe["preprocess"])
     device = next(model.parameters()).device
-    logits = _logits(model, ((batch - mean) / std).to(device), batch_size=len(batch))
+    logits = _logits(model, ((batch - recipe["mean"]) / recipe["std"]).to(device), batch_size=len(batch))
     top = torch.softmax(logits.float(), dim=1).topk(int(k), dim=1)
-    return [
-        [(int(d), float(p)) for d, p in zip(digits, probs, strict=True)]
-        for digits, probs in zip(top.indices.cpu().tolist(), top.values.cpu().tolist(), strict=True)
-    ]
+    return [[(int(d), float(p)) for d, p in zip(digits, probs, strict=True)]
+            for digits, probs in zip(top.indices.cpu().tolist(), top.values.cpu().tolist(), strict=True)]
+
+
+def all_probabilities(model: nn.Module, image: torch.Tensor) -> list[float]:
+    """Return the model's probability for each digit 0..9 for one image (lesson 5's bar charts)."""
+    return [p for _, p in sorted(predict(model, image, k=10)[0])]
+
+
+def read_pictures(model: nn.Module, pictures: Sequence[tuple[str, ImageLike]], k: int = 3) -> list[dict]:
+    """Read each named picture, check that it looks like one digit, and predict it.
+
+    Args:
+        model: a trained network (with its recipe).
+        pictures: ``(name, picture)`` pairs; a picture that is an ``ImageError`` is reported.
+        k: guesses per picture.
+
+    Returns:
+        One dict per picture with ``"name"``, and either ``"error"`` (why it cannot be
+        read), or ``"image"`` (the ``(1, 28, 28)`` input), ``"guesses"`` and ``"problems"``
+        (why it does not look like one digit; empty when it does).
+    """
+    preprocess = model_recipe(model)["preprocess"]
+    results = []
+    for name, picture in pictures:
+        try:
+            if isinstance(picture, ImageError):
+                raise picture
+            image, problems = check_digit(picture, **preprocess)
+        except ImageError as exc:
+            results.append({"name": name, "error": str(exc)})
+            continue
+        guesses = predict(model, image, k)[0]
+        results.append({"name": name, "image": image, "problems": problems, "guesses": guesses})
+    return results
 
 
 def format_guesses(guesses: Sequence[tuple[int, float]]) -> str:
-    """Write guesses as text, e.g. ``"7 (93.1%), 1 (4.0%), 9 (1.2%)"``.
-
-    Args:
-        guesses: ``(digit, probability)`` pairs from :func:`predict`.
-
-    Returns:
-        One line of text.
-    """
+    """Write guesses as text, e.g. ``"7 (93.1%), 1 (4.0%), 9 (1.2%)"``."""
     return ", ".join(f"{digit} ({100 * p:.1f}%)" for digit, p in guesses)
 
 
 def format_prediction(name: str, guesses: Sequence[tuple[int, float]]) -> str:
-    """Write one image's guesses as a line, e.g. ``"seven.png: 7 (93.1%), 1 (4.0%), 9 (1.2%)"``.
-
-    Args:
-        name: what to call the image.
-        guesses: ``(digit, probability)`` pairs from :func:`predict`.
-
-    Returns:
-        One line of text.
-    """
+    """Write one image's guesses as a line, e.g. ``"seven.png: 7 (93.1%), 1 (4.0%), 9 (1.2%)"``."""
     return f"{name}: {format_guesses(guesses)}"
 
 
-def predict_files(
-    checkpoint: str | os.PathLike,
-    paths: Sequence[str | os.PathLike],
-    k: int = 3,
-    device: str | torch.device = "cpu",
-    keep_going: bool = False,
-) -> list[str]:
-    """Load a checkpoint and return one line of top-``k`` guesses per image file.
+def format_result(result: dict) -> str:
+    """Write one :func:`read_pictures` result as a line: the guesses, the problems, or the error."""
+    if "error" in result:
+        return f"{result['name']}: error: {result['error']}"
+    if result["problems"]:
+        return f"{result['name']}: this does not look like a single digit ({'; '.join(result['problems'])})"
+    return format_prediction(result["name"], result["guesses"])
+
+
+def predict_uploads(model: nn.Module, files: Sequence[dict], k: int = 3) -> list[dict]:
+    """Predict each file of an ``ipywidgets.FileUpload`` value, reading it from memory only.
+
+    Args:
+        model: a trained network.
+        files: dicts with ``"name"`` and ``"content"`` (the file's bytes).
+        k: guesses per file.
+
+    Returns:
+        What :func:`read_pictures` returns, one dict per file.
+    """
+    pictures = []
+    for i, file in enumerate(files):
+        name = str(file.get("name") or f"upload {i + 1}") if isinstance(file, dict) else f"upload {i + 1}"
+        content = file.get("content") if isinstance(file, dict) else None
+        pictures.append((name, content if content is not None else ImageError(
+            "this upload entry has no 'content' (the file's bytes); pass the FileUpload's value, "
+            "dicts with 'name' and 'content'.")))
+    return read_pictures(model, pictures, k)
+
+
+def predict_files(checkpoint: str | os.PathLike, paths: Sequence[str | os.PathLike], k: int = 3,
+                  device: str | torch.device = "cpu", keep_going: bool = False) -> list[str]:
+    """Load a checkpoint and return one line per image file: guesses, problems or error.
 
     What ``python -m mnist_course predict IMAGE... --checkpoint PATH`` prints. The
-    checkpoint is loaded safely (``weights_only``), and its own normalisation is used.
+    checkpoint is loaded safely (``weights_only``), with its own recipe.
 
     Args:
         checkpoint: a file written by :func:`~mnist_course.checkpoints.save_checkpoint`.
         paths: image files (PNG, JPEG...).
         k: guesses per image, 1..10.
         device: where to run the model.
-        keep_going: on an unreadable image, write ``"<path>: error: <why>"`` and go on
-            with the others, instead of raising.
+        keep_going: on an unreadable image, write ``"<path>: error: <why>"`` and go on.
 
     Returns:
         One line per path, in order, e.g. ``"seven.png: 7 (93.1%), 1 (4.0%), 9 (1.2%)"``.
 
     Raises:
         CheckpointError: the checkpoint is missing or unreadable (a ``ValueError``).
-        ValueError: no paths, a bad ``k``, or (unless ``keep_going``) an unreadable image;
-            the message names the file.
+        ValueError: no paths, a bad ``k``, or (unless ``keep_going``) an unreadable image.
     """
     from .checkpoints import load_checkpoint
 
@@ -186,17 +243,11 @@ def predict_files(
     if not 1 <= int(k) <= 10:
         raise ValueError(f"k must be between 1 and 10, not {k}")
     model, info = load_checkpoint(checkpoint, device=device)
-    norm = info.get("normalization", {})
-    mean, std = float(norm.get("mean", MNIST_MEAN)), float(norm.get("std", MNIST_STD))
-    lines = []
-    for path in paths:
-        try:
-            guesses = predict(model, to_mnist(path).unsqueeze(0), k=k, mean=mean, std=std)[0]
-        except ImageError as exc:
-            if not keep_going:
-                message = str(exc) if str(path) in str(exc) else f"{path}: {exc}"
-                raise ImageError(message) from exc
-            lines.append(f"{path}: error: {exc}")
-            continue
-        lines.append(format_prediction(str(path), guesses))
-    return lines
+    if getattr(model, "recipe", None) is None:  # checkpoints.py before recipes: its normalisation
+        model.recipe = info.get("recipe") or {**DEFAULT_RECIPE, **info.get("normalization", {})}
+    results = read_pictures(model, [(str(path), path) for path in paths], k)
+    for result in results:
+        if "error" in result and not keep_going:
+            error = result["error"]
+            raise ImageError(error if result["name"] in error else f"{result['name']}: {error}")
+    return [format_result(result) for result in results]

@@ -16,22 +16,21 @@ from PIL import Image
 
 from mnist_course.checkpoints import CheckpointError, save_checkpoint
 from mnist_course.data import MNIST_MEAN, MNIST_STD
-from mnist_course.draw import (
-    EXAMPLE_STROKES,
-    DigitCanvas,
-    DigitUpload,
-    all_probabilities,
-    digit_canvas,
-    predict_strokes,
-    predict_uploads,
-    probability_chart_png,
-    scale_strokes,
-    strokes_to_image,
-    upload_digits,
-)
+from mnist_course.draw import DigitCanvas, DigitUpload
+from mnist_course.images import ImageError
 from mnist_course.models import MLP, SoftmaxRegression
-from mnist_course.predict import format_prediction, predict, predict_files, prepare_images
+from mnist_course.pictures import probability_chart_png
+from mnist_course.predict import (
+    DEFAULT_RECIPE,
+    all_probabilities,
+    format_prediction,
+    predict,
+    predict_files,
+    predict_uploads,
+    prepare_images,
+)
 from mnist_course.preprocess import naive_preprocess, to_mnist
+from mnist_course.strokes import EXAMPLE_STROKES, predict_strokes, scale_strokes, strokes_to_image
 
 SAMPLES = Path(__file__).resolve().parents[1] / "mnist_course" / "samples"
 OFFLINE_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-offline"
@@ -102,12 +101,14 @@ def test_predict_accepts_paths_bytes_and_arrays(model, tmp_path):
     assert predict(model, [path, png_bytes(image)]) == expected * 2
 
 
-def test_predict_normalises_with_the_given_mean_and_std(model):
+def test_predict_normalises_with_the_models_recipe(model):
     image = to_mnist(digit_image(2))
+    assert DEFAULT_RECIPE == {"mean": MNIST_MEAN, "std": MNIST_STD, "preprocess": {}}
     for mean, std in ((MNIST_MEAN, MNIST_STD), (0.5, 0.5)):
+        model.recipe = {"mean": mean, "std": std, "preprocess": {}}
         logits = model(((image - mean) / std).unsqueeze(0))
         expected = torch.softmax(logits, 1)[0].topk(3)
-        result = predict(model, image, mean=mean, std=std)[0]
+        result = predict(model, image)[0]
         assert [d for d, _ in result] == expected.indices.tolist()
         assert [p for _, p in result] == pytest.approx(expected.values.tolist(), abs=1e-6)
 
@@ -163,15 +164,28 @@ def test_format_prediction():
 # ----------------------------------------------------------------------------- predict_files
 
 
-def test_predict_files_uses_the_checkpoints_normalisation(model, tmp_path):
-    checkpoint = save_checkpoint(tmp_path / "best.pt", model, mean=0.5, std=0.25)
+def save_with_recipe(path, model, recipe):
+    """A checkpoint carrying ``recipe`` (stored both ways: before and after checkpoints kept recipes)."""
+    checkpoint = save_checkpoint(path, model)
+    payload = torch.load(checkpoint, weights_only=True)
+    payload["recipe"] = recipe
+    payload["normalization"] = {"mean": recipe["mean"], "std": recipe["std"]}
+    torch.save(payload, checkpoint)
+    return checkpoint
+
+
+def test_predict_files_uses_the_checkpoints_recipe(model, tmp_path):
+    recipe = {"mean": 0.5, "std": 0.25, "preprocess": {}}
+    checkpoint = save_with_recipe(tmp_path / "best.pt", model, recipe)
     paths = [SAMPLES / "3_dkg_paper.png", SAMPLES / "7_mouse_paper.png"]
     lines = predict_files(checkpoint, paths, k=3)
     assert len(lines) == 2
+    default = predict(model, paths[0])[0]
+    model.recipe = recipe
     for path, line in zip(paths, lines, strict=True):
         assert re.fullmatch(rf"{re.escape(str(path))}: (\d \(\d+\.\d%\)(, )?){{3}}", line), line
-        assert line == format_prediction(str(path), predict(model, path, mean=0.5, std=0.25)[0])
-    assert lines[0] != format_prediction(str(paths[0]), predict(model, paths[0])[0])
+        assert line == format_prediction(str(path), predict(model, path)[0])
+    assert lines[0] != format_prediction(str(paths[0]), default)
 
 
 def test_predict_files_errors(model, tmp_path):
@@ -255,15 +269,14 @@ def test_predict_strokes_returns_the_input_and_guesses(model):
 
 
 def test_all_probabilities_and_chart(model):
-    probabilities = all_probabilities(model, to_mnist(digit_image()))
+    probabilities = all_probabilities(model, to_mnist(digit_image()))  # the model's own recipe
     assert len(probabilities) == 10 and sum(probabilities) == pytest.approx(1, abs=1e-5)
     png = probability_chart_png(probabilities)
     assert png.startswith(b"\x89PNG") and Image.open(io.BytesIO(png)).size[0] > 100
 
 
 def test_digit_canvas_draws_predicts_and_clears_without_a_browser(model):
-    canvas = digit_canvas(model)
-    assert isinstance(canvas, DigitCanvas)
+    canvas = DigitCanvas(model)
     assert repr(canvas) == "DigitCanvas(size=280, line_width=22, k=3)"
     assert canvas._repr_mimebundle_()["text/plain"] == repr(canvas)
     assert canvas.predict() is None and "draw a digit first" in canvas.message.value
@@ -277,7 +290,7 @@ def test_digit_canvas_draws_predicts_and_clears_without_a_browser(model):
     assert f"{guesses[0][0]} (" in canvas.message.value
     canvas.clear()
     assert canvas.strokes == [] and canvas.chart.layout.display == "none"
-    assert np.asarray(Image.open(io.BytesIO(bytes(canvas.seen.value)))).max() == 0  # black again
+    assert np.asarray(Image.open(io.BytesIO(bytes(canvas.seen.value))))[..., :3].max() == 0  # black again
 
 
 def test_digit_canvas_follows_the_mouse_and_touch(model):
@@ -316,13 +329,105 @@ def test_predict_uploads_reads_files_in_memory(model):
 
 
 def test_digit_upload_shows_results_and_forgets_the_files(model):
-    widget = upload_digits(model)
-    assert isinstance(widget, DigitUpload)
+    widget = DigitUpload(model)
     assert repr(widget) == "DigitUpload(accept='image/*', multiple=True, k=3)"
     assert widget.upload.accept == "image/*" and widget.upload.multiple
     widget.upload.value = upload_value(("a.png", png_bytes(digit_image(1))), ("b.png", b"\x89PNG broken"))
     assert widget.upload.value == ()  # cleared: the photos are not kept in the notebook
-    rows = widget.results.children
+    rows = widget.results.value.split("\n")
     assert len(rows) == 2
-    assert "a.png" in rows[0].children[1].value and "%" in rows[0].children[1].value
-    assert "b.png" in rows[1].value and "not an image" in rows[1].value
+    assert "a.png" in rows[0] and "%" in rows[0] and "data:image/png;base64," in rows[0]
+    assert "b.png" in rows[1] and "not an image" in rows[1]
+
+
+# ----------------------------------------------------------------------------- issue 10
+
+
+def test_a_stack_of_mnist_images_is_that_many_images(trained, test_split):
+    for n in (1, 2, 3, 4):
+        images = test_split.images[:n]  # uint8 (n, 28, 28): already MNIST-style
+        result = predict(trained, images, k=1)
+        assert len(result) == n
+        expected = trained((images.unsqueeze(1).float() / 255 - MNIST_MEAN) / MNIST_STD).argmax(1)
+        assert [g[0][0] for g in result] == expected.tolist()
+    assert len(predict(trained, test_split.images[:3].numpy())) == 3  # numpy alike
+    assert len(predict(trained, test_split.images[:3].unsqueeze(1))) == 3  # (N, 1, 28, 28) uint8
+    assert len(predict(trained, test_split.images[:2].float() / 255)) == 2  # float (N, 28, 28) in 0..1
+
+
+def test_colour_pictures_are_channels_last_and_channels_first_is_explained(model):
+    colour = np.asarray(digit_image(4).convert("RGB"))  # (280, 280, 3)
+    assert len(predict(model, colour)) == 1
+    with pytest.raises(ImageError, match=r"channels first.*transpose\(1, 2, 0\)"):
+        predict(model, np.ascontiguousarray(colour.transpose(2, 0, 1)))  # (3, 280, 280)
+
+
+def test_prepared_images_slightly_above_one_are_clipped(model):
+    image = to_mnist(digit_image(3))
+    assert predict(model, image * 1.02, k=10) == predict(model, (image * 1.02).clamp(0, 1), k=10)
+    with pytest.raises(ValueError, match="0..1"):
+        predict(model, image * 1.5)
+
+
+@pytest.mark.parametrize("error", [NotImplementedError("corrupt DDS"), OSError("no"), RuntimeError("bug")])
+def test_one_bad_upload_does_not_lose_the_others(model, monkeypatch, error):
+    from PIL import ImageFile
+
+    real_load = ImageFile.ImageFile.load
+
+    def load(self):
+        if self.format == "BMP":
+            raise error
+        return real_load(self)
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", load)
+    buffer = io.BytesIO()
+    digit_image(2).save(buffer, format="BMP")
+    files = upload_value(("one.png", png_bytes(digit_image(1))), ("bad.bmp", buffer.getvalue()),
+                         ("seven.png", png_bytes(digit_image(7))))
+    results = predict_uploads(model, files)
+    assert [("guesses" in r, "error" in r) for r in results] == [(True, False), (False, True), (True, False)]
+    assert type(error).__name__ in results[1]["error"]
+    missing = predict_uploads(model, [{"name": "empty.png"}, {"name": "x.png", "content": None}])
+    assert all("no 'content'" in r["error"] for r in missing)
+
+
+def test_file_names_are_escaped_in_the_upload_html(model):
+    widget = DigitUpload(model)
+    evil = "<img src=x onerror=alert(1)>.png"
+    widget.show(upload_value((evil, png_bytes(digit_image(1))), (evil, b"not an image")))
+    assert "<img src=x" not in widget.results.value
+    assert widget.results.value.count("&lt;img src=x onerror=alert(1)&gt;.png") == 2
+
+
+def test_uploads_do_not_leak_widgets(model):
+    import ipywidgets
+
+    widget = DigitUpload(model)
+    files = upload_value(("a.png", png_bytes(digit_image(1))), ("b.png", png_bytes(digit_image(2))),
+                         ("c.png", b"broken"))
+    widget.upload.value = files
+    count = len(ipywidgets.widgets.widget._instances)
+    for _ in range(3):
+        widget.upload.value = files
+    assert len(ipywidgets.widgets.widget._instances) == count
+
+
+def test_predict_files_and_uploads_say_when_a_picture_is_not_one_digit(model, tmp_path):
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).parent))
+    import photos
+
+    checkpoint = save_checkpoint(tmp_path / "best.pt", model)
+    noise, two = tmp_path / "noise.png", tmp_path / "two.png"
+    photos.noise().save(noise)
+    photos.two_digits().save(two)
+    lines = predict_files(checkpoint, [noise, two, SAMPLES / "3_dkg_paper.png"])
+    assert lines[0].startswith(f"{noise}: this does not look like a single digit (")
+    assert "separate" in lines[1] and "%" not in lines[1].split("(")[0]
+    assert re.search(r": \d \(\d+\.\d%\)", lines[2])
+    canvas = DigitCanvas(model)
+    canvas.add_stroke([(40, 140), (100, 140)])
+    canvas.add_stroke([(200, 140), (260, 140)])
+    assert canvas.predict() is None or "does not look like a single digit" in canvas.message.value

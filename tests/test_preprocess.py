@@ -9,26 +9,30 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import photos
 import pytest
 import torch
 from PIL import Image, ImageDraw
 
+from mnist_course import images as im
 from mnist_course import preprocess as pp
+from mnist_course.background import (
+    has_light_background,
+    invert_if_light_background,
+    stretch_contrast,
+    to_grayscale,
+)
+from mnist_course.images import ImageError, load_image
+from mnist_course.pictures import show_steps
 from mnist_course.preprocess import (
-    ImageError,
     center_by_mass,
     center_of_mass,
     crop_to_ink,
     fit_in_20x20,
-    has_light_background,
-    invert_if_light_background,
-    load_image,
     naive_preprocess,
     preprocess_steps,
-    stretch_contrast,
     stroke_width,
     thicken_strokes,
-    to_grayscale,
     to_mnist,
 )
 
@@ -82,7 +86,6 @@ def test_load_image_keeps_palette_transparency():
         np.full((20, 30, 3), 200, dtype=np.uint8),
         np.full((20, 30, 4), 200, dtype=np.uint8),
         np.full((20, 30, 1), 0.5, dtype=np.float32),
-        np.full((3, 20, 30), 0.5, dtype=np.float32),  # channels first, as PyTorch stores them
     ],
 )
 def test_load_image_reads_arrays_of_any_dtype_and_layout(array):
@@ -111,8 +114,8 @@ def test_load_image_reads_tensors_paths_and_bytes_alike(tmp_path):
 
 def test_load_image_shrinks_huge_pictures():
     loaded = load_image(Image.new("L", (3000, 1500), 255))
-    assert max(loaded.size) == pp.WORKING_SIZE
-    assert loaded.size == (pp.WORKING_SIZE, pp.WORKING_SIZE // 2)
+    assert max(loaded.size) == im.WORKING_SIZE
+    assert loaded.size == (im.WORKING_SIZE, im.WORKING_SIZE // 2)
 
 
 def test_load_image_applies_exif_orientation():
@@ -279,9 +282,8 @@ def test_to_mnist_same_result_from_every_kind_of_input(tmp_path):
 
 def test_preprocess_steps_lists_every_step_in_order():
     steps = preprocess_steps(digit_on_paper())
-    assert list(steps) == [
-        "loaded", "grayscale", "inverted", "stretched", "cropped", "thickened", "20x20", "28x28"
-    ]
+    assert list(steps) == ["loaded", "grayscale", "inverted", "background removed", "lines removed",
+                           "stretched", "cropped", "thickened", "20x20", "28x28"]
     assert steps["grayscale"][0, 0] > 0.9 and steps["inverted"][0, 0] < 0.1
     assert max(steps["20x20"].shape) == 20
     assert torch.equal(torch.from_numpy(steps["28x28"]).unsqueeze(0), to_mnist(digit_on_paper()))
@@ -301,7 +303,7 @@ def test_show_steps_draws_one_axes_per_step():
     import matplotlib.pyplot as plt
 
     steps = preprocess_steps(digit_on_paper())
-    fig = pp.show_steps(steps)
+    fig = show_steps(steps)
     assert len(fig.axes) == len(steps)
     plt.close(fig)
 
@@ -321,13 +323,13 @@ def test_shipped_samples_all_preprocess():
 # ----------------------------------------------------------------------------- bad input
 
 
-def png_claiming_size(width: int, height: int) -> bytes:
+def png_claiming_size(width: int, height: int, colour: int = 0) -> bytes:
     """A tiny PNG whose header claims a gigantic image (a decompression bomb)."""
 
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
-    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    header = struct.pack(">IIBBBBB", width, height, 8, colour, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(b"\0" * 100)) + chunk(
         b"IEND", b""
     )
@@ -343,7 +345,8 @@ BLANK_WHITE = Image.new("L", (50, 50), 255)
         (b"", "empty"),
         (png_bytes(digit_on_paper())[:80], "damaged or truncated"),
         (png_claiming_size(100_000, 100_000), "decompression bomb"),
-        (png_claiming_size(8_000, 8_000), "pixels"),
+        (png_claiming_size(8_000, 8_000, colour=2), "MB decoded"),  # RGB: 192 MB
+        (np.zeros((3, 20, 30), np.float32), "channels first"),
         (np.zeros((0, 28)), "empty"),
         (np.zeros((28, 28, 0)), "empty"),
         (np.full((28, 28), np.nan), "NaN"),
@@ -380,7 +383,7 @@ def test_folder_is_not_an_image(tmp_path):
 
 
 def test_oversized_upload_is_refused_before_decoding(monkeypatch):
-    monkeypatch.setattr(pp, "MAX_BYTES", 1000)
+    monkeypatch.setattr(im, "MAX_BYTES", 1000)
     with pytest.raises(ValueError, match="limit"):
         to_mnist(b"\x89PNG" + b"\0" * 2000)
 
@@ -388,15 +391,15 @@ def test_oversized_upload_is_refused_before_decoding(monkeypatch):
 def test_oversized_file_is_refused(tmp_path, monkeypatch):
     path = tmp_path / "big.png"
     digit_on_paper(size=(400, 400)).save(path)
-    monkeypatch.setattr(pp, "MAX_BYTES", 100)
+    monkeypatch.setattr(im, "MAX_BYTES", 100)
     with pytest.raises(ValueError, match="MB"):
         to_mnist(path)
 
 
 def test_the_default_upload_limit_is_10_mb():
-    assert pp.MAX_BYTES == 10 * 1024 * 1024
+    assert im.MAX_BYTES == 10 * 1024 * 1024
     with pytest.raises(ValueError, match="limit is 10 MB"):
-        to_mnist(bytes(pp.MAX_BYTES + 1))
+        to_mnist(bytes(im.MAX_BYTES + 1))
 
 
 def test_uploads_are_never_written_to_disk(tmp_path, monkeypatch):
@@ -459,3 +462,169 @@ def test_to_mnist_keeps_a_trained_models_predictions(mnist, trained):
         before, after = trained(original).argmax(1), trained(again).argmax(1)
     assert (before == after).float().mean() >= 0.98
     assert (before == mnist[1].labels[:300]).float().mean() > 0.8  # the model did learn
+
+
+# ----------------------------------------------------------------------------- issue 10, items 7, 10, 14
+
+
+@pytest.mark.parametrize("peak", [1.0000001, 1.02])
+def test_float_values_slightly_above_one_are_clipped_not_blank(peak):
+    digit = np.asarray(digit_on_paper().convert("L"), np.float32) / 255  # dark ink on light paper
+    digit = digit * peak  # the paper overshoots 1, as after resampling
+    image = to_mnist(digit)
+    assert image.max() == pytest.approx(1.0) and (image > 0.5).sum() > 20  # a digit, not "blank"
+    assert torch.allclose(image, to_mnist(np.clip(digit, 0, 1)), atol=0.02)
+
+
+@pytest.mark.parametrize("error", [NotImplementedError("DDS format"), OSError("broken"), struct.error("bad"),
+                                   KeyError("tile"), IndexError("tile")])
+def test_any_decoder_error_becomes_an_image_error(monkeypatch, error):
+    def failing_load(self):
+        raise error
+
+    from PIL import ImageFile
+
+    monkeypatch.setattr(ImageFile.ImageFile, "load", failing_load)
+    with pytest.raises(ImageError, match=f"cannot be decoded \\({type(error).__name__}"):
+        load_image(png_bytes(digit_on_paper()))
+
+
+MEMORY_SCRIPT = """
+import resource, sys
+from mnist_course.preprocess import to_mnist
+from mnist_course.images import ImageError
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+try:
+    print("shape", tuple(to_mnist(sys.argv[1]).shape))
+except ImageError as exc:
+    print("refused", exc)
+print("MB", (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024)
+"""
+
+
+def _peak_memory(path) -> tuple[str, float]:
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", MEMORY_SCRIPT, str(path)], capture_output=True, text=True,
+                          check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    lines = done.stdout.splitlines()
+    return lines[0], float(lines[-1].split()[1])
+
+
+def test_small_16_bit_png_and_huge_float_tiff_cost_little_memory(tmp_path):
+    big = Image.new("I;16", (7000, 7000), 60000)
+    ImageDraw.Draw(big).rectangle((3000, 2000, 3600, 5000), fill=2000)  # a dark bar: a "1"
+    big.save(tmp_path / "deep.png")
+    del big
+    floats = Image.new("F", (7000, 7000), 1.0)
+    floats.save(tmp_path / "floats.tif", compression="tiff_adobe_deflate")
+    del floats
+    assert (tmp_path / "deep.png").stat().st_size < 1e6 and (tmp_path / "floats.tif").stat().st_size < 1e6
+    outcome, megabytes = _peak_memory(tmp_path / "deep.png")
+    assert outcome == "shape (1, 28, 28)" and megabytes < 300, (outcome, megabytes)
+    outcome, megabytes = _peak_memory(tmp_path / "floats.tif")
+    assert outcome.startswith("refused") and "MB decoded" in outcome and megabytes < 300, (outcome, megabytes)
+
+
+def test_the_pixel_limit_counts_bytes_per_pixel():
+    im.check_size((7000, 7000), "I;16")  # 98 MB: allowed
+    im.check_size((7000, 7000), "L")
+    with pytest.raises(ImageError, match="196 MB decoded"):
+        im.check_size((7000, 7000), "F")
+    with pytest.raises(ImageError, match="MB decoded"):
+        im.check_size((8000, 8000), "RGB")
+
+
+# ----------------------------------------------------------------------------- issue 11: background, lines
+
+
+def _similarity(a: torch.Tensor, b: torch.Tensor) -> float:
+    return torch.nn.functional.cosine_similarity(a.flatten(), b.flatten(), dim=0).item()
+
+
+@pytest.mark.parametrize("make", [photos.lined_paper, photos.corner_shadow])
+def test_lines_and_shadows_are_removed(make):
+    clean = to_mnist(photos.clean_seven())
+    assert _similarity(to_mnist(make(digit=True)), clean) > 0.97
+    steps = preprocess_steps(make(digit=True))
+    assert steps["lines removed"][:, :40].max() < 0.1  # nothing left beside the digit (it is in the middle)
+
+
+def test_remove_lines_keeps_strokes_that_cross_a_line():
+    from mnist_course.background import remove_lines
+
+    page = np.zeros((100, 100), np.float32)
+    page[50:52] = 1.0  # a ruled line across the page
+    page[20:80, 40:46] = 1.0  # a stroke crossing it
+    cleaned = remove_lines(page)
+    assert cleaned[51, :30].max() == 0 and cleaned[51, 42] == 1.0 and cleaned[30, 42] == 1.0
+
+
+# ----------------------------------------------------------------------------- issue 10, item 4: the guard
+
+
+@pytest.mark.parametrize("make", [photos.paper_on_table_with_digit, photos.noise, photos.two_digits,
+                                  photos.lined_paper, photos.corner_shadow])
+def test_pictures_that_are_not_one_digit_are_flagged(make):
+    from mnist_course.guard import check_digit
+
+    try:
+        _, problems = check_digit(make())
+    except ImageError as exc:  # refused as blank: no guess either
+        assert "blank" in str(exc)
+        return
+    assert problems, make.__name__
+
+
+def test_real_digits_are_not_flagged(test_split):
+    import json
+
+    from mnist_course.guard import check_digit, digit_problems
+
+    folder = Path(pp.__file__).parent / "samples"
+    names = sorted(json.loads((folder / "labels.json").read_text()))
+    flagged = [name for name in names if check_digit(folder / name)[1]]
+    assert len(flagged) <= 1, flagged
+    images = test_split.images[:1000].numpy() / 255
+    alarms = sum(bool(digit_problems(image)) for image in images)
+    assert alarms < 10, alarms
+    assert not check_digit(photos.lined_paper(digit=True))[1]
+    assert not check_digit(photos.corner_shadow(digit=True))[1]
+
+
+# ----------------------------------------------------------------------------- deskew (issue 11)
+
+
+def _slant(image: np.ndarray) -> float:
+    rows, cols = np.indices(image.shape)
+    mass = image.sum()
+    r, c = (rows * image).sum() / mass, (cols * image).sum() / mass
+    return float(((rows - r) * (cols - c) * image).sum() / ((rows - r) ** 2 * image).sum())
+
+
+def test_deskew_straightens_a_slanted_digit_and_keeps_its_mass():
+    from mnist_course.deskew import deskew
+
+    bar = np.zeros((28, 28), np.float32)
+    for row in range(4, 24):
+        bar[row, 8 + row // 2 : 11 + row // 2] = 1.0  # leaning: half a column per row
+    assert abs(_slant(bar)) > 0.3
+    straight = deskew(bar)
+    assert abs(_slant(straight)) < 0.05
+    assert straight.sum() == pytest.approx(bar.sum(), rel=0.05)
+    assert to_mnist(Image.fromarray((bar * 255).astype(np.uint8)), deskew=True).shape == (1, 28, 28)
+    assert "deskewed" in preprocess_steps(bar, deskew=True) and "deskewed" not in preprocess_steps(bar)
+
+
+def test_deskew_batch_matches_one_by_one_on_mnist(test_split):
+    from mnist_course.deskew import deskew, deskew_batch
+
+    images = test_split.images[:64]
+    batch = deskew_batch(images)
+    assert batch.shape == images.shape and batch.dtype == torch.uint8
+    one = torch.from_numpy(deskew(images[5].numpy() / 255.0))
+    assert (batch[5].float() / 255 - one).abs().max() < 1 / 255 + 1e-6
+    before = np.mean([abs(_slant(i.numpy().astype(np.float32))) for i in images])
+    after = np.mean([abs(_slant(i.numpy().astype(np.float32))) for i in batch])
+    assert after < 0.3 * before

@@ -1,0 +1,183 @@
+"""Removing the paper from a picture of a digit: background, shadows, ruled lines (lesson 5).
+
+Steps 3-6 of :func:`~mnist_course.preprocess.to_mnist`. The background is judged from the
+border of the picture (its median) to decide light or dark paper, then estimated
+everywhere by a morphological opening, so that shadows and uneven light go too; thin
+lines crossing the whole picture (ruled or squared paper) are taken away; finally the
+contrast is stretched so that the background is 0 and the ink reaches 1.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+from .images import ImageError, standard_mode
+
+#: Pixels at least this bright (0..1) count as ink when looking for lines.
+INK_THRESHOLD = 0.2
+#: Weakest difference between ink and background that is still a digit, not a blank page.
+MIN_CONTRAST = 0.1
+#: The background is estimated from shapes wider than this fraction of the picture's shorter side.
+BACKGROUND_WINDOW = 0.3
+#: A ruled line crosses at least this fraction of the picture, at most ``LINE_THICKNESS`` thick.
+LINE_LENGTH, LINE_THICKNESS = 0.9, 0.03
+
+
+def _pil(image: np.ndarray) -> Image.Image:
+    return Image.fromarray(np.ascontiguousarray(image, dtype=np.float32))  # mode "F"
+
+
+def to_grayscale(image: Image.Image) -> np.ndarray:
+    """Turn an image into one brightness per pixel, filling in a transparent background.
+
+    Transparent pixels are laid over white paper when the visible ink is dark (the usual
+    case), over black when it is light (a white pen on a transparent canvas).
+
+    Args:
+        image: a PIL image from :func:`~mnist_course.images.load_image`.
+
+    Returns:
+        float32 ``(H, W)`` in 0..1 (0 = black, 1 = white).
+    """
+    image = standard_mode(image)
+    gray = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
+    if image.mode not in ("LA", "RGBA"):
+        return gray
+    alpha = np.asarray(image.getchannel("A"), dtype=np.float32) / 255.0
+    if alpha.sum() == 0:
+        raise ImageError("the image is completely transparent: there is no digit in it.")
+    background = 0.0 if float((gray * alpha).sum() / alpha.sum()) > 0.5 else 1.0
+    return gray * alpha + background * (1.0 - alpha)
+
+
+def border_level(gray: np.ndarray) -> float:
+    """Estimate the background brightness as the median of the pixels along the border.
+
+    Args:
+        gray: float ``(H, W)`` in 0..1.
+
+    Returns:
+        The median border brightness, 0..1.
+    """
+    ring = max(1, round(0.03 * min(gray.shape)))
+    border = np.concatenate([gray[:ring].ravel(), gray[-ring:].ravel(), gray[:, :ring].ravel(),
+                             gray[:, -ring:].ravel()])
+    return float(np.median(border))
+
+
+def has_light_background(gray: np.ndarray) -> bool:
+    """Say whether the background (the border of the image) is lighter than mid-gray."""
+    return border_level(gray) > 0.5
+
+
+def invert_if_light_background(gray: np.ndarray) -> np.ndarray:
+    """Make the digit light on a dark background, like MNIST, inverting if needed.
+
+    Args:
+        gray: float ``(H, W)`` in 0..1.
+
+    Returns:
+        float32 ``(H, W)``: ``1 - gray`` when the background is light, else ``gray``.
+    """
+    return (1.0 - gray).astype(np.float32) if has_light_background(gray) else gray.astype(np.float32)
+
+
+def estimate_background(image: np.ndarray, window: float = BACKGROUND_WINDOW) -> np.ndarray:
+    """Estimate the background (paper, shadows, uneven light) of a light-on-dark picture.
+
+    A morphological *opening* (a moving minimum, then a moving maximum) wipes out every
+    shape narrower than the window, the pen strokes included, and keeps what is wider: the
+    paper's slowly changing brightness. It runs on a copy at most 64 pixels wide, then is
+    blurred and enlarged back.
+
+    Args:
+        image: float ``(H, W)`` in 0..1, light ink on a dark background.
+        window: the window's side, as a fraction of the picture's shorter side.
+
+    Returns:
+        float32 ``(H, W)``, the estimated background.
+    """
+    h, w = image.shape
+    block = max(1, int(np.ceil(max(h, w) / 64)))
+    small = image[: h - h % block or h, : w - w % block or w]
+    small = small.reshape(small.shape[0] // block, block, small.shape[1] // block, block).min(axis=(1, 3))
+    size = max(3, int(window * min(small.shape)) | 1)
+    padded = _pil(np.pad(small, size, mode="edge"))  # the picture goes on beyond its edges
+    opened = np.asarray(padded.filter(ImageFilter.MinFilter(size)).filter(ImageFilter.MaxFilter(size)))
+    smooth = Image.fromarray(opened[size:-size, size:-size].clip(0, 1) * 255).convert("L")
+    smooth = smooth.filter(ImageFilter.GaussianBlur(1)).resize((w, h), Image.Resampling.BILINEAR)
+    return np.minimum(np.asarray(smooth, dtype=np.float32) / 255, image)
+
+
+def remove_background(image: np.ndarray) -> np.ndarray:
+    """Take away the estimated background: ``(image - background) / (1 - background)``.
+
+    On an inverted photo this is dividing by the paper's brightness, which evens out
+    shadows and uneven light; on a black background (MNIST, the canvas) it changes nothing.
+
+    Args:
+        image: float ``(H, W)`` in 0..1, light ink on a dark background.
+
+    Returns:
+        float32 ``(H, W)`` in 0..1.
+    """
+    background = estimate_background(image)
+    return np.clip((image - background) / np.maximum(1 - background, 0.05), 0, 1).astype(np.float32)
+
+
+def _line_bands(profile: np.ndarray, thickness: int) -> list[tuple[int, int]]:
+    """Runs of True in ``profile`` at most ``thickness`` long, as (start, stop)."""
+    bands, start = [], None
+    for i, flag in enumerate([*profile.tolist(), False]):
+        if flag and start is None:
+            start = i
+        elif not flag and start is not None:
+            if i - start <= thickness:
+                bands.append((start, i))
+            start = None
+    return bands
+
+
+def remove_lines(image: np.ndarray) -> np.ndarray:
+    """Take away thin straight lines that cross the whole picture (ruled or squared paper).
+
+    A row (or column) is a line when ink covers at least :data:`LINE_LENGTH` of it and the
+    band is at most :data:`LINE_THICKNESS` of the picture thick; a digit does not span its
+    whole picture. The band is replaced by the darker of the rows just above and below it,
+    so a stroke crossing the line survives.
+
+    Args:
+        image: float ``(H, W)`` in 0..1, light ink on black.
+
+    Returns:
+        float32 ``(H, W)``: ``image`` itself, or a copy without its lines.
+    """
+    result = image.astype(np.float32)
+    for axis in (0, 1):
+        pixels = result if axis == 0 else result.T  # rows of ``pixels`` are lines of that direction
+        peak = float(pixels.max())
+        covered = (pixels > max(INK_THRESHOLD, 0.3 * peak)).mean(axis=1) >= LINE_LENGTH
+        for start, stop in _line_bands(covered, max(1, round(LINE_THICKNESS * len(pixels)))):
+            above, below = pixels[max(start - 1, 0)], pixels[min(stop, len(pixels) - 1)]
+            pixels[start:stop] = np.minimum(above, below)
+    return result
+
+
+def stretch_contrast(image: np.ndarray) -> np.ndarray:
+    """Make the background exactly 0 and the brightest ink 1, like MNIST.
+
+    Args:
+        image: float ``(H, W)`` in 0..1, light digit on a dark background.
+
+    Returns:
+        float32 ``(H, W)`` in 0..1.
+
+    Raises:
+        ImageError: no digit stands out from the background: the image is blank.
+    """
+    background, ink = border_level(image), float(image.max())
+    if ink - background < MIN_CONTRAST:
+        raise ImageError("the image looks blank: no digit stands out from the background. "
+                         "Draw or photograph a darker (or thicker) digit.")
+    return np.clip((image - background) / (ink - background), 0.0, 1.0).astype(np.float32)

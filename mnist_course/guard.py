@@ -1,0 +1,127 @@
+"""Does this picture look like one digit? The guard against confident nonsense (lesson 5).
+
+A model trained on MNIST answers something for any input, with a probability that can be
+high for a photo of a table, a lined page or noise. :func:`digit_problems` looks at the
+cleaned picture (the ``"stretched"`` step of :func:`~mnist_course.preprocess.preprocess_steps`)
+before the model does, and lists what is wrong with it:
+
+* the ink covers far too much of the picture, or fills its outline like a solid area
+  (a sheet of paper, a shadow, a photo);
+* the ink is speckled: most of it lies in tiny specks (noise, texture);
+* the ink forms several large separate shapes (several digits, a digit and a shadow);
+* the ink runs along the picture's edge (a paper edge, a table, a frame).
+
+:func:`check_digit` runs the preprocessing and returns the MNIST-style input with the
+list of problems; lesson 5's widgets and ``python -m mnist_course predict`` show
+"this does not look like a single digit (why)" instead of a guess when the list is not empty.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+import numpy as np
+import torch
+from PIL import Image
+
+from .images import ImageLike
+
+#: The picture is judged at this size (longest side, pixels).
+GUARD_SIZE = 64
+#: Pixels brighter than this (0..1, after stretching) count as ink.
+GUARD_THRESHOLD = 0.35
+#: More ink than this fraction of the picture is not a pen stroke (MNIST: at most 0.30)...
+MAX_INK = 0.35
+#: ...nor ink filling more than this fraction of its (squarish) bounding box (MNIST: at most 0.67).
+MAX_FILL = 0.8
+#: More than this fraction of the ink in specks of under ``SPECK`` pixels is noise.
+MAX_SPECKLED, SPECK = 0.3, 4
+#: A second shape at least this fraction of the largest one's size, this far away, is another object.
+SECOND_SHAPE, FAR = 0.35, 0.25
+#: Ink along more than this fraction of the picture's border is an edge, not a digit.
+MAX_BORDER = 0.3
+
+
+def _components(ink: np.ndarray) -> list[np.ndarray]:
+    """Split a small boolean mask into 8-connected shapes (a breadth-first search), largest first."""
+    h, w = ink.shape
+    seen = np.zeros_like(ink)
+    shapes = []
+    for start in zip(*np.nonzero(ink), strict=True):
+        if seen[start]:
+            continue
+        seen[start] = True
+        queue, members = deque([start]), []
+        while queue:
+            r, c = queue.popleft()
+            members.append((r, c))
+            for nr in (r - 1, r, r + 1):
+                for nc in (c - 1, c, c + 1):
+                    if 0 <= nr < h and 0 <= nc < w and ink[nr, nc] and not seen[nr, nc]:
+                        seen[nr, nc] = True
+                        queue.append((nr, nc))
+        shapes.append(np.array(members))
+    return sorted(shapes, key=len, reverse=True)
+
+
+def digit_problems(image: np.ndarray) -> list[str]:
+    """List the reasons why a cleaned picture does not look like one digit (none: it does).
+
+    Args:
+        image: float ``(H, W)`` in 0..1, light ink on black, the whole picture (the
+            ``"stretched"`` step of ``preprocess_steps``, or an MNIST image / 255).
+
+    Returns:
+        Short reasons, e.g. ``["the ink covers 62% of the picture"]``; empty when the
+        picture looks like a single digit.
+    """
+    scale = GUARD_SIZE / max(image.shape)
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    small = np.asarray(Image.fromarray(np.asarray(image, np.float32)).resize(size, Image.Resampling.BOX))
+    ink = small > GUARD_THRESHOLD
+    total = int(ink.sum())
+    if total == 0:
+        return ["there is almost no ink"]
+    problems = []
+    if ink.mean() > MAX_INK:
+        problems.append(f"the ink covers {ink.mean():.0%} of the picture")
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    if min(height, width) > 0.5 * max(height, width) and total > MAX_FILL * height * width:
+        fill = total / (height * width)
+        problems.append(f"the ink fills {fill:.0%} of its outline: a solid area, not pen strokes")
+    shapes = _components(ink)
+    specks = sum(len(s) for s in shapes if len(s) < SPECK)
+    if specks > MAX_SPECKLED * total:
+        problems.append(f"{specks / total:.0%} of the ink is tiny specks (noise)")
+    big = [s for s in shapes if len(s) >= max(SPECK, SECOND_SHAPE * len(shapes[0]))]
+    centre = shapes[0].mean(axis=0)
+    far = [s for s in big[1:] if np.abs(s - centre).min(axis=0).max() > FAR * max(ink.shape)
+           or np.linalg.norm(s.mean(axis=0) - centre) > FAR * 2 * max(ink.shape)]
+    if far:
+        problems.append(f"there are {len(far) + 1} separate large shapes")
+    border = np.concatenate([ink[0], ink[-1], ink[1:-1, 0], ink[1:-1, -1]])
+    if border.mean() > MAX_BORDER:
+        problems.append(f"the ink runs along {border.mean():.0%} of the picture's edge")
+    return problems
+
+
+def check_digit(image: ImageLike, **preprocess: object) -> tuple[torch.Tensor, list[str]]:
+    """Preprocess a picture and say whether it looks like one digit.
+
+    Args:
+        image: anything :func:`~mnist_course.preprocess.to_mnist` accepts.
+        **preprocess: keyword arguments for ``to_mnist`` (a model's ``recipe["preprocess"]``).
+
+    Returns:
+        ``(input, problems)``: the ``(1, 28, 28)`` MNIST-style input, and what
+        :func:`digit_problems` found (empty: it looks like a digit).
+
+    Raises:
+        ImageError: the picture cannot be read at all (the message says why).
+    """
+    from .preprocess import preprocess_steps
+
+    steps = preprocess_steps(image, **preprocess)
+    final = steps["deskewed" if preprocess.get("deskew") else "28x28"]
+    return torch.from_numpy(final.copy()).unsqueeze(0), digit_problems(steps["stretched"])

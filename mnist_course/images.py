@@ -1,0 +1,254 @@
+"""Reading a picture of a digit safely: files, uploads, PIL images, arrays and tensors.
+
+Lesson 5 reads the student's own pictures with :func:`load_image`, the first step of
+:func:`~mnist_course.preprocess.to_mnist`. Whatever the picture is, it is checked before
+it costs memory: the file size, then the decoded size (pixels times bytes per pixel) from
+the header, before decoding. Big pictures are shrunk to :data:`WORKING_SIZE` in their own
+mode (JPEGs are even decoded at a reduced scale), and only then turned into 8-bit pixels.
+
+How values are read (the rule for arrays, tensors and 16-bit or float pictures):
+
+* integers: 0..255, or 0..65535 for 16-bit data (``uint16``, or any value above 255);
+* floats: 0..1 when the largest value is at most :data:`FLOAT_TOLERANCE` above 1 (values
+  just outside 0..1, as resampling makes them, are clipped), else 0..255.
+
+Bad input raises :class:`ImageError` (a ``ValueError``) with a message that says what is
+wrong; any error of the image decoder becomes one. Nothing is ever written to disk.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from PIL import Image, ImageOps
+
+#: Largest upload or file read, in bytes (a phone photo is 2-8 MB).
+MAX_BYTES = 10 * 1024 * 1024
+#: Largest decoded picture, in bytes (pixels x bytes per pixel): a 48-megapixel RGB photo fits.
+MAX_DECODED_BYTES = 160_000_000
+#: Pictures are shrunk to at most this many pixels on their longest side when loaded:
+#: the digit ends up 20 pixels tall, so more detail is wasted memory.
+WORKING_SIZE = 1024
+#: Float values up to ``1 + FLOAT_TOLERANCE`` (and down to ``-FLOAT_TOLERANCE``) are 0..1, clipped.
+FLOAT_TOLERANCE = 0.05
+
+ImageLike = Any  # PIL image, numpy array, torch tensor, str or Path, bytes
+
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "RGB": 3, "YCbCr": 3, "LAB": 3,
+                    "HSV": 3, "RGBA": 4, "RGBa": 4, "CMYK": 4, "I": 4, "F": 4}
+_HIGH_DEPTH = ("I", "F", "I;16", "I;16B", "I;16L", "I;16N")
+
+
+class ImageError(ValueError):
+    """The picture cannot be turned into an MNIST-style digit; the message says why."""
+
+
+def check_size(size: tuple[int, ...], mode: str, name: str = "the image", bytes_per_pixel: int = 0) -> None:
+    """Refuse a picture whose decoded pixels would take more than :data:`MAX_DECODED_BYTES`.
+
+    Args:
+        size: ``(width, height)`` (or any sides).
+        mode: the PIL mode, which says how many bytes each pixel takes.
+        name: what to call the picture in the message.
+        bytes_per_pixel: overrides what ``mode`` says (for arrays).
+
+    Raises:
+        ImageError: the picture is too big.
+    """
+    pixels = int(np.prod([int(side) for side in size], dtype=np.float64))
+    per_pixel = bytes_per_pixel or _BYTES_PER_PIXEL.get(mode, 2 if mode.startswith("I;16") else 4)
+    if pixels * per_pixel > MAX_DECODED_BYTES:
+        shape = " x ".join(str(int(s)) for s in size)
+        raise ImageError(
+            f"{name} is {shape} pixels ({pixels * per_pixel / 1e6:.0f} MB decoded), more than the "
+            f"{MAX_DECODED_BYTES / 1e6:.0f} MB allowed. A digit needs far fewer pixels: shrink or crop "
+            "it first."
+        )
+
+
+def _check_bytes(size: int, name: str) -> None:
+    if size == 0:
+        raise ImageError(f"{name} is empty (0 bytes): there is no image in it.")
+    if size > MAX_BYTES:
+        raise ImageError(
+            f"{name} is {size / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB. "
+            "Crop the photo to the digit or save it smaller first."
+        )
+
+
+def _open_bytes(data: bytes | bytearray | memoryview, name: str = "the upload") -> Image.Image:
+    """Decode image bytes in memory at a reduced size; every decoder error becomes an ImageError."""
+    data = bytes(data)
+    _check_bytes(len(data), name)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data))
+            check_size(image.size, image.mode, name)
+            image.draft(image.mode, (WORKING_SIZE, WORKING_SIZE))  # JPEG: decode at 1/2, 1/4 or 1/8
+            image.load()
+            return _shrink(ImageOps.exif_transpose(image))
+    except ImageError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageError(f"{name} claims to be a gigantic image (a 'decompression bomb'); it was "
+                         "refused. Use a normal photo or scan.") from exc
+    except Image.UnidentifiedImageError as exc:
+        raise ImageError(f"{name} is not an image that can be read (PNG, JPEG, GIF, BMP, WebP... "
+                         "expected).") from exc
+    except MemoryError:
+        raise
+    except Exception as exc:  # noqa: BLE001  any decoder failure: OSError, struct.error, NotImplementedError...
+        raise ImageError(f"{name} looks damaged or truncated and cannot be decoded "
+                         f"({type(exc).__name__}: {exc}).") from exc
+
+
+def _read_path(path: str | os.PathLike) -> Image.Image:
+    text = str(path)
+    if text.startswith(("http://", "https://")):
+        raise ImageError(f"{text} is a web address; download the image and pass the file instead.")
+    path = Path(path).expanduser()
+    if not path.exists():
+        raise ImageError(f"there is no file {path}. Check the name and the folder.")
+    if not path.is_file():
+        raise ImageError(f"{path} is a folder, not an image file.")
+    _check_bytes(path.stat().st_size, str(path))
+    return _open_bytes(path.read_bytes(), name="the file")
+
+
+def _shrink(image: Image.Image) -> Image.Image:
+    """Shrink to :data:`WORKING_SIZE` (longest side) in the picture's own mode, antialiased."""
+    if max(image.size) <= WORKING_SIZE:
+        return image
+    scale = WORKING_SIZE / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    resample = Image.Resampling.NEAREST if image.mode in ("1", "P", "PA") else Image.Resampling.LANCZOS
+    return image.resize(size, resample)
+
+
+def _unit_scale(low: float, high: float, integer: bool, sixteen_bit: bool) -> float:
+    """Return what to divide values by to reach 0..1, following the module's rule."""
+    if integer:
+        if low < 0:
+            raise ImageError(f"pixel values must not be negative; this image goes down to {low:g}.")
+        if high > 65535:
+            raise ImageError(f"pixel values must be 0..255 (or 0..65535); this image reaches {high:g}.")
+        return 65535.0 if sixteen_bit or high > 255 else 255.0
+    if not (np.isfinite(low) and np.isfinite(high)):
+        raise ImageError("the image contains NaN or infinite values; every pixel must be a number.")
+    if low < -FLOAT_TOLERANCE or high > 255:
+        raise ImageError(
+            f"pixel values must be in 0..1 (or 0..255); this image spans {low:.3g}..{high:.3g}. "
+            "If it was normalised (mean/std), undo that first: pixels * std + mean."
+        )
+    return 1.0 if high <= 1 + FLOAT_TOLERANCE else 255.0
+
+
+def _to_8bit(pixels: np.ndarray, scale: float) -> Image.Image:
+    unit = np.clip(pixels.astype(np.float32) / np.float32(scale), 0.0, 1.0)
+    return Image.fromarray(np.round(unit * 255).astype(np.uint8))
+
+
+def _high_depth_to_8bit(image: Image.Image) -> Image.Image:
+    """Turn a 16-bit, 32-bit integer or float picture into mode L, after shrinking it."""
+    low, high = image.getextrema()
+    scale = _unit_scale(float(low), float(high), image.mode != "F", image.mode.startswith("I;16"))
+    return _to_8bit(np.asarray(_shrink(image)), scale)
+
+
+def _from_array(array: np.ndarray) -> Image.Image:
+    """Convert one picture given as an array, (H, W) or (H, W, C) channels last, to a PIL image."""
+    if array.size == 0:
+        raise ImageError(f"the image array is empty (shape {array.shape}): it has no pixels.")
+    if array.ndim == 3 and array.shape[-1] == 1:
+        array = array[..., 0]
+    if array.ndim == 3 and array.shape[-1] not in (2, 3, 4):
+        hint = (" It looks like channels first (C, H, W), as PyTorch stores images: pass "
+                "array.transpose(1, 2, 0) (a tensor: tensor.permute(1, 2, 0))." if array.shape[0] in (1, 3, 4)
+                else "")
+        raise ImageError(f"a picture array must be (height, width) or (height, width, channels) with "
+                         f"1-4 channels last; got shape {array.shape}.{hint} A batch of N MNIST-size "
+                         "images is (N, 28, 28), passed to predict().")
+    if array.ndim not in (2, 3):
+        raise ImageError(f"a picture array must be (height, width) or (height, width, channels) with "
+                         f"1-4 channels; got shape {array.shape}.")
+    if not (array.dtype == bool or np.issubdtype(array.dtype, np.number)):
+        raise ImageError(f"an image array must hold numbers, not {array.dtype}.")
+    channels = array.shape[2] if array.ndim == 3 else 1
+    check_size(array.shape[:2], "L", "the image array", bytes_per_pixel=channels * array.itemsize)
+    if array.dtype == bool:
+        return _shrink(Image.fromarray(array.astype(np.uint8) * 255))
+    if array.dtype == np.uint8:
+        return _shrink(Image.fromarray(np.ascontiguousarray(array)))
+    integer = bool(np.issubdtype(array.dtype, np.integer))
+    scale = _unit_scale(float(array.min()), float(array.max()), integer, array.dtype == np.uint16)
+    if array.ndim == 2:  # shrink first (as float32), then make it 8-bit
+        return _to_8bit(np.asarray(_shrink(Image.fromarray(array.astype(np.float32)))), scale)
+    return _shrink(_to_8bit(array, scale))  # colour arrays: LA, RGB or RGBA
+
+
+def standard_mode(image: Image.Image) -> Image.Image:
+    """Convert any PIL mode to L, LA, RGB or RGBA (8 bits per channel).
+
+    Args:
+        image: a PIL image of any mode.
+
+    Returns:
+        The image in mode ``"L"``, ``"LA"``, ``"RGB"`` or ``"RGBA"``.
+    """
+    if image.mode in ("L", "LA", "RGB", "RGBA"):
+        return image
+    if image.mode in _HIGH_DEPTH:
+        return _high_depth_to_8bit(image)
+    if image.mode == "1":
+        return image.convert("L")
+    if (image.mode == "P" and "transparency" in image.info) or image.mode in ("PA", "La"):
+        return image.convert("RGBA")
+    return image.convert("RGB")  # P, CMYK, YCbCr, LAB, HSV...
+
+
+def load_image(image: ImageLike) -> Image.Image:
+    """Read one picture from whatever the student has, checking that it is usable (lesson 5).
+
+    Large pictures are shrunk (with antialiasing) to at most :data:`WORKING_SIZE` pixels on
+    their longest side before anything else, and photos are turned upright using their EXIF
+    orientation.
+
+    Args:
+        image: a PIL image; a numpy array or torch tensor ``(H, W)`` or ``(H, W, C)``
+            (channels last, 1-4 channels), values as the module docstring says; a file
+            path (``str`` or ``Path``); or the raw bytes of an image file (``bytes``,
+            ``bytearray`` or ``memoryview``, e.g. from a ``FileUpload``).
+
+    Returns:
+        A PIL image in mode ``"L"``, ``"LA"``, ``"RGB"`` or ``"RGBA"``.
+
+    Raises:
+        ImageError: (a ``ValueError``) the input is not an image, is empty, too large,
+            damaged, holds NaNs, or has an ambiguous shape; the message says which.
+    """
+    if isinstance(image, Image.Image):
+        check_size(image.size, image.mode)
+        loaded = _shrink(ImageOps.exif_transpose(image))
+    elif isinstance(image, (bytes, bytearray, memoryview)):
+        loaded = _open_bytes(image)
+    elif isinstance(image, (str, os.PathLike)):
+        loaded = _read_path(image)
+    elif isinstance(image, torch.Tensor):
+        loaded = _from_array(image.detach().cpu().numpy())
+    elif isinstance(image, np.ndarray):
+        loaded = _from_array(image)
+    else:
+        raise ImageError(
+            f"cannot read a digit from a {type(image).__name__}; pass a PIL image, a numpy "
+            "array, a file path or the bytes of an image file."
+        )
+    if loaded.width == 0 or loaded.height == 0:
+        raise ImageError(f"the image is {loaded.width} x {loaded.height} pixels: it has no pixels.")
+    return standard_mode(loaded)
