@@ -39,7 +39,7 @@ def test_train_command_saves_a_loadable_checkpoint(tmp_path, capsys):
 
 
 def test_predict_command_prints_top3_per_file(tmp_path, capsys):
-    from mnist_course.preprocess import SAMPLES_DIR
+    from mnist_course.data import SAMPLES_DIR
 
     checkpoint = tmp_path / "m.pt"
     assert main(["train", "--hidden", "64", "--epochs", "1", "--out", str(checkpoint)]) == 0

@@ -9,14 +9,14 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import tomllib
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
 
 from mnist_course.evalsets import COLUMNS, HARDSET_DIR, EvalSetError, load_hardset
-
-try:  # the loader moves to mnist_course.images (issue 9); preprocess is where it was
-    from mnist_course.images import load_image
-except ImportError:
-    from mnist_course.preprocess import load_image
+from mnist_course.images import load_image
 
 KINDS = {
     "photo",

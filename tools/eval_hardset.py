@@ -27,8 +27,8 @@ sys.path.insert(0, str(ROOT))
 
 from mnist_course.checkpoints import load_checkpoint  # noqa: E402
 from mnist_course.evalsets import HARDSET_DIR, load_hardset  # noqa: E402
+from mnist_course.images import load_image  # noqa: E402
 from mnist_course.predict import predict  # noqa: E402
-from mnist_course.preprocess import load_image  # noqa: E402
 
 
 def naive(path: Path) -> torch.Tensor:
