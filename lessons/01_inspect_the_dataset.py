@@ -40,13 +40,9 @@
 # device (a GPU if there is one). `limit_cpu_threads()` keeps PyTorch from starting more
 # CPU threads than this computer lets us use (more would only slow it down) and prints how
 # many it uses. We do not train anything in this lesson, so the device does not matter yet.
-#
-# The first line, `# NBVAL_IGNORE_OUTPUT`, is a note for the course's automatic tests:
-# this cell prints things that differ between computers (the device, where the data
-# is), so the tests do not compare its output. You will see it on a few more cells.
+# What it prints depends on your computer: the device, and where the data is.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output", "volatile"]
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
@@ -98,8 +94,7 @@ print("label type:", type(label).__name__)
 # The label is a plain Python integer, the digit the image shows. (Its value depends on
 # which copy of MNIST you have, see section 3, so the tests do not compare it.)
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 print("label of training image 0:", label)
 assert 0 <= label <= 9
 
@@ -168,8 +163,7 @@ print("same label:", train.labels[0].item() == label)
 # official test set plus 10,000 of the 60,000 training images. The loader tells you
 # which one you have:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 print(train.source)
 print(test.source)
 print("training images:", len(train_dataset))
@@ -230,15 +224,15 @@ plot_class_counts(train.labels, title="Training images per digit")
 plt.show()
 
 # %% [markdown]
-# The exact counts depend on your copy of MNIST, so we print them in an ignored cell and
-# check the balance in code:
+# The exact counts depend on your copy of MNIST (the tests do not compare them), but the
+# balance does not:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 counts = torch.bincount(train.labels, minlength=10)  # (10,): images of digit 0, 1, ..., 9
 print("images per digit:", counts.tolist())
 shares = counts / counts.sum()
 print("smallest and largest share:", round(shares.min().item(), 3), round(shares.max().item(), 3))
+assert ((shares > 0.08) & (shares < 0.12)).all()
 
 # %% [markdown]
 # Whatever the copy, each digit has roughly a tenth of the images:
@@ -271,8 +265,7 @@ print("mean_and_std gives the same:", abs(package_mean - mean) < 1e-6 and abs(pa
 # numbers you see in almost every MNIST tutorial. The offline 10,000-image subset gives
 # nearly the same values:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 print(f"mean {mean:.4f} (classic value {MNIST_MEAN}), std {std:.4f} (classic value {MNIST_STD})")
 close = abs(mean - MNIST_MEAN) < 0.005 and abs(std - MNIST_STD) < 0.005
 assert close
@@ -372,12 +365,14 @@ plt.show()
 # %% [markdown]
 # How many batches make one pass over the training set? The training set usually does
 # not divide evenly by 64, so the last batch is smaller (lesson 3 shows `drop_last=True`,
-# which skips it). These numbers depend on your copy of MNIST:
+# which skips it). The numbers depend on your copy of MNIST, but not that:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
+last_batch = len(train_dataset) - 64 * (len(train_loader) - 1)
 print("batches per pass:", len(train_loader))
-print("images in the last batch:", len(train_dataset) - 64 * (len(train_loader) - 1))
+print("images in the last batch:", last_batch)
+assert len(train_loader) == (len(train_dataset) + 63) // 64  # every image, in batches of 64
+assert 0 < last_batch < 64  # the last batch is smaller (10,000 and 60,000 are not multiples of 64)
 
 # %% [markdown]
 # ## 8. Labels: class index or one-hot?

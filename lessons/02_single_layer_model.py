@@ -41,8 +41,7 @@
 # computations run: a GPU (`cuda` or Apple's `mps`) if the computer has one, else the CPU.
 # This model is small enough to train in seconds on a CPU.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output", "volatile"]
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
@@ -83,8 +82,7 @@ print("one image:", train_images.shape[1:], train_images.dtype)
 # %% [markdown]
 # How many training images you have depends on your copy of MNIST (lesson 1, section 3):
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output", "volatile"]
 print(train.source)
 print("training images:", len(train_images), " test images:", len(test_images))
 
@@ -247,8 +245,7 @@ def accuracy(logits, labels):
 # loss of -log(1/10) = 2.30 and an accuracy of about 10%; our random weights give
 # numbers near that (they depend on the device and the data, so the tests skip them):
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 print(f"loss {loss.item():.3f}, accuracy {accuracy(logits, labels):.3f}")
 assert 1.5 < loss.item() < 4
 
@@ -319,8 +316,7 @@ plt.show()
 # has never seen, it does much worse: 64 examples are not enough to learn what makes
 # a digit a 3 or a 7.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 with torch.no_grad():
     batch_accuracy = accuracy(hand_model(images), labels)
     test_accuracy = accuracy(hand_model(test_images), test_labels)
@@ -387,8 +383,7 @@ for _ in range(epochs):
 # %% [markdown]
 # The test accuracy after each epoch (the exact numbers depend on your data and device):
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 print("test accuracy after each epoch:", [round(a, 4) for a in test_accuracies])
 assert test_accuracies[-1] >= 0.85
 
@@ -480,8 +475,7 @@ plt.show()
 # The last 20 batches on average, and the test accuracy after the epoch (the numbers
 # depend on your data and device):
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 late_small, late_big = sum(small_losses[-20:]) / 20, sum(big_losses[-20:]) / 20
 print(f"lr = 0.05: loss {late_small:.2f}, test accuracy {small_accuracy:.3f}")
 print(f"lr = 5:    loss {late_big:.2f}, test accuracy {big_accuracy:.3f}")
@@ -585,8 +579,7 @@ for _ in range(epochs):
 # We measure on the test images, which the model never trained on. `torch.no_grad()`
 # tells PyTorch not to record anything: we only measure, we do not train.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 with torch.no_grad():
     test_accuracy = accuracy(model(test_images), test_labels)
 print(f"test accuracy: {test_accuracy:.4f}")

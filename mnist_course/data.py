@@ -142,10 +142,14 @@ def load_mnist(split: str, root: str | os.PathLike | None = None) -> MnistSplit:
         idx.check_split(images, labels, f"MNIST {split} split in {root}")
     source = _describe(split, len(labels), where, offline)
     if seed is not None:  # one fixed permutation, the same images and labels in pairs
-        order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
+        order = _shuffled_order(len(labels), seed)
         images, labels = images[order], labels[order]
         source += f", shuffled with seed {seed} ({SHUFFLE_ENV_VAR})"
     return MnistSplit(images, labels, source)
+
+
+def _shuffled_order(n: int, seed: int) -> torch.Tensor:
+    return torch.randperm(n, generator=torch.Generator().manual_seed(seed))
 
 
 def data_source() -> str:
@@ -171,7 +175,8 @@ def mnist_dataset(split: str, transform=None, root: str | os.PathLike | None = N
         root: cache folder (default: :func:`default_cache_dir`).
 
     Returns:
-        A ``torchvision.datasets.MNIST`` dataset (never shuffled by ``MNIST_COURSE_SHUFFLE``).
+        A ``torchvision.datasets.MNIST`` dataset; with ``MNIST_COURSE_SHUFFLE`` its training
+        images come in the same order as :func:`load_mnist`'s.
     """
     from torchvision.datasets import MNIST
 
@@ -179,9 +184,14 @@ def mnist_dataset(split: str, transform=None, root: str | os.PathLike | None = N
         raise ValueError(f"split must be 'train' or 'test', not {split!r}")
     root = Path(root) if root is not None else default_cache_dir()
     if not os.environ.get(DATA_ENV_VAR):
-        return torchvision_mnist(root, split == "train", transform, advice=_how_to_fix())
-    sources = [path for name in ("train", "test") for path in _offline_files(name)]
-    return MNIST(unpack_offline(sources, root / "offline"), train=split == "train", transform=transform)
+        dataset = torchvision_mnist(root, split == "train", transform, advice=_how_to_fix())
+    else:
+        sources = [path for name in ("train", "test") for path in _offline_files(name)]
+        dataset = MNIST(unpack_offline(sources, root / "offline"), train=split == "train", transform=transform)
+    if split == "train" and (seed := _shuffle_seed()) is not None:
+        order = _shuffled_order(len(dataset.targets), seed)  # the order load_mnist gives
+        dataset.data, dataset.targets = dataset.data[order], dataset.targets[order]
+    return dataset
 
 
 def mean_and_std(images: torch.Tensor) -> tuple[float, float]:

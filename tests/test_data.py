@@ -48,7 +48,8 @@ def test_moved_helpers_have_one_home():
     assert not hasattr(data, "MnistDataError")
 
 
-def test_shuffle_seed_gives_other_training_digits_in_a_fixed_order(train_split, test_split, monkeypatch):
+def test_shuffle_seed_gives_other_training_digits_in_a_fixed_order(train_split, test_split, monkeypatch,
+                                                                   tmp_path):
     monkeypatch.setenv("MNIST_COURSE_SHUFFLE", "3")
     shuffled = load_mnist("train")
     assert "shuffled with seed 3 (MNIST_COURSE_SHUFFLE)" in shuffled.source
@@ -62,6 +63,9 @@ def test_shuffle_seed_gives_other_training_digits_in_a_fixed_order(train_split, 
     first_1000 = {bytes(image.numpy()) for image in shuffled.images[:1000]}
     assert len(first_1000 & {bytes(image.numpy()) for image in train_split.images[:1000]}) < 200
     assert torch.equal(load_mnist("test").images, test_split.images)  # the test split never moves
+    dataset = data.mnist_dataset("train", root=tmp_path)  # the Dataset route agrees (lesson 1)
+    assert torch.equal(dataset.data[:50], shuffled.images[:50])
+    assert torch.equal(dataset.targets[:50], shuffled.labels[:50])
     monkeypatch.setenv("MNIST_COURSE_SHUFFLE", "three")
     with pytest.raises(ValueError, match="MNIST_COURSE_SHUFFLE must be a whole number"):
         load_mnist("train")

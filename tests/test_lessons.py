@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import jupytext
@@ -45,3 +46,33 @@ def test_notebook_was_executed_top_to_bottom_cleanly(script):
         for output in cell["outputs"]:
             assert output["output_type"] != "error", f"stored error in: {''.join(cell['source'])[:80]}"
             assert output.get("name") != "stderr", f"stored stderr in: {''.join(cell['source'])[:80]}"
+
+
+def _code_cells(script):
+    return [cell for cell in jupytext.read(script).cells if cell.cell_type == "code" and cell.source.strip()]
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_uncompared_cells_are_tagged_and_check_what_they_print(script):
+    """COURSE.md rule: a cell whose output nbval ignores is tagged, and asserts, or is volatile.
+
+    The tag lives in the cell's metadata (``nbval-ignore-output``), not in a comment the
+    student reads; such a cell either checks in code what the text says about its numbers
+    (``assert``), or is tagged ``volatile`` too (setup, timings, devices, paths).
+    """
+    for cell in _code_cells(script):
+        first = cell.source.strip().splitlines()[0]
+        assert "NBVAL" not in cell.source.upper(), f"use the cell tag, not a comment: {first[:70]}"
+        tags = cell.metadata.get("tags", [])
+        if "nbval-ignore-output" in tags and "volatile" not in tags:
+            assert re.search(r"^\s*assert\b", cell.source, re.M), (
+                f"{script.name}: a cell whose output is not compared asserts nothing; assert what the "
+                f"text says about its numbers, or tag it volatile: {first[:70]}"
+            )
+        if "volatile" in tags:
+            assert "nbval-ignore-output" in tags, f"{script.name}: volatile but compared: {first[:70]}"
+
+
+def test_sanitizer_keeps_the_number_of_axes():
+    cfg = (LESSONS / "sanitize.cfg").read_text()
+    assert "Axes>" in cfg and r"(\d+) Axes" in cfg
