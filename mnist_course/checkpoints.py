@@ -81,6 +81,9 @@ def check_writable(path: str | os.PathLike) -> Path:
     path = Path(path)
     if path.is_dir():
         raise CheckpointError(f"{path} is a folder; give a file name, e.g. {path / 'model.pt'}")
+    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise CheckpointError(f"can not write a checkpoint to {path}: {blocking} is a file, not a folder")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
@@ -101,18 +104,16 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, metrics: dict | N
 
     Args:
         path: file to write, e.g. ``checkpoints/best.pt`` (folders are created).
-        model: an :class:`~mnist_course.models.MLP` or
-            :class:`~mnist_course.models.SoftmaxRegression`; its ``recipe`` attribute
-            (default: MNIST's mean and std, no preprocessing options) is saved with it.
-        metrics: plain numbers to keep with it, e.g. ``{"test_accuracy": 0.97}``.
+        model: an ``MLP`` or ``SoftmaxRegression``; its ``recipe`` (default
+            :data:`DEFAULT_RECIPE`) is saved with it.
+        metrics: plain values to keep with it, e.g. ``{"test_accuracy": 0.97}``.
 
     Returns:
         The path written.
 
     Raises:
         TypeError: the model is not a course model, or a metric is not a plain value.
-        CheckpointError: the weights contain NaN or infinity, the recipe is invalid, or
-            ``path`` is a folder.
+        CheckpointError: NaN or infinite weights, an invalid recipe, or an unwritable ``path``.
     """
     name = type(model).__name__
     if name not in MODEL_CLASSES:
