@@ -35,7 +35,7 @@ from .history import History, Progress
 __all__ = ["OPTIMIZERS", "DivergedError", "History", "Progress", "make_optimizer", "train_one_epoch",
            "test_model", "evaluate", "predict_labels", "eval_logits", "fit", "_logits"]
 
-OPTIMIZERS = ("sgd", "adam", "adamw")
+OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}  # name -> class
 
 
 class DivergedError(ValueError):
@@ -58,7 +58,7 @@ def make_optimizer(name: str, parameters, lr: float, momentum: float = 0.0,
     """
     name = str(name).lower()
     if name not in OPTIMIZERS:
-        raise ValueError(f"optimizer must be one of {OPTIMIZERS}, not {name!r}")
+        raise ValueError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, not {name!r}")
     checks = (("learning rate", lr, "a finite number above 0", lambda v: v > 0),
               ("momentum", momentum, "a finite number in [0, 1)", lambda v: 0 <= v < 1),
               ("weight decay", weight_decay, "a finite number, 0 or more", lambda v: v >= 0))
@@ -66,11 +66,8 @@ def make_optimizer(name: str, parameters, lr: float, momentum: float = 0.0,
         if isinstance(value, bool) or not isinstance(value, numbers.Real) or not math.isfinite(value) \
                 or not ok(value):
             raise ValueError(f"{what} must be {wanted}, not {value!r}")
-    options: dict = {"lr": lr, "weight_decay": weight_decay}
-    if name == "sgd":
-        options["momentum"] = momentum
-    cls = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}[name]
-    parameters = list(parameters)
+    options = {"lr": lr, "weight_decay": weight_decay, **({"momentum": momentum} if name == "sgd" else {})}
+    cls, parameters = OPTIMIZERS[name], list(parameters)
     try:  # fused kernels update all parameters at once; not every build has them
         return cls(parameters, fused=True, **options)
     except (RuntimeError, TypeError, ValueError):
@@ -94,19 +91,15 @@ def train_one_epoch(model, loader, loss_fn, optimizer, device):
 
 
 class _Steps:
-    """One fit() epoch's batches as lesson 3's loop sees them, plus what fit adds.
-
-    Used as the loss function it adds up the epoch's loss and right answers. Iterating it
-    yields the (augmented) batches; between batches it stops on a non-finite loss,
-    updates the bar, calls the callback every ``every`` batches and stops once ``cancel``
-    is set (after at least one batch, so the epoch's averages exist).
-    """
+    """What fit adds around lesson 3's loop. As its ``loss_fn`` it adds up the epoch's loss and
+    right answers; ``epoch()`` yields the (augmented) batches and, between them, stops on a
+    non-finite loss, updates the bar, calls the callback every ``every`` batches and stops
+    once ``cancel`` is set (after one batch at least, so the epoch's averages exist)."""
 
     def __init__(self, batches, augment, bar, callback, every, cancel, history, model, seed):
         self.batches, self.augment, self.bar, self.callback = batches, augment, bar, callback
         self.every, self.cancel, self.history, self.model = every, cancel, history, model
-        self.cancelled = False
-        self.generator = torch.Generator().manual_seed(seed)
+        self.generator, self.cancelled = torch.Generator().manual_seed(seed), False
         self.start, self.seen = time.perf_counter(), 0
 
     def __call__(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
