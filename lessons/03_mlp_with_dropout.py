@@ -488,16 +488,17 @@ assert test_accuracy > 0.85 and train_accuracy < test_accuracy
 # %% [markdown]
 # ## 7. The loop now lives in `mnist_course.training.fit`
 #
-# From now on, the course does not write this loop again: it lives in the course package
-# as `fit(model, train, test, epochs, optimizer, lr, momentum, ...)` in
-# `mnist_course/training.py`. It does what our loop does:
+# From now on, the course does not write this loop again: our `train_one_epoch` and
+# `test_model` moved, unchanged, into the course package (`mnist_course/training.py` and
+# `mnist_course/evaluation.py`), and `fit(model, train, test, epochs, optimizer, lr,
+# momentum, ...)` runs them epoch after epoch:
 #
 # | our loop | inside `fit` |
 # | --- | --- |
 # | `DataLoader(...)`: shuffled batches of 64 | `TensorBatches(...)`: the same, faster (section 8) |
 # | `torch.optim.SGD(model.parameters(), lr, momentum)` | `optimizer="sgd", lr=..., momentum=...` |
-# | `train_one_epoch`: `model.train()`, loss, `backward()`, `step()` | the same, plus a progress bar |
-# | `test_model`: `model.eval()`, `torch.no_grad()` | `evaluate(model, images, labels)` |
+# | `train_one_epoch`: `model.train()`, loss, `backward()`, `step()` | the same one, plus a progress bar |
+# | `test_model`: `model.eval()`, `torch.no_grad()` | `evaluate(model, images, labels)`, which calls it |
 # | printing the numbers of each epoch | a `History` with a list per number |
 #
 # `fit` takes the training and test splits straight from `load_mnist` (lesson 1): it

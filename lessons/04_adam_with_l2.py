@@ -55,13 +55,14 @@ import torch
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
+from mnist_course.augment import random_affine
 from mnist_course.checkpoints import load_checkpoint, save_checkpoint
-from mnist_course.data import MNIST_MEAN, MNIST_STD, data_source, load_mnist, to_float_images
+from mnist_course.data import data_source, load_mnist, to_float_images
 from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
 from mnist_course.exercises import check, compare_guess
 from mnist_course.models import MLP
 from mnist_course.plots import plot_history, show_digits, show_misclassified
-from mnist_course.training import evaluate, fit, predict_labels, random_affine
+from mnist_course.training import evaluate, fit, predict_labels
 from mnist_course.widgets import TrainingDashboard
 
 set_seed(0)
@@ -453,8 +454,7 @@ def save_every_epoch(progress, folder):
     if progress.end_of_epoch:
         metrics = {"epoch": progress.epoch, "validation_loss": progress.test_loss,
                    "validation_accuracy": progress.test_accuracy}
-        save_checkpoint(Path(folder) / f"epoch_{progress.epoch:02d}.pt", progress.model,
-                        metrics=metrics, mean=MNIST_MEAN, std=MNIST_STD)
+        save_checkpoint(Path(folder) / f"epoch_{progress.epoch:02d}.pt", progress.model, metrics=metrics)
 
 # %% [markdown]
 # Train the big network with Adam and no regularisation at all.
@@ -701,15 +701,14 @@ plt.show()
 # ### Save the model for lesson 5
 #
 # `save_checkpoint` stores the weights, the model's settings (so lesson 5 can rebuild an
-# `MLP(hidden=(500, 256), dropout=0.2)`), our metrics and the normalisation (mean and
-# standard deviation) the model expects its input images to have.
+# `MLP(hidden=(500, 256), dropout=0.2)`), our metrics and the model's *recipe*: the
+# normalisation (mean and standard deviation) the model expects its input images to have.
 
 # %%
 metrics = {"epoch": best, "test_accuracy": test_accuracy, "test_loss": test_loss,
            "validation_accuracy": final.test_accuracy[best - 1], "validation_loss": final.test_loss[best - 1],
            "augment": True, "train_images": len(train[1])}
-best_path = save_checkpoint(Path("checkpoints") / "lesson4_best.pt", model, metrics=metrics,
-                            mean=MNIST_MEAN, std=MNIST_STD)
+best_path = save_checkpoint(Path("checkpoints") / "lesson4_best.pt", model, metrics=metrics)
 _, saved = load_checkpoint(best_path)
 print(saved["model_class"], saved["config"])
 print("normalisation:", saved["normalization"])

@@ -11,7 +11,20 @@ import argparse
 import sys
 from pathlib import Path
 
-DEFAULT_CHECKPOINT = Path("lessons") / "checkpoints" / "lesson4_best.pt"
+DEVICE_KINDS = ("cpu", "cuda", "mps")
+
+
+def default_checkpoint() -> Path:
+    """Where lesson 4 saves its best model: ``<repository>/lessons/checkpoints/lesson4_best.pt``
+    when the package runs from a checkout, else ``~/.cache/mnist_course/checkpoints/lesson4_best.pt``;
+    the same file from whichever folder the command runs."""
+    repository = Path(__file__).resolve().parent.parent
+    if (repository / "lessons").is_dir():
+        return repository / "lessons" / "checkpoints" / "lesson4_best.pt"
+    return Path.home() / ".cache" / "mnist_course" / "checkpoints" / "lesson4_best.pt"
+
+
+DEFAULT_CHECKPOINT = default_checkpoint()
 
 
 def _data(args: argparse.Namespace) -> int:
@@ -38,18 +51,42 @@ def _hidden_sizes(text: str) -> tuple[int, ...]:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _whole_number(minimum: int):
+    def read(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"must be a whole number, {minimum} or more, not {text!r}")
+        return value
+
+    return read
+
+
+def _device(text: str) -> str:
+    kind, _, index = text.partition(":")
+    if kind not in DEVICE_KINDS or (index and not index.isdigit()):
+        from .env import available_devices
+
+        raise argparse.ArgumentTypeError(f"unknown device {text!r}: choose one of {', '.join(DEVICE_KINDS)} "
+                                         f"(available here: {', '.join(available_devices())})")
+    return text
+
+
 def _train(args: argparse.Namespace) -> int:
-    from .checkpoints import save_checkpoint
+    from .checkpoints import check_writable, save_checkpoint
     from .data import load_mnist
-    from .env import describe_device, get_device, set_seed
+    from .env import describe_device, get_device, limit_cpu_threads, set_seed
     from .models import MLP
     from .training import fit
 
+    check_writable(args.out)  # before training, not after it
     set_seed(args.seed)
     device = get_device(args.device)
     train, test = load_mnist("train"), load_mnist("test")
     print(train.source)
-    print(f"device: {describe_device(device)}")
+    print(f"CPU threads: {limit_cpu_threads()}, device: {describe_device(device)}")
     model = MLP(hidden=args.hidden, dropout=args.dropout, activation=args.activation)
 
     def report(progress):
@@ -72,13 +109,21 @@ def _train(args: argparse.Namespace) -> int:
 def _predict(args: argparse.Namespace) -> int:
     from .predict import predict_files
 
-    for line in predict_files(args.checkpoint, args.images, k=args.k):
-        print(line)
-    return 0
+    failed = 0
+    for path, line in zip(args.images, predict_files(args.checkpoint, args.images, k=args.k, keep_going=True),
+                          strict=True):
+        is_error = line.startswith(f"{path}: error:")
+        failed += is_error
+        print(line, file=sys.stderr if is_error else sys.stdout, flush=True)
+    return 1 if failed else 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m mnist_course``."""
+    from .models import ACTIVATIONS
+    from .training import OPTIMIZERS
+
+    checkpoint_help = f"default: {DEFAULT_CHECKPOINT}, lesson 4's best model, whatever the current folder"
     parser = argparse.ArgumentParser(prog="python -m mnist_course", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -88,39 +133,50 @@ def build_parser() -> argparse.ArgumentParser:
     train = commands.add_parser("train", help="train an MLP and save a checkpoint")
     train.add_argument("--hidden", type=_hidden_sizes, default=(500, 256), help="e.g. 500,256")
     train.add_argument("--dropout", type=float, default=0.2)
-    train.add_argument("--activation", choices=("relu", "sigmoid", "tanh"), default="relu")
-    train.add_argument("--optimizer", choices=("sgd", "adam", "adamw"), default="adam")
+    train.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
+    train.add_argument("--optimizer", choices=list(OPTIMIZERS), default="adam")
     train.add_argument("--lr", type=float, default=1e-3)
     train.add_argument("--momentum", type=float, default=0.9)
     train.add_argument("--weight-decay", type=float, default=0.0)
-    train.add_argument("--batch-size", type=int, default=128)
-    train.add_argument("--epochs", type=int, default=5)
-    train.add_argument("--subset", type=int, default=None, help="use only this many training images")
+    train.add_argument("--batch-size", type=_whole_number(1), default=128)
+    train.add_argument("--epochs", type=_whole_number(1), default=5)
+    train.add_argument("--subset", type=_whole_number(1), default=None,
+                       help="use only this many training images")
     train.add_argument("--augment", action="store_true", help="random shifts, rotations, scalings")
-    train.add_argument("--device", default=None, help="cuda, mps or cpu (default: the best one here)")
+    train.add_argument("--device", type=_device, default=None,
+                       help="cuda, mps or cpu (default: MNIST_COURSE_DEVICE, else the best one here)")
     train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--out", type=Path, default=DEFAULT_CHECKPOINT, help="checkpoint file to write")
+    train.add_argument("--out", type=Path, default=DEFAULT_CHECKPOINT,
+                       help=f"checkpoint file to write ({checkpoint_help})")
     train.set_defaults(run=_train)
 
     predict = commands.add_parser("predict", help="read digits from image files")
     predict.add_argument("images", nargs="+", type=Path, help="PNG/JPEG files with one digit each")
-    predict.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT)
+    predict.add_argument("--checkpoint", type=Path, default=DEFAULT_CHECKPOINT,
+                         help=f"the model to use ({checkpoint_help})")
     predict.add_argument("-k", type=int, default=3, help="how many guesses to show per image")
     predict.set_defaults(run=_predict)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status (errors print one clear line)."""
-    from .checkpoints import CheckpointError
+    """Run the command line; return the exit status (errors print one clear line, no traceback).
+
+    The package's errors (bad data, checkpoints, images, settings, a diverging run: all
+    ``ValueError`` or :class:`~mnist_course.idx.MnistDataError`) and file-system errors
+    print ``error: ...`` and give exit status 1.
+    """
     from .idx import MnistDataError
 
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (MnistDataError, CheckpointError, ValueError) as exc:
+    except (MnistDataError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 if __name__ == "__main__":

@@ -2,73 +2,196 @@
 
 Lesson 4 saves a checkpoint every epoch and keeps the best; lesson 5 loads it. A
 checkpoint holds only tensors and plain data (the ``state_dict``, the model's class
-name and settings, metrics, normalisation), so it loads with
-``torch.load(..., weights_only=True)``: loading never runs code from the file.
+name and settings, plain-number metrics and the model's *recipe*: the normalisation and
+preprocessing its inputs need), so it loads with ``torch.load(..., weights_only=True)``:
+loading never runs code from the file. Everything read is checked before it is used, and
+the model is built on PyTorch's ``meta`` device (no memory) until its settings are known
+to match the stored tensors, so a small damaged file can not make it allocate gigabytes.
 """
 
 from __future__ import annotations
 
+import math
 import os
+import tempfile
 from pathlib import Path
 
 import torch
 from torch import nn
 
 from .data import MNIST_MEAN, MNIST_STD
-from .models import MODEL_CLASSES, build_model
+from .models import MODEL_CLASSES, build_model, parse_hidden
 
-FORMAT = "mnist_course.checkpoint/1"
+FORMAT = "mnist_course.checkpoint/2"  # /2 added the recipe; /1 files (normalisation only) still load
+READABLE_FORMATS = ("mnist_course.checkpoint/1", FORMAT)
+DEFAULT_RECIPE = {"mean": MNIST_MEAN, "std": MNIST_STD, "preprocess": {}}
+_PLAIN = (bool, int, float, str, type(None))
 
 
 class CheckpointError(ValueError):
     """A checkpoint file is missing, damaged or was not written by :func:`save_checkpoint`."""
 
 
-def save_checkpoint(
-    path: str | os.PathLike,
-    model: nn.Module,
-    metrics: dict | None = None,
-    mean: float = MNIST_MEAN,
-    std: float = MNIST_STD,
-) -> Path:
-    """Save ``model``'s weights and settings to ``path``.
+def _plain(values: dict | None, what: str = "metric") -> dict:
+    """Return ``values`` as plain Python data; 0-d numpy or torch numbers become Python numbers."""
+    plain = {}
+    for key, value in dict(values or {}).items():
+        if not isinstance(key, str):
+            raise TypeError(f"{what} names must be text, not {key!r}")
+        if type(value) not in _PLAIN and getattr(value, "ndim", None) == 0 and hasattr(value, "item"):
+            value = value.item()  # numpy.float64(0.97) or torch.tensor(0.97) -> 0.97
+        if type(value) not in _PLAIN:  # exact types: a numpy.float64 *is* a float, but would not load
+            raise TypeError(f"{what} {key!r} must be a plain number, text, True/False or None, not "
+                            f"{type(value).__name__} {value!r}; convert it, e.g. with float(...)")
+        plain[key] = value
+    return plain
 
-    The file is written beside its destination first and then renamed, so an
-    interrupted save never leaves a half-written checkpoint behind.
+
+def _checked_recipe(recipe, where: str) -> dict:
+    """Return a copy of ``recipe`` with float mean and std, or raise CheckpointError."""
+    if not isinstance(recipe, dict) or not isinstance(recipe.get("preprocess", {}), dict):
+        raise CheckpointError(f"{where}: the recipe must be a dict of mean, std, preprocess, not {recipe!r}")
+    mean, std = recipe.get("mean", MNIST_MEAN), recipe.get("std", MNIST_STD)
+    numbers = [v for v in (mean, std) if type(v) in (int, float) and math.isfinite(v)]
+    if len(numbers) < 2 or std <= 0:
+        raise CheckpointError(f"{where}: the normalisation must be finite numbers with std > 0, not "
+                              f"mean={mean!r}, std={std!r}")
+    try:
+        preprocess = _plain(recipe.get("preprocess"), "preprocess option")
+    except TypeError as exc:
+        raise CheckpointError(f"{where}: {exc}") from None
+    return {"mean": float(mean), "std": float(std), "preprocess": preprocess}
+
+
+def _check_finite(state_dict: dict, where: str) -> None:
+    for name, tensor in state_dict.items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            raise CheckpointError(f"{where}: the weights {name!r} contain NaN or infinite numbers "
+                                  "(training diverged?); train again with a lower learning rate.")
+
+
+def check_writable(path: str | os.PathLike) -> Path:
+    """Make sure a checkpoint can be written to ``path`` (before training, not after).
+
+    Creates the folder, then creates and removes a temporary file in it.
+
+    Raises:
+        CheckpointError: ``path`` is a folder, or the folder can not be created or written.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise CheckpointError(f"{path} is a folder; give a file name, e.g. {path / 'model.pt'}")
+    blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
+    if blocking is not None:
+        raise CheckpointError(f"can not write a checkpoint to {path}: {blocking} is a file, not a folder")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+        os.close(fd)
+        os.unlink(temp)
+    except OSError as exc:
+        raise CheckpointError(f"can not write a checkpoint to {path}: {exc.strerror or exc}. "
+                              "Choose another place (--out).") from exc
+    return path
+
+
+def save_checkpoint(path: str | os.PathLike, model: nn.Module, metrics: dict | None = None) -> Path:
+    """Save ``model``'s weights, settings and recipe to ``path``, atomically.
+
+    The file is written under a unique temporary name beside its destination, flushed to
+    disk and then renamed over it, so an interrupted save never leaves a half-written
+    checkpoint, and two programs saving to one path at once both succeed.
 
     Args:
         path: file to write, e.g. ``checkpoints/best.pt`` (folders are created).
-        model: an :class:`~mnist_course.models.MLP` or
-            :class:`~mnist_course.models.SoftmaxRegression`.
-        metrics: plain numbers to keep with it, e.g. ``{"test_accuracy": 0.97}``.
-        mean: the normalisation mean the model was trained with.
-        std: the normalisation standard deviation.
+        model: an ``MLP`` or ``SoftmaxRegression``; its ``recipe`` (default
+            :data:`DEFAULT_RECIPE`) is saved with it.
+        metrics: plain values to keep with it, e.g. ``{"test_accuracy": 0.97}``.
 
     Returns:
         The path written.
+
+    Raises:
+        TypeError: the model is not a course model, or a metric is not a plain value.
+        CheckpointError: NaN or infinite weights, an invalid recipe, or an unwritable ``path``.
     """
     name = type(model).__name__
     if name not in MODEL_CLASSES:
         raise TypeError(f"only {sorted(MODEL_CLASSES)} models can be saved, not {name}")
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "format": FORMAT,
-        "model_class": name,
-        "config": dict(model.config),
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "metrics": dict(metrics or {}),
-        "normalization": {"mean": float(mean), "std": float(std)},
-    }
-    partial = path.with_name(path.name + ".part")
-    torch.save(payload, partial)
-    partial.replace(path)
+    state_dict = {k: v.detach().cpu() for k, v in model.state_dict().items()}
+    _check_finite(state_dict, f"not saving {path}")
+    recipe = _checked_recipe(getattr(model, "recipe", DEFAULT_RECIPE), f"not saving {path}")
+    payload = {"format": FORMAT, "model_class": name, "config": dict(model.config),
+               "state_dict": state_dict, "metrics": _plain(metrics), "recipe": recipe}
+    check_writable(path)
+    # a new, unique name (O_EXCL): never a file or symlink that is already there
+    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
+    try:
+        with os.fdopen(fd, "wb") as file:
+            torch.save(payload, file)
+            file.flush()
+            os.fsync(file.fileno())
+        umask = os.umask(0o022)  # reading the umask means setting it: put it straight back
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # what a plain open() would give, not mkstemp's 0600
+        os.replace(temp, path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
     return path
 
 
-def load_checkpoint(
-    path: str | os.PathLike, device: str | torch.device = "cpu"
-) -> tuple[nn.Module, dict]:
+def _read(path: Path) -> dict:
+    """Read and check the file's top level: a dict of our format with the keys we need."""
+    if not path.is_file():
+        raise CheckpointError(f"No checkpoint at {path}. Train and save one first (lesson 4, or "
+                              "`python -m mnist_course train`).")
+    try:
+        payload = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # truncated zip, random bytes, a pickled whole model...
+        raise CheckpointError(
+            f"{path} is not a readable mnist_course checkpoint ({type(exc).__name__}). "
+            "It may be truncated, or a file saved some other way (for example a whole "
+            "pickled model, which is refused because loading it could run code).") from exc
+    if not isinstance(payload, dict) or payload.get("format") not in READABLE_FORMATS:
+        raise CheckpointError(f"{path} was not written by mnist_course.save_checkpoint "
+                              f"(expected format {FORMAT!r}).")
+    payload.setdefault("metrics", {})
+    for key, kind in (("model_class", str), ("config", dict), ("state_dict", dict), ("metrics", dict)):
+        if not isinstance(payload.get(key), kind):
+            raise CheckpointError(f"{path} is damaged: {key!r} is missing or not a {kind.__name__}. "
+                                  "Save the model again with save_checkpoint.")
+    if not all(isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in payload["state_dict"].items()):
+        raise CheckpointError(f"{path} is damaged: its state_dict must map names to tensors.")
+    return payload
+
+
+def _build(payload: dict, where: str) -> nn.Module:
+    """Build the model named in the file on the meta device, check it against the stored
+    tensors (names, shapes, dtypes), and only then give it the stored tensors."""
+    config, stored = payload["config"], payload["state_dict"]
+    try:
+        if "hidden" in config:  # bounded sizes, and no more layers than stored tensors
+            if len(parse_hidden(config["hidden"])) >= len(stored):
+                raise ValueError(f"{len(config['hidden'])} hidden layers, but only {len(stored)} tensors")
+        with torch.device("meta"):
+            model = build_model(payload["model_class"], config)
+    except (TypeError, ValueError) as exc:
+        raise CheckpointError(f"{where}: its model settings are invalid: {exc}") from exc
+    expected = {k: f"{tuple(v.shape)} {str(v.dtype)[6:]}" for k, v in model.state_dict().items()}
+    found = {k: f"{tuple(v.shape)} {str(v.dtype)[6:]}" for k, v in stored.items()}  # "(8, 784) float32"
+    if expected != found:
+        wrong = sorted(k for k in expected.keys() | found.keys() if expected.get(k) != found.get(k))
+        details = ", ".join(f"{k}: expected {expected.get(k)}, found {found.get(k)}" for k in wrong[:3])
+        raise CheckpointError(f"{where} holds weights that do not fit its model {payload['model_class']} "
+                              f"{config}: {details}")
+    _check_finite(stored, where)
+    model.load_state_dict(stored, assign=True)
+    return model
+
+
+def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
     """Load a checkpoint written by :func:`save_checkpoint`, without unpickling code.
 
     Args:
@@ -76,37 +199,26 @@ def load_checkpoint(
         device: where to put the model.
 
     Returns:
-        ``(model, info)``: the model in eval mode, and a dict with ``model_class``,
-        ``config``, ``metrics`` and ``normalization``.
+        ``(model, info)``: the model in eval mode with its ``recipe`` attribute set, and a
+        dict with ``model_class``, ``config``, ``metrics``, ``recipe`` and ``normalization``
+        (``{"mean", "std"}``, the recipe's, kept for older code). Files from before recipes
+        get :data:`DEFAULT_RECIPE` with their stored normalisation.
 
     Raises:
         CheckpointError: the file is missing, truncated, not a checkpoint, or holds
-            weights that do not fit the model it names.
+            settings, numbers or weights that are invalid or do not fit together.
     """
     path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(
-            f"No checkpoint at {path}. Train and save one first (lesson 4, or "
-            "`python -m mnist_course train`)."
-        )
-    try:
-        payload = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # truncated zip, random bytes, a pickled whole model...
-        raise CheckpointError(
-            f"{path} is not a readable mnist_course checkpoint ({type(exc).__name__}). "
-            "It may be truncated, or a file saved some other way (for example a whole "
-            "pickled model, which is refused because loading it could run code)."
-        ) from exc
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
-        raise CheckpointError(
-            f"{path} was not written by mnist_course.save_checkpoint "
-            f"(expected format {FORMAT!r})."
-        )
-    try:
-        model = build_model(payload["model_class"], payload["config"])
-        model.load_state_dict(payload["state_dict"])
-    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
-        raise CheckpointError(f"{path} holds weights that do not fit its model: {exc}") from exc
+    payload = _read(path)
+    recipe = payload.get("recipe")
+    if recipe is None:  # format /1: only the normalisation was stored
+        old = payload.get("normalization", {})
+        recipe = {**DEFAULT_RECIPE, **old} if isinstance(old, dict) else old
+    recipe = _checked_recipe(recipe, str(path))
+    model = _build(payload, str(path))
+    model.recipe = recipe
     model.to(device).eval()
-    info = {k: payload[k] for k in ("model_class", "config", "metrics", "normalization")}
+    info = {"model_class": payload["model_class"], "config": payload["config"],
+            "metrics": payload["metrics"], "recipe": recipe,
+            "normalization": {"mean": recipe["mean"], "std": recipe["std"]}}
     return model, info

@@ -187,7 +187,8 @@ def mnist_dataset(split: str, transform=None, root: str | os.PathLike | None = N
         dataset = torchvision_mnist(root, split == "train", transform, advice=_how_to_fix())
     else:
         sources = [path for name in ("train", "test") for path in _offline_files(name)]
-        dataset = MNIST(unpack_offline(sources, root / "offline"), train=split == "train", transform=transform)
+        folder = unpack_offline(sources, root / "offline")
+        dataset = MNIST(folder, train=split == "train", transform=transform)
     if split == "train" and (seed := _shuffle_seed()) is not None:
         order = _shuffled_order(len(dataset.targets), seed)  # the order load_mnist gives
         dataset.data, dataset.targets = dataset.data[order], dataset.targets[order]

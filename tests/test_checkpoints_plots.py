@@ -1,4 +1,4 @@
-"""Tests of mnist_course.checkpoints and mnist_course.plots."""
+"""Tests of mnist_course.plots (the checkpoint tests are in test_checkpoints.py)."""
 
 from __future__ import annotations
 
@@ -10,53 +10,7 @@ import pytest
 import torch
 
 from mnist_course import plots
-from mnist_course.checkpoints import CheckpointError, load_checkpoint, save_checkpoint
-from mnist_course.models import MLP, SoftmaxRegression
 from mnist_course.training import History
-
-
-def test_round_trip_keeps_weights_settings_and_metrics(tmp_path, test_split):
-    model = MLP(hidden=(40, 20), dropout=0.3, activation="sigmoid")
-    path = save_checkpoint(tmp_path / "sub" / "model.pt", model, {"test_accuracy": 0.5}, mean=0.2, std=0.4)
-    loaded, info = load_checkpoint(path)
-    assert info["config"] == model.config and info["metrics"] == {"test_accuracy": 0.5}
-    assert info["normalization"] == {"mean": 0.2, "std": 0.4}
-    for key, value in model.state_dict().items():
-        assert torch.equal(loaded.state_dict()[key], value)
-    model.eval()
-    x = test_split.images[:8].float()
-    assert torch.equal(loaded(x), model(x)) and not loaded.training
-    assert not list(tmp_path.rglob("*.part"))
-
-
-def test_missing_truncated_and_foreign_files_are_explained(tmp_path):
-    with pytest.raises(CheckpointError, match="No checkpoint"):
-        load_checkpoint(tmp_path / "none.pt")
-    good = save_checkpoint(tmp_path / "good.pt", SoftmaxRegression())
-    cut = tmp_path / "cut.pt"
-    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
-    with pytest.raises(CheckpointError, match="truncated"):
-        load_checkpoint(cut)
-    foreign = tmp_path / "foreign.pt"
-    torch.save({"weights": torch.zeros(3)}, foreign)
-    with pytest.raises(CheckpointError, match="not written by mnist_course"):
-        load_checkpoint(foreign)
-
-
-def test_a_pickled_whole_model_is_refused(tmp_path):
-    path = tmp_path / "whole.pt"
-    torch.save(MLP(hidden=(8,)), path)  # the unsafe way some tutorials save
-    with pytest.raises(CheckpointError, match="could run code"):
-        load_checkpoint(path)
-
-
-def test_weights_that_do_not_fit_are_explained(tmp_path):
-    path = save_checkpoint(tmp_path / "m.pt", MLP(hidden=(8,)))
-    payload = torch.load(path, weights_only=True)
-    payload["config"]["hidden"] = [9]
-    torch.save(payload, path)
-    with pytest.raises(CheckpointError, match="do not fit"):
-        load_checkpoint(path)
 
 
 def test_confusion_matrix_counts():

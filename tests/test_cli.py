@@ -5,6 +5,10 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
+
+import pytest
+import torch
 
 from mnist_course.__main__ import main
 from mnist_course.checkpoints import load_checkpoint
@@ -57,9 +61,122 @@ def test_predict_command_explains_bad_files(tmp_path, capsys):
 
 
 def test_train_command_refuses_bad_hidden_sizes(capsys):
-    import pytest
-
     with pytest.raises(SystemExit) as exit_info:
         main(["train", "--hidden", "500,big"])
     assert exit_info.value.code == 2
     assert "hidden sizes must be whole numbers" in capsys.readouterr().err
+
+
+# issue 10, item 6: no raw traceback, a clear message, exit 1 (or 2 for a bad argument)
+def tiny_checkpoint(tmp_path):
+    from mnist_course.checkpoints import save_checkpoint
+    from mnist_course.models import MLP
+
+    return save_checkpoint(tmp_path / "tiny.pt", MLP(hidden=(16,)))
+
+
+@pytest.mark.parametrize("argument, message", [
+    (["--epochs", "0"], "argument --epochs: must be a whole number, 1 or more, not '0'"),
+    (["--batch-size", "-5"], "argument --batch-size: must be a whole number, 1 or more"),
+    (["--device", "tpu"], "unknown device 'tpu': choose one of cpu, cuda, mps (available here: "),
+    (["--optimizer", "rmsprop"], "invalid choice: 'rmsprop' (choose from sgd, adam, adamw)"),
+])
+def test_train_refuses_bad_arguments_before_doing_anything(argument, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["train", *argument])
+    assert exit_info.value.code == 2
+    assert message.replace("'", "") in capsys.readouterr().err.replace("'", "")
+
+
+def test_choice_lists_come_from_the_package():
+    from mnist_course.__main__ import build_parser
+    from mnist_course.models import ACTIVATIONS
+    from mnist_course.training import OPTIMIZERS
+
+    train = build_parser()._subparsers._group_actions[0].choices["train"]
+    choices = {a.dest: a.choices for a in train._actions if a.choices}
+    assert choices == {"activation": sorted(ACTIVATIONS), "optimizer": list(OPTIMIZERS)}
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
+def test_train_on_a_device_that_is_not_here_says_so(tmp_path, capsys):
+    assert main(["train", "--device", "cuda", "--out", str(tmp_path / "m.pt")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: Device 'cuda' is not available here") and "Traceback" not in err
+
+
+@pytest.mark.parametrize("make_out, message", [
+    (lambda tmp: tmp, "is a folder"),
+    (lambda tmp: (tmp / "file").write_text("x") and tmp / "file" / "m.pt", "can not write a checkpoint to"),
+])
+def test_an_unusable_out_is_refused_before_training(tmp_path, capsys, make_out, message):
+    out = make_out(tmp_path)
+    assert main(["train", "--subset", "200", "--epochs", "1", "--out", str(out)]) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: ") and message in captured.err
+    assert "epoch" not in captured.out  # refused before training, not after
+
+
+@pytest.mark.parametrize("lr, message", [("1e6", "training diverged: the loss became"),
+                                         ("nan", "learning rate must be a finite number")])
+def test_diverging_or_nan_learning_rate_stops_with_an_error_and_saves_nothing(tmp_path, capsys, lr, message):
+    out = tmp_path / "m.pt"
+    code = main(["train", "--optimizer", "sgd", "--lr", lr, "--hidden", "32", "--subset", "2000",
+                 "--epochs", "2", "--out", str(out)])
+    assert code == 1 and message in capsys.readouterr().err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_a_checkpoint_missing_keys_is_an_error_line(tmp_path, capsys):
+    from mnist_course.preprocess import SAMPLES_DIR
+
+    checkpoint = tiny_checkpoint(tmp_path)
+    payload = torch.load(checkpoint, weights_only=True)
+    del payload["state_dict"]
+    torch.save(payload, checkpoint)
+    sample = next(SAMPLES_DIR.glob("*.png"))
+    assert main(["predict", str(sample), "--checkpoint", str(checkpoint)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "'state_dict' is missing" in err
+
+
+def test_one_bad_image_among_good_ones_prints_every_line_and_fails(tmp_path, capsys):
+    from mnist_course.preprocess import SAMPLES_DIR
+
+    checkpoint = tiny_checkpoint(tmp_path)
+    good = sorted(SAMPLES_DIR.glob("*_mouse_*.png"))[:2]
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"not a picture at all")
+    missing = tmp_path / "missing.png"
+    paths = [good[0], broken, good[1], missing]
+    assert main(["predict", *map(str, paths), "--checkpoint", str(checkpoint)]) == 1
+    captured = capsys.readouterr()
+    out, err = captured.out.splitlines(), captured.err.splitlines()
+    assert [line.split(": ")[0] for line in out] == [str(good[0]), str(good[1])]
+    assert all(line.count("%") == 3 for line in out)
+    assert [line.split(": error: ")[0] for line in err] == [str(broken), str(missing)]
+
+
+def test_the_default_checkpoint_does_not_depend_on_the_current_folder(tmp_path, monkeypatch):
+    from mnist_course.__main__ import DEFAULT_CHECKPOINT, build_parser
+
+    repo = Path(__file__).resolve().parents[1]
+    assert DEFAULT_CHECKPOINT == repo / "lessons" / "checkpoints" / "lesson4_best.pt"
+    monkeypatch.chdir(tmp_path)
+    args = build_parser().parse_args(["predict", "seven.png"])
+    assert args.checkpoint == DEFAULT_CHECKPOINT and args.checkpoint.is_absolute()
+    result = subprocess.run([sys.executable, "-m", "mnist_course", "train", "--help"], capture_output=True,
+                            text=True, timeout=60, cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(repo),
+                                                                      "COLUMNS": "200"})
+    assert f"default: {DEFAULT_CHECKPOINT}" in result.stdout
+
+
+def test_main_turns_os_errors_into_one_line(monkeypatch, capsys):
+    import mnist_course.data
+
+    def no_space(split):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(mnist_course.data, "load_mnist", no_space)
+    assert main(["data"]) == 1
+    assert capsys.readouterr().err == "error: [Errno 28] No space left on device\n"

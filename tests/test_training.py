@@ -7,15 +7,18 @@ import threading
 import pytest
 import torch
 
+from mnist_course.augment import random_affine
 from mnist_course.models import MLP, SoftmaxRegression
 from mnist_course.training import (
+    DivergedError,
     History,
     evaluate,
     fit,
     make_optimizer,
     predict_labels,
-    random_affine,
+    train_one_epoch,
 )
+from mnist_course.training import test_model as lesson3_test_model  # pytest would collect test_model
 
 
 def small(split, n):
@@ -114,6 +117,74 @@ def test_history_best_epoch_and_bad_arguments():
         make_optimizer("rmsprop", SoftmaxRegression().parameters(), 0.1)
     with pytest.raises(ValueError, match="learning rate"):
         make_optimizer("sgd", SoftmaxRegression().parameters(), -1.0)
+
+
+@pytest.mark.parametrize("settings", [
+    {"lr": float("nan")}, {"lr": float("inf")}, {"lr": 0.0}, {"lr": "0.1"}, {"momentum": 1.0},
+    {"momentum": float("nan")}, {"weight_decay": -1e-4}, {"weight_decay": float("nan")},
+])
+def test_make_optimizer_refuses_nan_and_out_of_range_settings(settings):
+    arguments = {"lr": 0.1, "momentum": 0.0, "weight_decay": 0.0, **settings}
+    with pytest.raises(ValueError, match="must be a finite number"):
+        make_optimizer("sgd", SoftmaxRegression().parameters(), **arguments)
+
+
+def test_lesson_3_loop_is_the_one_fit_runs(train_split, test_split):
+    """train_one_epoch/test_model are lesson 3's functions, usable with any loader."""
+    from mnist_course.data import TensorBatches
+
+    torch.manual_seed(0)
+    model = SoftmaxRegression()
+    loader = TensorBatches(*small(train_split, 1000), batch_size=50)
+    optimizer = make_optimizer("sgd", model.parameters(), 0.1)
+    train_loss, train_accuracy = train_one_epoch(model, loader, torch.nn.CrossEntropyLoss(), optimizer, "cpu")
+    assert 0 < train_loss < 2.3 and 0.3 < train_accuracy <= 1
+    test_loader = TensorBatches(*small(test_split, 500), batch_size=100, shuffle=False, drop_last=False)
+    loss, accuracy = lesson3_test_model(model, test_loader, torch.nn.CrossEntropyLoss(), "cpu")
+    assert (loss, accuracy) == pytest.approx(evaluate(model, *small(test_split, 500)), rel=1e-5)
+
+
+def test_fit_leaves_the_callers_random_numbers_alone(train_split):
+    model = MLP(hidden=(16,), dropout=0.5)  # built first: its initialisation draws random numbers
+    torch.manual_seed(123)
+    expected = torch.rand(5)
+    torch.manual_seed(123)
+    fit(model, small(train_split, 500), epochs=1, batch_size=50, augment=True, seed=7, progress=False)
+    assert torch.equal(torch.rand(5), expected)
+
+
+def test_fit_refuses_zero_epochs(train_split):
+    with pytest.raises(ValueError, match="epochs must be a whole number, 1 or more"):
+        fit(SoftmaxRegression(), small(train_split, 100), epochs=0, progress=False)
+
+
+def test_a_diverging_loss_stops_fit_with_a_clear_error(train_split):
+    model = MLP(hidden=(32,))
+    with pytest.raises(DivergedError, match="Lower the learning rate") as error:
+        fit(model, small(train_split, 2000), epochs=3, optimizer="sgd", lr=1e6, momentum=0.9,
+            batch_size=50, progress=False)
+    assert isinstance(error.value, ValueError) and "epoch 1" in str(error.value)
+
+
+def test_cancel_before_the_first_batch_returns_an_empty_history(train_split):
+    cancel = threading.Event()
+    cancel.set()
+    history = fit(SoftmaxRegression(), small(train_split, 500), epochs=2, progress=False, cancel=cancel)
+    assert history.cancelled and len(history) == 0
+
+
+def test_fit_uses_the_models_recipe_for_normalisation(train_split, test_split):
+    """A model whose recipe says other numbers is trained and evaluated with them."""
+    torch.manual_seed(0)
+    model = SoftmaxRegression()
+    model.recipe = {"mean": 0.5, "std": 0.5, "preprocess": {}}
+    history = fit(model, small(train_split, 1000), small(test_split, 500), epochs=1, lr=0.1,
+                  batch_size=50, progress=False)
+    from mnist_course.data import to_float_images
+
+    own = evaluate(model, to_float_images(test_split.images[:500], 0.5, 0.5), test_split.labels[:500])
+    assert history.test_loss[0] == pytest.approx(own[0], rel=1e-5)
+    assert evaluate(model, *small(test_split, 500)) == pytest.approx(own, rel=1e-5)
 
 
 def test_tensorboard_logging_writes_event_files(train_split, tmp_path):

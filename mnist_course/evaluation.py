@@ -1,0 +1,92 @@
+"""Measuring a trained model: loss, accuracy and predicted digits, with dropout off.
+
+Lesson 3 writes ``test_model`` by hand (``model.eval()`` and ``torch.no_grad()``); it lives
+here unchanged. :func:`evaluate` is the same loop for whole tensors, as later lessons and
+:func:`~mnist_course.training.fit` use it: it takes uint8 images straight from
+``load_mnist`` and normalises them with the model's recipe, and it puts the model back in
+the mode it was in.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .data import MNIST_MEAN, MNIST_STD, to_float_images
+
+
+def test_model(model, loader, loss_fn, device):
+    model.eval()  # dropout off
+    total_loss, correct, count = 0.0, 0, 0
+    with torch.no_grad():
+        for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
+            logits = model(images)
+            total_loss += loss_fn(logits, labels).item() * len(labels)
+            correct += (logits.argmax(dim=1) == labels).sum().item()
+            count += len(labels)
+    return total_loss / count, correct / count
+
+
+def _model_device(model: nn.Module) -> torch.device:
+    return next(model.parameters()).device
+
+
+def _prepared(model: nn.Module, images: torch.Tensor, mean: float | None, std: float | None) -> torch.Tensor:
+    """Move ``images`` to the model's device; normalise uint8 ones with its recipe (contract 2)."""
+    images = images.to(_model_device(model))
+    if images.dtype != torch.uint8:
+        return images.float()
+    recipe = getattr(model, "recipe", None) or {}
+    return to_float_images(images, recipe.get("mean", MNIST_MEAN) if mean is None else mean,
+                           recipe.get("std", MNIST_STD) if std is None else std)
+
+
+@torch.inference_mode()
+def eval_logits(model: nn.Module, images: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
+    """Run ``model`` in eval mode without gradients, batch by batch; restore its mode."""
+    was_training = model.training
+    model.eval()
+    try:
+        return torch.cat([model(images[i : i + batch_size]) for i in range(0, len(images), batch_size)])
+    finally:
+        model.train(was_training)
+
+
+_logits = eval_logits  # the old private name, imported by predict.py
+
+
+def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 2000,
+             mean: float | None = None, std: float | None = None) -> tuple[float, float]:
+    """Lesson 3's ``test_model`` for whole tensors: average cross-entropy loss and accuracy.
+
+    Runs in eval mode without gradients, then restores the model's mode.
+
+    Args:
+        model: the network; the data is moved to its device.
+        images: uint8 ``(N, 28, 28)`` (normalised here, with ``model.recipe``'s mean and std,
+            default MNIST's) or float ``(N, 1, 28, 28)`` already normalised.
+        labels: int64 ``(N,)``.
+        batch_size: images per forward pass (only affects memory use).
+        mean, std: override the normalisation of uint8 images.
+
+    Returns:
+        ``(loss, accuracy)`` as floats; accuracy is between 0 and 1.
+    """
+    images, labels = _prepared(model, images, mean, std), labels.to(_model_device(model))
+    batches = [(images[i : i + batch_size], labels[i : i + batch_size])
+               for i in range(0, len(labels), batch_size)]
+    was_training = model.training
+    try:
+        return test_model(model, batches, F.cross_entropy, labels.device)
+    finally:
+        model.train(was_training)
+
+
+def predict_labels(model: nn.Module, images: torch.Tensor, batch_size: int = 2000,
+                   mean: float | None = None, std: float | None = None) -> torch.Tensor:
+    """Return the model's predicted digit for each image (uint8 or normalised float) as int64 ``(N,)``."""
+    return eval_logits(model, _prepared(model, images, mean, std), batch_size).argmax(dim=1).cpu()
+
+

@@ -1,0 +1,75 @@
+"""What one training run records: the :class:`History` of its epochs and the :class:`Progress`
+that :func:`~mnist_course.training.fit` reports while it trains (lessons 3 and 4 plot them;
+the dashboard draws its live curves from them).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+from torch import nn
+
+
+@dataclass
+class History:
+    """Per-epoch metrics of one :func:`fit` run: train numbers measured while training
+    (dropout on, averaged over the epoch's batches), test numbers after the epoch."""
+
+    epoch: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    train_accuracy: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+    test_accuracy: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    settings: dict = field(default_factory=dict)
+    cancelled: bool = False
+
+    def __len__(self) -> int:
+        return len(self.epoch)
+
+    def append(self, epoch: int, train_loss: float, train_accuracy: float,
+               test_loss: float, test_accuracy: float, seconds: float) -> None:
+        """Record the metrics of one finished epoch."""
+        self.epoch.append(epoch)
+        self.train_loss.append(train_loss)
+        self.train_accuracy.append(train_accuracy)
+        self.test_loss.append(test_loss)
+        self.test_accuracy.append(test_accuracy)
+        self.seconds.append(seconds)
+
+    def best_epoch(self, metric: str = "test_accuracy") -> int:
+        """Return the epoch (1-based) with the highest accuracy or lowest loss."""
+        values = getattr(self, metric)
+        if not values:
+            raise ValueError("the history is empty: no epoch finished")
+        pick = max if "accuracy" in metric else min
+        return self.epoch[values.index(pick(values))]
+
+    def as_dict(self) -> dict:
+        """Return the history as plain Python data (for JSON)."""
+        return asdict(self)
+
+
+@dataclass
+class Progress:
+    """What :func:`fit` tells its ``callback`` during training."""
+
+    epoch: int  # the epoch in progress, 1-based
+    batch: int  # batches done in this epoch
+    batches_per_epoch: int
+    train_loss: float  # average over this epoch's batches so far
+    train_accuracy: float
+    test_loss: float | None  # only at the end of an epoch
+    test_accuracy: float | None
+    seconds: float  # since fit started
+    samples_per_second: float
+    end_of_epoch: bool
+    history: History
+    model: nn.Module
+
+    @property
+    def epochs_done(self) -> float:
+        """Fractional epochs done, e.g. 1.5 halfway through the second epoch."""
+        return self.epoch - 1 + self.batch / self.batches_per_epoch
+
+
