@@ -128,7 +128,7 @@ def test_diverging_or_nan_learning_rate_stops_with_an_error_and_saves_nothing(tm
 
 
 def test_a_checkpoint_missing_keys_is_an_error_line(tmp_path, capsys):
-    from mnist_course.preprocess import SAMPLES_DIR
+    from mnist_course.data import SAMPLES_DIR
 
     checkpoint = tiny_checkpoint(tmp_path)
     payload = torch.load(checkpoint, weights_only=True)
@@ -141,7 +141,7 @@ def test_a_checkpoint_missing_keys_is_an_error_line(tmp_path, capsys):
 
 
 def test_one_bad_image_among_good_ones_prints_every_line_and_fails(tmp_path, capsys):
-    from mnist_course.preprocess import SAMPLES_DIR
+    from mnist_course.data import SAMPLES_DIR
 
     checkpoint = tiny_checkpoint(tmp_path)
     good = sorted(SAMPLES_DIR.glob("*_mouse_*.png"))[:2]
