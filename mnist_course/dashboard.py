@@ -124,7 +124,8 @@ class TrainingDashboard:
         for widget in self._all_widgets:  # with their layouts and styles: widgets too, kept alive otherwise
             widget.unobserve_all()
             for part in [getattr(widget, "layout", None), getattr(widget, "style", None), widget]:
-                part is not None and part.close()
+                if part is not None:
+                    part.close()
         self._all_widgets, self._plot = [], None  # the figure, the past runs and their points
 
     def __repr__(self) -> str:

@@ -162,7 +162,7 @@ KNOBS: dict[str, Knob] = {
                text="{:g}".format, legend="lr {}"),
     "weight_decay": Knob("weight decay", 0.0, _steps([0.0, *_log_steps(-6, -1, (1, 3))]),
                          _number("weight decay"), text=_scientific, legend="wd {}"),
-    "epochs": Knob("epochs", 4, _integers(1, 30), lambda v, c: int(v), legend="{} ep"),
+    "epochs": Knob("epochs", 5, _integers(1, 30), lambda v, c: int(v), legend="{} ep"),
     "batch_size": Knob("batch size", 64, _steps([16, 32, 64, 128, 256, 512]), lambda v, c: int(v),
                        legend="batch {}"),
     "subset": Knob("train images", 10_000, _integers(500, None, 500), lambda v, c: min(int(v), c.train_size),

@@ -161,11 +161,11 @@ def test_many_rapid_requests_from_threads_always_run_the_last(make_runner):
     runner = make_runner(work, debounce=0.001)
     rng = random.Random(0)
     for round_ in range(20):
-        def burst(offset: int) -> None:
+        def burst(round_: int, offset: int) -> None:
             for i in range(10):
                 runner.request((round_, offset, i), immediate=rng.random() < 0.3)
 
-        threads = [threading.Thread(target=burst, args=(k,)) for k in range(3)]
+        threads = [threading.Thread(target=burst, args=(round_, k)) for k in range(3)]
         for thread in threads:
             thread.start()
         for thread in threads:
