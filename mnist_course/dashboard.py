@@ -200,7 +200,7 @@ class TrainingDashboard:
         cuda = [torch.cuda.current_device()] if s.device == "cuda" else []
         with torch_threads(self.cpu_threads), torch.random.fork_rng(devices=cuda):
             torch.manual_seed(self.seed)
-            model = MLP(s.hidden, s.dropout, s.activation)
+            model = MLP(hidden=s.hidden, dropout=s.dropout, activation=s.activation)
 
             def on_progress(p: Progress) -> None:
                 if not record.add_point(p, every, self._test is not None):

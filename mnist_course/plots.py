@@ -157,16 +157,18 @@ def plot_history(
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
     loss_ax, acc_ax = axes
-    for history, color, opacity in zip(histories, colors, alphas, strict=True):
+    for history, name, color, opacity in zip(histories, names or [""] * len(histories), colors, alphas,
+                                             strict=True):
         style = {"color": color, "alpha": opacity, "lw": 2.0 if opacity >= 1 else 1.5, "ms": 4}
+        prefix = f"{name} " if name else ""
         ends = [i for i, x in enumerate(history.epoch) if float(x).is_integer()]
-        loss_ax.plot(history.epoch, history.train_loss, "-o", markevery=ends, **style)
-        acc_ax.plot(history.epoch, history.train_accuracy, "-o", markevery=ends, **style)
+        for ax, values in ((loss_ax, history.train_loss), (acc_ax, history.train_accuracy)):
+            ax.plot(history.epoch, values, "-o", markevery=ends, label=f"{prefix}train", **style)
         if test:
             kept = [i for i, v in enumerate(history.test_loss) if v == v]  # NaN: not evaluated
-            epochs = [history.epoch[i] for i in kept]
-            loss_ax.plot(epochs, [history.test_loss[i] for i in kept], "--s", **style)
-            acc_ax.plot(epochs, [history.test_accuracy[i] for i in kept], "--s", **style)
+            for ax, values in ((loss_ax, history.test_loss), (acc_ax, history.test_accuracy)):
+                ax.plot([history.epoch[i] for i in kept], [values[i] for i in kept], "--s",
+                        label=prefix + test_label, **style)
     for ax, what in ((loss_ax, "loss (cross-entropy)"), (acc_ax, "accuracy")):
         ax.set_xlabel("epoch")
         ax.set_ylabel(what)
