@@ -57,13 +57,13 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from mnist_course.augment import random_affine
 from mnist_course.checkpoints import load_checkpoint, save_checkpoint
+from mnist_course.dashboard import TrainingDashboard
 from mnist_course.data import data_source, load_mnist, to_float_images
 from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
 from mnist_course.exercises import check, compare_guess
 from mnist_course.models import MLP
 from mnist_course.plots import plot_history, show_digits, show_misclassified
 from mnist_course.training import evaluate, fit, predict_labels
-from mnist_course.widgets import TrainingDashboard
 
 set_seed(0)
 setup_figures()
@@ -757,13 +757,14 @@ else:
 # The same dashboard as in lesson 3, now with this lesson's knobs:
 #
 # - **optimizer**: SGD, SGD + momentum (0.9), Adam or AdamW;
-# - **learning rate**: a logarithmic slider from 0.0001 to 1, because learning rates that
-#   work differ by factors of ten, not by small steps (try Adam at 0.01 and at 0.0001);
-# - **weight decay**: also logarithmic, from 1e-6 to 0.1. Its leftmost position, 1e-06,
-#   means *no* weight decay. For SGD and Adam it is the L2 penalty, for AdamW the
-#   decoupled decay.
+# - **learning rate**: a logarithmic slider from 0.0001 to 1 (steps 1, 2, 5 in each factor
+#   of ten), because learning rates that work differ by factors of ten, not by small steps
+#   (try Adam at 0.01 and at 0.0001);
+# - **weight decay**: also logarithmic, from 1e-6 to 0.1 (written `1e-6`, `3e-6`, ... on the
+#   slider and in the legend alike). Its leftmost position, 0, means *no* weight decay. For
+#   SGD and Adam it is the L2 penalty, for AdamW the decoupled decay.
 #
-# The network is 784-128-256-10 with dropout 0.2, trained on 5,000 images for 5 epochs
+# The network is 784-128-256-10 with dropout 0.2, trained on 10,000 images for 5 epochs
 # (batch size 128), and measured on the validation images: the test set stays locked away.
 # Set the epochs to 20 or more to watch overfitting appear: the training curve keeps
 # improving while the validation curve stalls. Training runs in the background; a change
@@ -776,7 +777,7 @@ dashboard = TrainingDashboard(
     validation,
     controls=("optimizer", "lr", "weight_decay"),
     defaults={"hidden": (128, 256), "dropout": 0.2, "optimizer": "adam", "lr": 1e-3,
-              "weight_decay": 0.0, "epochs": 5, "batch_size": 128, "subset": 5000},
+              "weight_decay": 0.0, "epochs": 5, "batch_size": 128, "subset": 10_000},
     device=device,
     test_label="validation",
 )

@@ -1,0 +1,166 @@
+"""The dashboard's plot: one record per run, drawn with :func:`~mnist_course.plots.plot_history`.
+
+The current run is drawn bold; up to :data:`MAX_PAST_RUNS` earlier runs (finished or
+stopped) stay faint, each in its own colour of :data:`~mnist_course.plots.PALETTE` and
+labelled with its settings as the controls write them. The figure is a
+:class:`matplotlib.figure.Figure` the plot owns (no pyplot state is shared with the
+notebook), sent to the page as a PNG.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import knobs
+from .plots import PALETTE, figure_to_png, plot_history
+from .training import History, Progress
+
+MAX_PAST_RUNS = 4  # earlier runs kept on the plot as faint curves
+PAST_ALPHA = 0.5  # their opacity
+
+
+@dataclass(eq=False)
+class Record:
+    """A run as the plot shows it: settings, colour, curve points, fit's history, outcome."""
+
+    settings: Any
+    color: str = ""
+    points: History = field(default_factory=History)  # epochs with fractions: several points per epoch
+    history: History | None = None  # what fit returned
+    outcome: str = "training"  # then "finished" or "stopped"
+    last: tuple[int, int, float, float] | None = None  # epoch, batch and running means at the last point
+
+    def add_point(self, p: Progress, every: int, test: bool) -> bool:
+        """Add the train means over the batches since the last point (and the test result at an epoch's end).
+
+        Returns:
+            False if the point was skipped: the epoch's last point is about to cover it.
+        """
+        if not p.end_of_epoch and p.batches_per_epoch - p.batch < every / 2:
+            return False
+        previous, self.last = self.last, (p.epoch, p.batch, p.train_loss, p.train_accuracy)
+        loss, accuracy = p.train_loss, p.train_accuracy
+        if previous is not None and previous[0] == p.epoch and p.batch > previous[1]:
+            new = p.batch - previous[1]
+            loss = (p.train_loss * p.batch - previous[2] * previous[1]) / new
+            accuracy = (p.train_accuracy * p.batch - previous[3] * previous[1]) / new
+        end = p.end_of_epoch and test
+        h = self.points
+        for values, value in ((h.epoch, p.epochs_done), (h.train_loss, loss), (h.train_accuracy, accuracy),
+                              (h.test_loss, p.test_loss if end else math.nan), (h.seconds, p.seconds),
+                              (h.test_accuracy, p.test_accuracy if end else math.nan)):
+            values.append(value)
+        return True
+
+    @property
+    def test_accuracy(self) -> float | None:
+        """The latest test accuracy (``None`` before the first epoch ends)."""
+        done = [a for a in self.points.test_accuracy if not math.isnan(a)]
+        return done[-1] if done else None
+
+
+class LivePlot:
+    """Loss and accuracy of the current run and the past ones, as PNG bytes.
+
+    Args:
+        lesson: knobs every label names (the lesson's own).
+        shown: all knobs with a control; labels add those that differ from the current run.
+        test_label: the legend name of the evaluated split, or ``None`` without one.
+    """
+
+    def __init__(self, lesson: Sequence[str], shown: Sequence[str], test_label: str | None) -> None:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg
+        from matplotlib.figure import Figure
+
+        self.lesson, self.shown, self.test_label = tuple(lesson), tuple(shown), test_label
+        self.past: list[Record] = []
+        self._colors = 0
+        self.figure = Figure(figsize=(9.0, 3.8), dpi=80)  # fixed margins: a layout engine doubles the time
+        FigureCanvasAgg(self.figure)
+        self.axes = self.figure.subplots(1, 2)
+        self.figure.subplots_adjust(left=0.08, right=0.98, top=0.92, bottom=0.3, wspace=0.22)
+
+    def take(self, record: Record) -> None:
+        """Make ``record`` the current run: off the past list, in a colour no past run has."""
+        self.past = [r for r in self.past if r.settings != record.settings]
+        taken = {r.color for r in self.past}
+        if not record.color or record.color in taken:
+            while PALETTE[self._colors % len(PALETTE)] in taken:
+                self._colors += 1
+            record.color = PALETTE[self._colors % len(PALETTE)]
+            self._colors += 1
+
+    def keep(self, record: Record) -> None:
+        """Keep an ended run (finished or stopped) on the plot, faint, dropping the oldest."""
+        if record.points.epoch:
+            self.past = [*(r for r in self.past if r is not record), record][-MAX_PAST_RUNS:]
+
+    def label(self, record: Record, now: Any) -> str:
+        """``"128-256 drop 0.5 relu: 93.1%"``: the lesson's knobs, and others that differ from ``now``."""
+        names = [*self.lesson, *(n for n in self.shown if n not in self.lesson
+                                 and getattr(record.settings, n) != getattr(now, n))]
+        label = knobs.describe(record.settings, names)
+        if self.test_label is not None and record.test_accuracy is not None:
+            label += f": {record.test_accuracy:.1%}"
+        return label + (" (stopped)" if record.outcome == "stopped" else "")
+
+    def render(self, current: Record | None, now: Any, message: str = "") -> bytes:
+        """Draw the past runs faint and ``current`` bold; return the PNG.
+
+        Args:
+            current: the run in progress or just shown (``None``: only the past runs).
+            now: the settings the labels compare with.
+            message: a hint on the empty plot.
+        """
+        runs = [*(r for r in self.past if r is not current), *([current] if current else [])]
+        labels = [self.label(r, now) for r in runs]
+        if current is not None:
+            labels[-1] = "now: " + labels[-1]
+        for ax in self.axes:
+            ax.clear()
+        self.figure.legends.clear()
+        plot_history([r.points for r in runs], labels, self.axes, test=self.test_label is not None,
+                     alpha=[1.0 if r is current else PAST_ALPHA for r in runs],
+                     test_label=self.test_label or "", colors=[r.color for r in runs])
+        reached = [r.points.epoch[-1] for r in runs if r.points.epoch]
+        epochs = max([now.epochs if current is None else current.settings.epochs, *reached])
+        loss_ax, accuracy_ax = self.axes
+        loss_ax.set_ylim(bottom=0)
+        accuracy_ax.set_ylim(max(0.0, accuracy_ax.get_ylim()[0]) if runs else 0.0, 1.0)
+        for ax in self.axes:
+            ax.set_xlim(0, math.ceil(epochs) * 1.03)  # room for the last epoch's marker
+        if message:
+            loss_ax.text(0.5, 0.5, message, transform=loss_ax.transAxes, ha="center")
+        return figure_to_png(self.figure, fast=True)
+
+
+def accuracy_text(record: Record, test_label: str | None) -> str:
+    """``"Test accuracy: 93.1% after epoch 3 (train 95.0%)"`` (HTML), or the train accuracy so far."""
+    p = record.points
+    if not p.epoch:
+        return ""
+    if test_label is not None and record.test_accuracy is not None:
+        epoch = int(max(e for e, a in zip(p.epoch, p.test_accuracy, strict=True) if not math.isnan(a)))
+        return (f"{test_label.capitalize()} accuracy: <b>{record.test_accuracy:.1%}</b> after epoch {epoch} "
+                f"(train {p.train_accuracy[-1]:.1%})")
+    return f"Train accuracy so far: <b>{p.train_accuracy[-1]:.1%}</b>"
+
+
+def progress_text(p: Progress, s: Any) -> str:
+    """``"Training: epoch 2/4 · batch 50/156 · 12,000 images/s · cpu · 1.2 s"`` (HTML)."""
+    where = "" if p.end_of_epoch else f" &middot; batch {p.batch}/{p.batches_per_epoch}"
+    return (f"Training: epoch {p.epoch}/{s.epochs}{where} &middot; {p.samples_per_second:,.0f} images/s "
+            f"&middot; {s.device} &middot; {p.seconds:.1f} s")
+
+
+def summary(record: Record) -> str:
+    """``"Finished 4 epochs in 3.1 s on cpu (12,000 images/s)."`` or ``"Stopped after ..."``."""
+    s, seconds = record.settings, (record.points.seconds or [0.0])[-1]
+    done = record.points.epoch[-1] if record.points.epoch else 0.0
+    if record.outcome == "stopped":
+        return f"Stopped after {done:.1f} of {s.epochs} epochs ({seconds:.1f} s on {s.device})."
+    return (f"Finished {s.epochs} epoch{'s' * (s.epochs != 1)} in {seconds:.1f} s on {s.device} "
+            f"({done * s.subset / max(seconds, 1e-9):,.0f} images/s).")
