@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import torch
 
-DASHBOARD_MODULES = ("mnist_course.dashboard", "mnist_course.widgets")
+DASHBOARD_MODULES = ("mnist_course.dashboard",)
 MISSING = "n/a (dashboard not available)"
 
 

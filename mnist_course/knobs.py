@@ -22,7 +22,7 @@ from typing import Any, NamedTuple
 import ipywidgets as widgets
 import torch
 
-from .models import ACTIVATIONS, parse_hidden
+from .models import ACTIVATIONS, mlp_parameters, parse_hidden
 
 #: Knobs shown under the lesson's own knobs unless the dashboard is told otherwise.
 COMMON_CONTROLS = ("epochs", "batch_size", "subset", "device")
@@ -40,12 +40,6 @@ class Context(NamedTuple):
 
     train_size: int
     devices: tuple[str, ...]
-
-
-def mlp_parameters(hidden: Sequence[int]) -> int:
-    """Count the weights and biases of the MLP 784-``hidden``-10 without building it."""
-    widths = [28 * 28, *hidden, 10]
-    return sum((a + 1) * b for a, b in zip(widths, widths[1:], strict=False))
 
 
 def _number(what: str) -> Callable[[Any, Context], float]:
