@@ -109,7 +109,8 @@ def test_settings_come_from_the_knob_table():
     for bad, match in (({"device": "tpu"}, "device"), ({"colour": 1}, "unknown settings"),
                        ({"lr": math.nan}, "learning rate must be a finite number"),
                        ({"weight_decay": float("nan")}, "weight decay"), ({"dropout": "x"}, "dropout"),
-                       ({"hidden": "4096,4096,4096"}, "36,818,954"), ({"hidden": "1024,1024,1024"}, "trains at most 2,000,000"),
+                       ({"hidden": "4096,4096,4096"}, "36,818,954"),
+                       ({"hidden": "1024,1024,1024"}, "trains at most 2,000,000"),
                        ({"optimizer": "rmsprop"}, "optimizer")):
         with pytest.raises(ValueError, match=match):
             knobs.make_settings(bad, ctx)
