@@ -142,9 +142,14 @@ def fit_in_20x20(image: np.ndarray, size: int = 20) -> np.ndarray:
     Returns:
         float32 ``(size, w')`` or ``(h', size)`` in 0..1.
     """
-    fitted = ImageOps.contain(_pil(image), (size, size), Image.Resampling.LANCZOS)
-    if min(fitted.size) == 0:  # a hair-thin line: keep at least one pixel
-        fitted = _pil(image).resize((max(1, fitted.width), max(1, fitted.height)), Image.Resampling.LANCZOS)
+    try:
+        fitted = ImageOps.contain(_pil(image), (size, size), Image.Resampling.LANCZOS)
+    except ValueError:  # Pillow < 13 refuses a side that rounds to 0 pixels
+        fitted = None
+    if fitted is None or min(fitted.size) == 0:  # a hair-thin line: keep at least one pixel
+        long_side = max(image.shape)
+        height, width = (max(1, round(side * size / long_side)) for side in image.shape)
+        fitted = _pil(image).resize((width, height), Image.Resampling.LANCZOS)
     result = np.clip(np.asarray(fitted, dtype=np.float32), 0.0, 1.0)
     peak = float(result.max())
     return result / peak if peak > 0 else result
