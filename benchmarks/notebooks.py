@@ -1,4 +1,4 @@
-"""Every lesson notebook under strict nbval: wall time and the kernel's peak memory.
+"""Every lesson notebook (the optional appendices too) under strict nbval: wall time and peak memory.
 
 Each notebook runs in its own ``python -m pytest --nbval NOTEBOOK`` process (pytest and
 kernel start-up included). Its kernel is the ``ipykernel`` process below pytest; the
@@ -108,9 +108,14 @@ def run_notebook_under_nbval(notebook: Path, cwd: Path = REPO_ROOT, timeout: flo
             "summary": lines[-1] if lines else ""}
 
 
+def lesson_notebooks(lessons_dir: Path = REPO_ROOT / "lessons") -> list[Path]:
+    """Return the notebooks to run: the lessons (``01_*.ipynb``...), then the appendices (``A1_*``)."""
+    return sorted(lessons_dir.glob("*.ipynb")) if lessons_dir.is_dir() else []
+
+
 def lesson_runs(lessons_dir: Path = REPO_ROOT / "lessons", timeout: float = 600.0,
                 log: Callable[[str], None] = print, threads: int | None = None) -> dict:
-    """Run every ``lessons/*.ipynb`` under strict nbval, one pytest process each.
+    """Run every ``lessons/*.ipynb`` (lessons and appendices) under strict nbval, one pytest process each.
 
     Args:
         lessons_dir: the folder of notebooks (pytest runs in its parent).
@@ -123,7 +128,7 @@ def lesson_runs(lessons_dir: Path = REPO_ROOT / "lessons", timeout: float = 600.
         ``{"skipped", "status", "notebooks", "total_seconds", ...}``.
     """
     env = None if threads is None else {**os.environ, "OMP_NUM_THREADS": str(threads)}
-    notebooks = sorted(lessons_dir.glob("*.ipynb")) if lessons_dir.is_dir() else []
+    notebooks = lesson_notebooks(lessons_dir)
     if not notebooks:
         return {"skipped": False, "status": f"no notebooks in {lessons_dir}", "notebooks": [],
                 "total_seconds": None}

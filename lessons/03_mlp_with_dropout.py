@@ -29,7 +29,7 @@
 # - what dropout does, and why it needs `model.train()` and `model.eval()`
 # - a training loop written by hand: a `DataLoader`, SGD with momentum, `torch.no_grad()`
 #   for testing, and the loss and accuracy of every epoch
-# - the same loop as `mnist_course.training.fit`, and why it is faster
+# - the same loop as `mnist_course.training.fit`
 # - ReLU against sigmoid, and the softmax mistake that slows training down
 # - a confusion matrix and the digits the network gets wrong
 
@@ -41,8 +41,6 @@
 
 # %%
 # NBVAL_IGNORE_OUTPUT
-import time
-
 import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
@@ -50,7 +48,6 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torchvision import transforms
 
-from mnist_course.batches import TensorBatches
 from mnist_course.dashboard import TrainingDashboard
 from mnist_course.data import MNIST_MEAN, MNIST_STD, data_source, load_mnist, mnist_dataset
 from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
@@ -466,9 +463,9 @@ def test_model(model, loader, loss_fn, device):
 # %% [markdown]
 # Now we train the 784-128-256-10 network with dropout for 2 epochs, and measure the
 # training and test loss and accuracy after each. (Only 2 epochs to keep the lesson
-# quick: the `DataLoader` is slow, as section 8 shows. With the full 60,000 training
-# images, each epoch takes about 6 times longer.) The numbers depend on your data and
-# device, so the tests only check that the model has learned something.
+# quick: the `DataLoader` is slow, as the optional appendix A1 measures. With the full
+# 60,000 training images, each epoch takes about 6 times longer.) The numbers depend on
+# your data and device, so the tests only check that the model has learned something.
 
 # %%
 # NBVAL_IGNORE_OUTPUT
@@ -511,119 +508,13 @@ test = load_mnist("test")
 print("train images:", train.images.dtype, tuple(train.images.shape[1:]))
 
 # %% [markdown]
-# ## 8. Why `fit` is faster: `DataLoader` against `TensorBatches`
+# ## 8. Why `fit` is faster
 #
-# For every image of every batch, a `DataLoader` over a torchvision `Dataset` runs Python
-# code: it fetches the image as a PIL picture, converts it to a tensor (`ToTensor`),
-# normalises it (`Normalize`), and at the end stacks the 64 small tensors into a batch.
-#
-# `TensorBatches` (in `mnist_course/batches.py`) converts *all* the images to one normalised
-# tensor once, at the start. After that, a batch is a single indexing operation,
-# `images[index]` with 64 random positions, with no Python work per image.
-#
-# We measure how many images per second each one delivers over the same 50 batches, on
-# the CPU. `time.perf_counter()` reads a clock. Other programs running at the same time
-# can slow down one measurement, so we measure three times and keep the best.
-
-# %%
-def images_per_second(batches, how_many=50, repeats=3):
-    best = 0.0
-    for _ in range(repeats):
-        start = time.perf_counter()
-        count = 0
-        for i, (images, _) in enumerate(batches):  # `_`: the labels, not needed here
-            if i == how_many:
-                break
-            count += len(images)
-        best = max(best, count / (time.perf_counter() - start))
-    return best
-
-
-# %% [markdown]
-# Our `train_loader` from section 5 is the `DataLoader` route. For the tensor route we
-# create a `TensorBatches` with the same settings: shuffled batches of 64 normalised
-# images from the same training images. Creating it converts all the images at once,
-# a one-off cost that we time too:
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-start = time.perf_counter()
-tensor_batches = TensorBatches(train.images, train.labels, batch_size=64, shuffle=True, drop_last=True)
-print(f"converting all the images once: {time.perf_counter() - start:.3f} seconds")
-
-# %% [markdown]
-# Now the race. During the measurement we let PyTorch use a single CPU thread
-# (`torch.set_num_threads(1)`), like the `DataLoader`, which prepares its batches in one
-# thread: a fair comparison, and one that other busy programs disturb less. The timings
-# depend on your computer, so the tests only check which route is faster:
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-threads = torch.get_num_threads()
-torch.set_num_threads(1)
-loader_speed = images_per_second(train_loader)
-tensor_speed = images_per_second(tensor_batches)
-torch.set_num_threads(threads)  # back to normal
-print(f"DataLoader:    {loader_speed:9,.0f} images per second")
-print(f"TensorBatches: {tensor_speed:9,.0f} images per second")
-print(f"TensorBatches is {tensor_speed / loader_speed:.0f} times faster")
-assert tensor_speed > loader_speed
-
-# %% [markdown]
-# Delivering batches is only part of training. How much faster does *training* get? We
-# time 50 training steps of a fresh 784-128-256-10 network (with dropout, as in
-# section 6) with batches from each route, again in one thread:
-
-# %%
-def training_steps_per_second(model, batches, how_many=50, repeats=3):
-    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
-    best = 0.0
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for i, (images, labels) in enumerate(batches):
-            if i == how_many:
-                break
-            loss = loss_fn(model(images.to(device)), labels.to(device))
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-        best = max(best, how_many / (time.perf_counter() - start))
-    return best
-
-
-# %% [markdown]
-# The timings depend on your computer; the checks below hold on a CPU:
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-torch.set_num_threads(1)
-set_seed(0)
-loader_steps = training_steps_per_second(MLP(hidden=(128, 256), dropout=0.5).to(device), train_loader)
-tensor_steps = training_steps_per_second(MLP(hidden=(128, 256), dropout=0.5).to(device), tensor_batches)
-torch.set_num_threads(threads)
-print(f"training steps per second: DataLoader {loader_steps:.0f}, TensorBatches {tensor_steps:.0f}")
-print(f"training is {tensor_steps / loader_steps:.1f} times faster, "
-      f"delivering batches was {tensor_speed / loader_speed:.0f} times faster")
-assert 1.5 < tensor_steps / loader_steps < tensor_speed / loader_speed
-
-# %% [markdown]
-# Training gains much less than delivering batches, because the training steps
-# themselves (the model, `backward()`, the optimizer) take the same time with either
-# route. Still, it gains more than 1.5 times: for networks as small as ours, preparing
-# the batches is a large part of the time with a `DataLoader`, and that is why section 6
-# was slow.
-
-# %%
-training_gain, delivery_gain = tensor_steps / loader_steps, tensor_speed / loader_speed
-print("check: training with TensorBatches is more than 1.5 times faster:", training_gain > 1.5)
-print("check: but it gains less than delivering batches:", training_gain < delivery_gain)
-
-# %% [markdown]
-#
-# The `DataLoader` is the general tool: it works for datasets too big for memory, reads
-# files lazily and can use several worker processes (`num_workers`). MNIST is small
-# (10,000 images are 31 MB as floats; 60,000 are 188 MB), so keeping it in one tensor
-# is the faster choice here.
+# `fit` keeps the whole training set as one normalised tensor, `TensorBatches` (in
+# `mnist_course/batches.py`): each batch is one indexing operation instead of Python work
+# for every image, so it delivers batches much faster than a `DataLoader`. The optional
+# appendix A1 (`A1_fast_batches_and_threads.ipynb`) measures it, and explains the CPU
+# threads of the setup cell.
 
 # %% [markdown]
 # ## 9. Training the 784-250-200-10 network with `fit`
@@ -631,24 +522,7 @@ print("check: but it gains less than delivering batches:", training_gain < deliv
 # Now the 784-250-200-10 network (no dropout), with SGD with momentum (learning rate
 # 0.03) for 8 epochs. We pick it over 784-500-256-10 to keep the lesson quick: it has
 # less than half as many parameters (248,460 against 523,326), so each training step
-# takes less time. We measure it, with the same batches and one thread:
-
-# %%
-# NBVAL_IGNORE_OUTPUT
-torch.set_num_threads(1)
-set_seed(0)
-small_steps = training_steps_per_second(MLP(hidden=(250, 200)).to(device), tensor_batches)
-big_steps = training_steps_per_second(MLP(hidden=(500, 256)).to(device), tensor_batches)
-torch.set_num_threads(threads)
-print(f"training steps per second: 784-250-200-10 {small_steps:.0f}, 784-500-256-10 {big_steps:.0f}")
-print(f"784-250-200-10 is {small_steps / big_steps:.1f} times faster")
-assert small_steps > big_steps
-
-# %% [markdown]
-# The exact ratio depends on your computer, but the check holds everywhere:
-
-# %%
-print("check: 784-250-200-10 trains faster than 784-500-256-10:", small_steps > big_steps)
+# takes less time (appendix A1 measures it).
 
 # %% [markdown]
 # On the offline copy of MNIST the 8 epochs take a few seconds on a CPU; with the full
@@ -787,7 +661,7 @@ def gradient_norms(model, images, labels):
     return [layer.weight.grad.norm().item() for layer in model.modules() if isinstance(layer, nn.Linear)]
 
 
-batch_images, batch_labels = next(iter(tensor_batches))  # (64, 1, 28, 28), (64,)
+batch_images, batch_labels = next(iter(train_loader))  # (64, 1, 28, 28), (64,)
 norms = {}
 for activation in ("relu", "sigmoid"):
     set_seed(0)
@@ -1057,9 +931,9 @@ print("test accuracy > 0.8:", history.test_accuracy[-1] > 0.8)
 #   `DataLoader`: logits, loss, `zero_grad()`, `backward()`, `step()`; then `model.eval()`
 #   and the test loss and accuracy. SGD with **momentum** smooths and speeds up the steps.
 # - This loop is now `mnist_course.training.fit`, which keeps the whole dataset in one
-#   tensor (`TensorBatches`). That delivers batches many times faster than a `DataLoader`
-#   that converts every image in Python; training as a whole gains less, a few times
-#   here, because the training steps themselves cost the same.
+#   tensor (`TensorBatches`) and so delivers batches much faster than a `DataLoader`
+#   that converts every image in Python. The optional appendix A1 measures how much
+#   faster, and what that gains for training.
 # - 784-250-200-10 reads more than 95% of the test digits after a few seconds of training.
 # - In the sigmoid network the gradients shrink on their way back to the first layer
 #   (its slope is at most 1/4). It needs a larger learning rate, and even at its best

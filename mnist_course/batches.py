@@ -1,7 +1,7 @@
 """Shuffled mini-batches from a split kept as one tensor: the fast ``DataLoader`` stand-in.
 
-Lesson 2 slices batches by hand, then uses :class:`TensorBatches`; lesson 3 measures it
-against ``DataLoader`` and :func:`mnist_course.training.fit` uses it.
+Lesson 2 slices batches by hand, then uses :class:`TensorBatches`; appendix A1 measures
+it against ``DataLoader`` and :func:`mnist_course.training.fit` uses it.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from .data import MNIST_MEAN, MNIST_STD, to_float_images
 class TensorBatches:
     """Shuffled mini-batches from a whole split kept as one tensor on the device.
 
-    The fast alternative to ``DataLoader`` that lesson 3 compares it with: the images
+    The fast alternative to ``DataLoader`` that appendix A1 compares it with: the images
     are converted to normalised floats once, and every batch is one indexing operation,
     with no per-image Python work.
 

@@ -4,7 +4,7 @@ Lesson 3 writes ``train_one_epoch`` and ``test_model`` by hand; they live here u
 and :func:`fit` runs them epoch after epoch. What ``fit`` adds to lesson 3's loop, and why:
 
 * the batches come from :class:`~mnist_course.batches.TensorBatches`, not a ``DataLoader``
-  (lesson 3, section 8: many times faster for a set as small as MNIST);
+  (appendix A1 measures it: batches many times faster for a set as small as MNIST);
 * the optimizer is chosen by name (:func:`make_optimizer`, lesson 4) and the images can be
   augmented (:func:`~mnist_course.augment.random_affine`, lesson 4);
 * a progress bar, a ``callback`` every few batches and a ``cancel`` event, so the

@@ -10,7 +10,8 @@ import jupytext
 import pytest
 
 LESSONS = Path(__file__).resolve().parent.parent / "lessons"
-SCRIPTS = sorted(p for p in LESSONS.glob("[0-9][0-9]_*.py"))
+#: The lessons (``03_name.py``), then the optional appendices (``A1_name.py``): all tested alike.
+SCRIPTS = sorted(LESSONS.glob("[0-9][0-9]_*.py")) + sorted(LESSONS.glob("A[0-9]_*.py"))
 
 
 def _sources(notebook) -> list[tuple[str, str]]:
@@ -20,6 +21,8 @@ def _sources(notebook) -> list[tuple[str, str]]:
 def test_lessons_exist_in_order():
     names = [p.stem for p in SCRIPTS]
     assert names == sorted(names)
+    assert "A1_fast_batches_and_threads" in names, "the appendix must be tested like the lessons"
+    assert set(LESSONS.glob("*.py")) == set(SCRIPTS), "a script named neither NN_name.py nor AN_name.py"
     for script in SCRIPTS:
         assert script.with_suffix(".ipynb").exists(), f"{script.name} has no paired notebook"
     for notebook in LESSONS.glob("*.ipynb"):

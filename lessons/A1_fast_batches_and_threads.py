@@ -1,0 +1,332 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Appendix A1: Fast batches and CPU threads
+#
+# **This appendix is optional.** It follows lesson 3, and nothing later needs it. Lesson 3
+# trains first with a `DataLoader` and its own loop, then with `mnist_course.training.fit`,
+# which keeps the whole training set as one tensor (`TensorBatches`). Here we measure what
+# that gains, and what the line `print("CPU threads:", limit_cpu_threads())` at the top of
+# every lesson does.
+#
+# **What you will learn**
+#
+# - what CPU threads are, what `limit_cpu_threads()` does, and why more threads than
+#   usable CPUs slow training down
+# - why a `DataLoader` over a torchvision `Dataset` is slow for MNIST, and how much faster
+#   `TensorBatches` delivers batches
+# - how much of that gain is left for *training*, and why it is less
+# - how the size of a network changes the time of one training step
+#
+# Every number here is a timing, so yours will differ; the checks only test what the
+# text says about them.
+
+# %% [markdown]
+# ## Setup
+#
+# Imports, seed, figure settings and the device, as in the lessons. All the timings in
+# this appendix run on the CPU, even if you have a GPU: threads are a CPU setting, and the
+# CPU is the computer every student has.
+
+# %% tags=["nbval-ignore-output", "volatile"]
+import os
+import time
+
+import torch
+from torch import nn
+from torch.utils.data import DataLoader
+from torchvision import transforms
+
+from mnist_course.batches import TensorBatches
+from mnist_course.data import MNIST_MEAN, MNIST_STD, data_source, load_mnist, mnist_dataset
+from mnist_course.env import (
+    cpu_quota,
+    describe_device,
+    get_device,
+    limit_cpu_threads,
+    set_seed,
+    setup_figures,
+    torch_threads,
+)
+from mnist_course.models import MLP, count_parameters
+
+set_seed(0)
+setup_figures()
+device = get_device()
+print("CPU threads:", limit_cpu_threads())  # at most the CPUs this machine lets us use
+print("device:", describe_device(device))
+print("data:", data_source())
+
+# %% [markdown]
+# ## 1. CPU threads, and what `limit_cpu_threads()` does
+#
+# A **thread** is one line of work a program runs. PyTorch can split one big computation,
+# such as a matrix product, between several threads, so that several CPU cores work on it
+# at the same time. `torch.get_num_threads()` says how many threads it uses and
+# `torch.set_num_threads(n)` changes that.
+#
+# PyTorch starts with as many threads as it counts cores on the computer (or with
+# `OMP_NUM_THREADS`, if that environment variable is set). In a container (Binder, many
+# cloud machines) it can count all the cores of the big host machine, while the container
+# may use only 1 or 2 of them. `cpu_quota()` (in `mnist_course/env.py`) reads how many
+# CPUs this process may really use, and `limit_cpu_threads()` lowers PyTorch's thread
+# count to that number if it is higher (it never raises it), and returns the count:
+
+# %% tags=["nbval-ignore-output", "volatile"]
+threads = torch.get_num_threads()  # what the setup cell left
+print("CPUs the computer reports:", os.cpu_count())
+print("CPUs this process may use:", cpu_quota())
+print("PyTorch threads now:", threads)
+
+# %% [markdown]
+# To see it at work, we give PyTorch eight threads per usable CPU, far too many, and let
+# `limit_cpu_threads()` repair it. Then we set back the number the setup cell chose:
+
+# %%
+torch.set_num_threads(8 * cpu_quota())
+print("check: too many threads before:", torch.get_num_threads() > cpu_quota())
+print("check: limit_cpu_threads() brings them down to the usable CPUs:", limit_cpu_threads() == cpu_quota())
+torch.set_num_threads(threads)
+
+# %% [markdown]
+# Why does it matter? The threads of one computation wait for each other at its end. A
+# thread without a CPU of its own has to wait until another thread lets go of one, and
+# everyone waits for the slowest. So threads beyond the usable CPUs add waiting, never
+# speed.
+#
+# We measure it: how many training steps per second a fresh 784-128-256-10 network with
+# dropout (lesson 3's first MLP) takes on batches of 64 training images. `time.perf_counter()`
+# reads a clock. Other programs running at the same time can slow down one measurement,
+# so we measure three times and keep the best.
+
+# %%
+loss_fn = nn.CrossEntropyLoss()
+
+
+def training_steps_per_second(model, batches, how_many=50, repeats=3):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for i, (images, labels) in enumerate(batches):
+            if i == how_many:
+                break
+            loss = loss_fn(model(images), labels)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+        best = max(best, how_many / (time.perf_counter() - start))
+    return best
+
+
+# %% [markdown]
+# The batches come from `TensorBatches` (section 2 explains it). `torch_threads(n)`, from
+# `mnist_course.env`, is `torch.set_num_threads(n)` for the lines indented below it only:
+# at the end of the block it sets the old number back. We compare one thread, one thread
+# per usable CPU, and eight threads per usable CPU:
+
+# %% tags=["nbval-ignore-output"]
+train = load_mnist("train")
+tensor_batches = TensorBatches(train.images, train.labels, batch_size=64, shuffle=True, drop_last=True)
+steps = {}
+for count in (1, cpu_quota(), 8 * cpu_quota()):
+    with torch_threads(count):
+        set_seed(0)
+        steps[count] = training_steps_per_second(MLP(hidden=(128, 256), dropout=0.5), tensor_batches)
+    print(f"{count:3} threads: {steps[count]:5.0f} training steps per second")
+too_many = steps[8 * cpu_quota()]
+assert too_many < max(steps[1], steps[cpu_quota()])
+
+# %% [markdown]
+# Eight threads per CPU train more slowly than the better of the other two choices: the
+# extra threads only wait. Which of those two is faster depends on your computer and on
+# how busy it is. For networks as small as ours, whose matrix products are small, and on a
+# computer that is also running other programs, a single thread often wins; on a quiet
+# computer with several CPUs, one thread per CPU can be faster.
+
+# %%
+print("check: eight threads per CPU are slower than the better of 1 and one per CPU:",
+      too_many < max(steps[1], steps[cpu_quota()]))
+
+# %% [markdown]
+# **`OMP_WAIT_POLICY=PASSIVE`.** PyTorch's threads come from OpenMP, a library for
+# parallel loops. After each parallel step, its idle threads keep checking for new work
+# for a while ("spinning"), so that they can start again at once. On a computer whose
+# CPUs are all busy (a shared Binder host, a laptop running other programs) the spinning
+# threads take CPU time away from the threads doing the work, and training can become many
+# times slower. `OMP_WAIT_POLICY=PASSIVE` makes idle threads sleep instead. OpenMP reads
+# it only once, when PyTorch starts, so it has to be set *before* Jupyter starts: `make lab`
+# sets it for you. Here it is:
+
+# %% tags=["nbval-ignore-output", "volatile"]
+print("OMP_WAIT_POLICY:", os.environ.get("OMP_WAIT_POLICY", "not set"))
+
+# %% [markdown]
+# ## 2. Delivering batches: `DataLoader` against `TensorBatches`
+#
+# Lesson 3 builds its batches with a `DataLoader` over a torchvision `Dataset`. For every
+# image of every batch it runs Python code: it fetches the image as a PIL picture, converts
+# it to a tensor (`ToTensor`), normalises it (`Normalize`), and at the end stacks the 64
+# small tensors into a batch.
+#
+# `TensorBatches` (in `mnist_course/batches.py`) converts *all* the images to one
+# normalised tensor once, at the start. After that, a batch is a single indexing
+# operation, `images[index]` with 64 random positions, with no Python work per image.
+#
+# Here is lesson 3's `DataLoader` again:
+
+# %%
+normalize = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))])
+train_dataset = mnist_dataset("train", transform=normalize)
+train_loader = DataLoader(train_dataset, batch_size=64, shuffle=True, drop_last=True)
+loader_images, loader_labels = next(iter(train_loader))
+tensor_images, tensor_labels = next(iter(tensor_batches))
+print("DataLoader batch:   ", loader_images.shape, loader_labels.shape)  # (64, 1, 28, 28), (64,)
+print("TensorBatches batch:", tensor_images.shape, tensor_labels.shape)  # (64, 1, 28, 28), (64,)
+
+# %% [markdown]
+# Both routes hold the same images, normalised the same way: the first training image as
+# the `Dataset` gives it equals the first row of `TensorBatches`' big tensor.
+
+# %%
+first_image, first_label = train_dataset[0]  # (1, 28, 28), an int
+print("check: same image:", torch.allclose(first_image, tensor_batches.images[0], atol=1e-6))
+print("check: same label:", first_label == tensor_batches.labels[0].item())
+
+# %% [markdown]
+# Converting all the images at once is a one-off cost. We time it:
+
+# %% tags=["nbval-ignore-output", "volatile"]
+start = time.perf_counter()
+TensorBatches(train.images, train.labels, batch_size=64)
+print(f"converting all {len(train.images):,} images once: {time.perf_counter() - start:.3f} seconds")
+
+# %% [markdown]
+# Now the race: how many images per second each route delivers over 50 batches, measured
+# three times, keeping the best. We use a single thread, like the `DataLoader`, which
+# prepares its batches in one thread: a fair comparison, and one that other busy programs
+# disturb less.
+
+# %%
+def images_per_second(batches, how_many=50, repeats=3):
+    best = 0.0
+    for _ in range(repeats):
+        start = time.perf_counter()
+        count = 0
+        for i, (images, _) in enumerate(batches):  # `_`: the labels, not needed here
+            if i == how_many:
+                break
+            count += len(images)
+        best = max(best, count / (time.perf_counter() - start))
+    return best
+
+
+# %% [markdown]
+# The timings depend on your computer, so the check tests what the text says: more than
+# ten times faster.
+
+# %% tags=["nbval-ignore-output"]
+with torch_threads(1):
+    loader_speed = images_per_second(train_loader)
+    tensor_speed = images_per_second(tensor_batches)
+delivery_gain = tensor_speed / loader_speed
+print(f"DataLoader:    {loader_speed:11,.0f} images per second")
+print(f"TensorBatches: {tensor_speed:11,.0f} images per second")
+print(f"TensorBatches is {delivery_gain:.0f} times faster")
+assert delivery_gain > 10
+
+# %%
+print("check: TensorBatches delivers batches more than 10 times faster:", delivery_gain > 10)
+
+# %% [markdown]
+# ## 3. Training: how much of that is left?
+#
+# Delivering batches is only part of training. We time 50 training steps of a fresh
+# 784-128-256-10 network with dropout, with the function of section 1, on batches from
+# each route, again in one thread:
+
+# %% tags=["nbval-ignore-output"]
+with torch_threads(1):
+    set_seed(0)
+    loader_steps = training_steps_per_second(MLP(hidden=(128, 256), dropout=0.5), train_loader)
+    set_seed(0)
+    tensor_steps = training_steps_per_second(MLP(hidden=(128, 256), dropout=0.5), tensor_batches)
+training_gain = tensor_steps / loader_steps
+print(f"training steps per second: DataLoader {loader_steps:.0f}, TensorBatches {tensor_steps:.0f}")
+print(f"training is {training_gain:.1f} times faster, "
+      f"delivering batches was {delivery_gain:.0f} times faster")
+assert 1.5 < training_gain < delivery_gain
+
+# %% [markdown]
+# Training gains much less than delivering batches, because the training steps
+# themselves (the model, `backward()`, the optimizer) take the same time with either
+# route. Still, it gains more than 1.5 times: for networks as small as ours, preparing
+# the batches is a large part of the time with a `DataLoader`. That is why lesson 3's
+# hand-written loop trains only 2 epochs, and `fit` can afford more.
+
+# %%
+print("check: training with TensorBatches is more than 1.5 times faster:", training_gain > 1.5)
+print("check: but it gains less than delivering batches:", training_gain < delivery_gain)
+
+# %% [markdown]
+# The `DataLoader` is still the general tool: it works for datasets too big for memory,
+# reads files lazily and can prepare batches in several worker processes
+# (`num_workers`). MNIST is small (10,000 images are 31 MB as floats; 60,000 are 188 MB),
+# so keeping it in one tensor is the faster choice here.
+
+# %% [markdown]
+# ## 4. A smaller network, a faster step
+#
+# Lesson 3 trains 784-250-200-10 with `fit` rather than the 784-500-256-10 of another
+# tutorial, to stay quick. It has less than half as many parameters:
+
+# %%
+small_network, big_network = MLP(hidden=(250, 200)), MLP(hidden=(500, 256))
+print("784-250-200-10 parameters:", f"{count_parameters(small_network):,}")
+print("784-500-256-10 parameters:", f"{count_parameters(big_network):,}")
+
+# %% [markdown]
+# Fewer parameters mean fewer multiplications in each step, so each training step should
+# take less time. We measure it with the same batches and one thread (the ratio depends
+# on your computer):
+
+# %% tags=["nbval-ignore-output"]
+with torch_threads(1):
+    set_seed(0)
+    small_steps = training_steps_per_second(small_network, tensor_batches)
+    big_steps = training_steps_per_second(big_network, tensor_batches)
+print(f"training steps per second: 784-250-200-10 {small_steps:.0f}, 784-500-256-10 {big_steps:.0f}")
+print(f"784-250-200-10 is {small_steps / big_steps:.1f} times faster")
+assert small_steps > big_steps
+
+# %%
+print("check: 784-250-200-10 trains faster than 784-500-256-10:", small_steps > big_steps)
+
+# %% [markdown]
+# ## Recap
+#
+# - PyTorch splits big computations between **threads**. More threads than the CPUs you
+#   may use only add waiting: eight threads per CPU trained more slowly than the better of
+#   one thread and one thread per CPU. `limit_cpu_threads()`, in every lesson's setup
+#   cell, lowers the thread count to `cpu_quota()` if it is higher, and prints it.
+# - Set `OMP_WAIT_POLICY=PASSIVE` before starting Jupyter (`make lab` does), so that idle
+#   threads sleep instead of taking CPU time from the busy ones.
+# - A `DataLoader` over a torchvision `Dataset` runs Python code for every image.
+#   `TensorBatches` converts all the images once and then delivers each batch with one
+#   indexing operation: more than ten times faster here.
+# - Training gains less (more than 1.5 times here), because the steps themselves cost the
+#   same with either route. This is what `fit` uses.
+# - A network with fewer parameters takes less time per step: 784-250-200-10 trains
+#   faster than 784-500-256-10.
