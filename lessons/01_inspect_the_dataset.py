@@ -92,7 +92,7 @@ print("label type:", type(label).__name__)
 
 # %% [markdown]
 # The label is a plain Python integer, the digit the image shows. (Its value depends on
-# which copy of MNIST you have, see section 3, so the tests do not compare it.)
+# which copy of MNIST you have, see section 3.)
 
 # %% tags=["nbval-ignore-output"]
 print("label of training image 0:", label)
@@ -224,7 +224,7 @@ plot_class_counts(train.labels, title="Training images per digit")
 plt.show()
 
 # %% [markdown]
-# The exact counts depend on your copy of MNIST (the tests do not compare them), but the
+# The exact counts depend on your copy of MNIST, but the
 # balance does not:
 
 # %% tags=["nbval-ignore-output"]

@@ -243,7 +243,7 @@ def accuracy(logits, labels):
 # %% [markdown]
 # Before training, the model is guessing. Guessing evenly among 10 digits would give a
 # loss of -log(1/10) = 2.30 and an accuracy of about 10%; our random weights give
-# numbers near that (they depend on the device and the data, so the tests skip them):
+# numbers near that (they depend on the device and the data):
 
 # %% tags=["nbval-ignore-output"]
 print(f"loss {loss.item():.3f}, accuracy {accuracy(logits, labels):.3f}")
@@ -588,7 +588,7 @@ assert test_accuracy >= 0.88
 # %% [markdown]
 # The exact number depends on your data (the offline copy trains on 10,000 images, the
 # full set on 60,000, which gives a slightly better model) and on your device, so the
-# tests check a threshold instead:
+# cell checks a threshold instead:
 
 # %%
 print("accuracy >= 0.88:", test_accuracy >= 0.88)
