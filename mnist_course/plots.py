@@ -42,14 +42,19 @@ def _as_pixels(image: torch.Tensor):
     return image.squeeze().numpy()
 
 
-def _grid(fig: Figure | None, n: int, ncols: int, size: float = 1.6) -> tuple[Figure, list[Axes]]:
+def _grid(fig: Figure | None, n: int, ncols: int, cell: tuple[float, float] = (1.6, 1.6),
+          pad: float = 0.3) -> tuple[Figure, list[Axes]]:
+    """Return ``fig`` (default: a new one, ``cell`` inches per picture) and ``n`` axes without ticks."""
     ncols = max(1, min(ncols, n))
     nrows = (n + ncols - 1) // ncols
     if fig is None:
-        fig = plt.figure(figsize=(size * ncols, size * nrows + 0.3))
+        fig = plt.figure(figsize=(cell[0] * ncols, cell[1] * nrows + pad))
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
     for ax in axes[n:]:
         ax.axis("off")
+    for ax in axes[:n]:
+        ax.set_xticks([])
+        ax.set_yticks([])
     return fig, axes[:n]
 
 
@@ -77,8 +82,6 @@ def show_digits(
     fig, axes = _grid(fig, len(images), ncols)
     for i, ax in enumerate(axes):
         ax.imshow(_as_pixels(images[i]), cmap="gray")
-        ax.set_xticks([])
-        ax.set_yticks([])
         parts = []
         if labels is not None:
             parts.append(f"label {int(labels[i])}")
@@ -203,12 +206,10 @@ def show_weights(weights: torch.Tensor, fig: Figure | None = None) -> Figure:
     weights = weights.detach().cpu()
     if weights.shape == (28 * 28, 10):
         weights = weights.T
-    fig, axes = _grid(fig, 10, 5, size=1.8)
+    fig, axes = _grid(fig, 10, 5, cell=(1.8, 1.8))
     limit = weights.abs().max().item()
     for digit, ax in enumerate(axes):
         ax.imshow(weights[digit].reshape(28, 28).numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set_title(f"digit {digit}")
-        ax.set_xticks([])
-        ax.set_yticks([])
     fig.suptitle("Learned weights per digit (red: evidence for, blue: against)")
     return fig
