@@ -51,8 +51,9 @@ from mnist_course.dashboard import TrainingDashboard
 from mnist_course.data import MNIST_MEAN, MNIST_STD, data_source, load_mnist, mnist_dataset
 from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
 from mnist_course.exercises import check, compare_guess
+from mnist_course.learning_curves import plot_history
 from mnist_course.models import MLP, count_parameters
-from mnist_course.plots import plot_confusion_matrix, plot_history, show_misclassified
+from mnist_course.plots import plot_confusion_matrix, show_misclassified
 from mnist_course.training import evaluate, fit, predict_labels
 
 set_seed(0)

@@ -61,8 +61,9 @@ from mnist_course.dashboard import TrainingDashboard
 from mnist_course.data import data_source, load_mnist, to_float_images
 from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
 from mnist_course.exercises import check, compare_guess
+from mnist_course.learning_curves import plot_history
 from mnist_course.models import MLP
-from mnist_course.plots import plot_history, show_digits, show_misclassified
+from mnist_course.plots import show_digits, show_misclassified
 from mnist_course.training import evaluate, fit, predict_labels
 
 set_seed(0)

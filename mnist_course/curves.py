@@ -1,7 +1,7 @@
-"""The dashboard's plot: one record per run, drawn with :func:`~mnist_course.plots.plot_history`.
+"""The dashboard's plot: one record per run, drawn with :func:`~mnist_course.learning_curves.plot_history`.
 
 The current run is drawn bold; up to :data:`MAX_PAST_RUNS` earlier runs (finished or
-stopped) stay faint, each in its own colour of :data:`~mnist_course.plots.PALETTE` and
+stopped) stay faint, each in its own colour of :data:`~mnist_course.learning_curves.PALETTE` and
 labelled with its settings as the controls write them. The figure is a
 :class:`matplotlib.figure.Figure` the plot owns (no pyplot state is shared with the
 notebook), sent to the page as a PNG.
@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import knobs
-from .plots import PALETTE, figure_to_png, plot_history
+from .learning_curves import PALETTE, plot_history
+from .plots import figure_to_png
 from .training import History, Progress
 
 MAX_PAST_RUNS = 4  # earlier runs kept on the plot as faint curves

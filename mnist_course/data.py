@@ -1,16 +1,10 @@
-"""Loading MNIST: the full set online, or an offline copy of the IDX files.
+"""Loading MNIST (lesson 1 looks inside it): the full set online, or an offline copy of the IDX files.
 
-Lesson 1 shows what is inside MNIST; this module does the fetching and caching that no
-lesson teaches (the file format is :mod:`~mnist_course.idx`, the cache folder that
-torchvision reads is filled by :mod:`~mnist_course.download`). The data comes from:
-
-1. ``MNIST_COURSE_DATA`` if set: the four IDX files (``.gz`` or not) in that folder (CI, offline);
-2. else torchvision's download of the full 60,000/10,000 set, cached once in ``data/`` at the
-   repository root (or ``MNIST_COURSE_CACHE``).
-
-``MNIST_COURSE_SHUFFLE=<seed>`` gives the training split in another fixed order, so ``subset=``
-and every batch pick other digits. Every split is verified; a problem raises
-:class:`~mnist_course.idx.MnistDataError` saying what is wrong and how to fix it.
+From ``MNIST_COURSE_DATA`` if set (a folder with the four IDX files, ``.gz`` or not: CI, offline),
+else torchvision's download of the full 60,000/10,000 set, cached once in ``data/`` at the repository
+root or ``MNIST_COURSE_CACHE``. ``MNIST_COURSE_SHUFFLE=<seed>`` gives the training split in another
+fixed order, so ``subset=`` and every batch pick other digits. Every split is verified; a problem
+raises :class:`~mnist_course.idx.MnistDataError` saying how to fix it.
 """
 
 from __future__ import annotations
@@ -29,20 +23,18 @@ DATA_ENV_VAR = "MNIST_COURSE_DATA"
 CACHE_ENV_VAR = "MNIST_COURSE_CACHE"
 SHUFFLE_ENV_VAR = "MNIST_COURSE_SHUFFLE"
 
-#: Mean and standard deviation of the pixels of the full 60,000-image training set
-#: (after ``ToTensor`` scales them to 0..1). Lesson 1 recomputes them.
+#: Pixel mean and standard deviation of the full training set, scaled to 0..1 (lesson 1 recomputes them).
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
 
-#: The own-digit pictures shipped with the course (made by ``tools/make_samples.py``).
-SAMPLES_DIR = Path(__file__).resolve().parent / "samples"
-
+SAMPLES_DIR = Path(__file__).resolve().parent / "samples"  #: Own-digit pictures (``tools/make_samples.py``).
 FULL_SIZES = {"train": 60_000, "test": 10_000}
 _FILE_STEMS = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
 _REPO_ROOT = Path(__file__).resolve().parent.parent
+
 
 class MnistSplit(NamedTuple):
     """One split of MNIST: ``images, labels, source = load_mnist("train")``."""
@@ -53,21 +45,18 @@ class MnistSplit(NamedTuple):
 
 
 def _how_to_fix() -> str:
-    return (
-        f"How to fix it:\n  * online: connect to the internet, leave {DATA_ENV_VAR} unset and run again; "
-        f"torchvision downloads the full MNIST set (about 12 MB) once into {default_cache_dir()}\n"
-        "  * offline: copy the four MNIST IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, "
-        "t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz) into a folder and set "
-        f"{DATA_ENV_VAR}=/path/to/that/folder"
-    )
+    files = ", ".join(f"{stem}.gz" for stems in _FILE_STEMS.values() for stem in stems)
+    return (f"How to fix it:\n  * online: connect to the internet, leave {DATA_ENV_VAR} unset and run "
+            f"again; torchvision downloads the full MNIST set (about 12 MB) once into {default_cache_dir()}\n"
+            f"  * offline: copy the four MNIST IDX files ({files}) into a folder and set "
+            f"{DATA_ENV_VAR}=/path/to/that/folder")
 
 
 def default_cache_dir() -> Path:
     """Return the folder where downloaded MNIST is cached.
 
     Returns:
-        ``MNIST_COURSE_CACHE`` if set, else ``data/`` at the repository root when the
-        package runs from a checkout, else ``~/.cache/mnist_course``.
+        ``MNIST_COURSE_CACHE`` if set, else ``data/`` in a checkout, else ``~/.cache/mnist_course``.
     """
     if os.environ.get(CACHE_ENV_VAR):
         return Path(os.environ[CACHE_ENV_VAR]).expanduser()
@@ -84,20 +73,11 @@ def _offline_files(split: str) -> tuple[Path, Path]:
     for stem in _FILE_STEMS[split]:
         paths = [folder / name for name in (stem + ".gz", stem) if (folder / name).is_file()]
         if not paths:
-            raise idx.MnistDataError(
-                f"{DATA_ENV_VAR}={folder} has no {stem}.gz (or {stem}).\n"
-                f"Found there: {sorted(p.name for p in folder.iterdir())[:8]}\n" + _how_to_fix()
-            )
+            listing = sorted(p.name for p in folder.iterdir())[:8]
+            raise idx.MnistDataError(f"{DATA_ENV_VAR}={folder} has no {stem}.gz (or {stem}).\n"
+                                     f"Found there: {listing}\n" + _how_to_fix())
         found.append(paths[0])
     return found[0], found[1]
-
-
-def _describe(split: str, n: int, where: str, offline: bool) -> str:
-    kind = "offline copy of MNIST" if offline else "full MNIST (torchvision download)"
-    text = f"{kind}: {n:,} {split} images from {where}"
-    if n < FULL_SIZES[split]:
-        text += f" (a subset of the {FULL_SIZES[split]:,} in the full {split} set)"
-    return text
 
 
 def _shuffle_seed() -> int | None:
@@ -120,8 +100,8 @@ def load_mnist(split: str, root: str | os.PathLike | None = None) -> MnistSplit:
             Ignored when ``MNIST_COURSE_DATA`` names an offline copy.
 
     Returns:
-        ``MnistSplit(images, labels, source)``: uint8 images ``(N, 28, 28)``, int64
-        labels ``(N,)`` and a sentence naming the data source and the image count.
+        ``MnistSplit(images, labels, source)``: uint8 images ``(N, 28, 28)``, int64 labels ``(N,)``
+        and a sentence naming the data source and the image count.
 
     Raises:
         ValueError: ``split`` is not ``"train"`` or ``"test"``, or the shuffle seed is not a number.
@@ -133,23 +113,26 @@ def load_mnist(split: str, root: str | os.PathLike | None = None) -> MnistSplit:
     if os.environ.get(DATA_ENV_VAR):
         images_path, labels_path = _offline_files(split)
         images, labels = idx.read_idx(images_path), idx.read_idx(labels_path).long()
-        where, offline = f"{images_path.parent} ({DATA_ENV_VAR})", True
         idx.check_split(images, labels, f"{images_path.name} + {labels_path.name}")
+        kind, where = "offline copy of MNIST", f"{images_path.parent} ({DATA_ENV_VAR})"
     else:
         root = Path(root) if root is not None else default_cache_dir()
         dataset = torchvision_mnist(root, split == "train", advice=_how_to_fix())
-        images, labels, where, offline = dataset.data, dataset.targets.long(), str(root), False
+        images, labels = dataset.data, dataset.targets.long()
         idx.check_split(images, labels, f"MNIST {split} split in {root}")
-    source = _describe(split, len(labels), where, offline)
-    if seed is not None:  # one fixed permutation, the same images and labels in pairs
-        order = _shuffled_order(len(labels), seed)
-        images, labels = images[order], labels[order]
+        kind, where = "full MNIST (torchvision download)", root
+    source = f"{kind}: {len(labels):,} {split} images from {where}"
+    if len(labels) < FULL_SIZES[split]:
+        source += f" (a subset of the {FULL_SIZES[split]:,} in the full {split} set)"
+    if seed is not None:
+        images, labels = _shuffled(images, labels, seed)
         source += f", shuffled with seed {seed} ({SHUFFLE_ENV_VAR})"
     return MnistSplit(images, labels, source)
 
 
-def _shuffled_order(n: int, seed: int) -> torch.Tensor:
-    return torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+def _shuffled(images: torch.Tensor, labels: torch.Tensor, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
+    order = torch.randperm(len(labels), generator=torch.Generator().manual_seed(seed))
+    return images[order], labels[order]
 
 
 def data_source() -> str:
@@ -175,8 +158,7 @@ def mnist_dataset(split: str, transform=None, root: str | os.PathLike | None = N
         root: cache folder (default: :func:`default_cache_dir`).
 
     Returns:
-        A ``torchvision.datasets.MNIST`` dataset; with ``MNIST_COURSE_SHUFFLE`` its training
-        images come in the same order as :func:`load_mnist`'s.
+        A ``torchvision.datasets.MNIST`` dataset, its training images in :func:`load_mnist`'s order.
     """
     from torchvision.datasets import MNIST
 
@@ -186,12 +168,10 @@ def mnist_dataset(split: str, transform=None, root: str | os.PathLike | None = N
     if not os.environ.get(DATA_ENV_VAR):
         dataset = torchvision_mnist(root, split == "train", transform, advice=_how_to_fix())
     else:
-        sources = [path for name in ("train", "test") for path in _offline_files(name)]
-        folder = unpack_offline(sources, root / "offline")
+        folder = unpack_offline([p for name in _FILE_STEMS for p in _offline_files(name)], root / "offline")
         dataset = MNIST(folder, train=split == "train", transform=transform)
     if split == "train" and (seed := _shuffle_seed()) is not None:
-        order = _shuffled_order(len(dataset.targets), seed)  # the order load_mnist gives
-        dataset.data, dataset.targets = dataset.data[order], dataset.targets[order]
+        dataset.data, dataset.targets = _shuffled(dataset.data, dataset.targets, seed)  # load_mnist's order
     return dataset
 
 

@@ -1,19 +1,11 @@
-"""Reading a picture of a digit safely: files, uploads, PIL images, arrays and tensors.
+"""Reading a picture of a digit safely (lesson 5): files, uploads, PIL images, arrays and tensors.
 
-Lesson 5 reads the student's own pictures with :func:`load_image`, the first step of
-:func:`~mnist_course.preprocess.to_mnist`. Whatever the picture is, it is checked before
-it costs memory: the file size, then the decoded size (pixels times bytes per pixel) from
-the header, before decoding. Big pictures are shrunk to :data:`WORKING_SIZE` in their own
-mode (JPEGs are even decoded at a reduced scale), and only then turned into 8-bit pixels.
-
-How values are read (the rule for arrays, tensors and 16-bit or float pictures):
-
-* integers: 0..255, or 0..65535 for 16-bit data (``uint16``, or any value above 255);
-* floats: 0..1 when the largest value is at most :data:`FLOAT_TOLERANCE` above 1 (values
-  just outside 0..1, as resampling makes them, are clipped), else 0..255.
-
-Bad input raises :class:`ImageError` (a ``ValueError``) with a message that says what is
-wrong; any error of the image decoder becomes one. Nothing is ever written to disk.
+:func:`load_image`, the first step of :func:`~mnist_course.preprocess.to_mnist`, checks a picture
+before it costs memory (file size, then decoded size from the header), shrinks it to
+:data:`WORKING_SIZE` in its own mode (JPEGs are decoded at a reduced scale), then makes it 8-bit.
+Integers are 0..255, or 0..65535 for 16-bit data (``uint16`` or any value above 255); floats are
+0..1 when at most :data:`FLOAT_TOLERANCE` above 1 (clipped), else 0..255. Bad input or a decoder
+error raises :class:`ImageError` (a ``ValueError``) saying what is wrong. Nothing is written to disk.
 """
 
 from __future__ import annotations
@@ -28,15 +20,10 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-#: Largest upload or file read, in bytes (a phone photo is 2-8 MB).
-MAX_BYTES = 10 * 1024 * 1024
-#: Largest decoded picture, in bytes (pixels x bytes per pixel): a 48-megapixel RGB photo fits.
-MAX_DECODED_BYTES = 160_000_000
-#: Pictures are shrunk to at most this many pixels on their longest side when loaded:
-#: the digit ends up 20 pixels tall, so more detail is wasted memory.
-WORKING_SIZE = 1024
-#: Float values up to ``1 + FLOAT_TOLERANCE`` (and down to ``-FLOAT_TOLERANCE``) are 0..1, clipped.
-FLOAT_TOLERANCE = 0.05
+MAX_BYTES = 10 * 1024 * 1024  #: Largest upload or file read, in bytes (a phone photo is 2-8 MB).
+MAX_DECODED_BYTES = 160_000_000  #: Largest decoded size (pixels x bytes per pixel): fits 48 MP RGB.
+WORKING_SIZE = 1024  #: Longest side pictures are shrunk to when loaded (the digit ends up 20 px tall).
+FLOAT_TOLERANCE = 0.05  #: Floats from ``-FLOAT_TOLERANCE`` to ``1 + FLOAT_TOLERANCE`` are 0..1, clipped.
 
 ImageLike = Any  # PIL image, numpy array, torch tensor, str or Path, bytes
 
@@ -50,36 +37,29 @@ class ImageError(ValueError):
 
 
 def check_size(size: tuple[int, ...], mode: str, name: str = "the image", bytes_per_pixel: int = 0) -> None:
-    """Refuse a picture whose decoded pixels would take more than :data:`MAX_DECODED_BYTES`.
+    """Raise :class:`ImageError` if a picture's decoded pixels would take more than :data:`MAX_DECODED_BYTES`.
 
     Args:
         size: ``(width, height)`` (or any sides).
         mode: the PIL mode, which says how many bytes each pixel takes.
         name: what to call the picture in the message.
         bytes_per_pixel: overrides what ``mode`` says (for arrays).
-
-    Raises:
-        ImageError: the picture is too big.
     """
     pixels = int(np.prod([int(side) for side in size], dtype=np.float64))
     per_pixel = bytes_per_pixel or _BYTES_PER_PIXEL.get(mode, 2 if mode.startswith("I;16") else 4)
     if pixels * per_pixel > MAX_DECODED_BYTES:
         shape = " x ".join(str(int(s)) for s in size)
-        raise ImageError(
-            f"{name} is {shape} pixels ({pixels * per_pixel / 1e6:.0f} MB decoded), more than the "
-            f"{MAX_DECODED_BYTES / 1e6:.0f} MB allowed. A digit needs far fewer pixels: shrink or crop "
-            "it first."
-        )
+        raise ImageError(f"{name} is {shape} pixels ({pixels * per_pixel / 1e6:.0f} MB decoded), more than "
+                         f"the {MAX_DECODED_BYTES / 1e6:.0f} MB allowed. A digit needs far fewer pixels: "
+                         "shrink or crop it first.")
 
 
 def _check_bytes(size: int, name: str) -> None:
     if size == 0:
         raise ImageError(f"{name} is empty (0 bytes): there is no image in it.")
     if size > MAX_BYTES:
-        raise ImageError(
-            f"{name} is {size / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB. "
-            "Crop the photo to the digit or save it smaller first."
-        )
+        raise ImageError(f"{name} is {size / 1e6:.1f} MB; the limit is {MAX_BYTES / 1e6:.0f} MB. "
+                         "Crop the photo to the digit or save it smaller first.")
 
 
 def _open_bytes(data: bytes | bytearray | memoryview, name: str = "the upload") -> Image.Image:
@@ -94,7 +74,7 @@ def _open_bytes(data: bytes | bytearray | memoryview, name: str = "the upload") 
             image.draft(image.mode, (WORKING_SIZE, WORKING_SIZE))  # JPEG: decode at 1/2, 1/4 or 1/8
             image.load()
             return _shrink(ImageOps.exif_transpose(image))
-    except ImageError:
+    except (ImageError, MemoryError):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError(f"{name} claims to be a gigantic image (a 'decompression bomb'); it was "
@@ -102,17 +82,14 @@ def _open_bytes(data: bytes | bytearray | memoryview, name: str = "the upload") 
     except Image.UnidentifiedImageError as exc:
         raise ImageError(f"{name} is not an image that can be read (PNG, JPEG, GIF, BMP, WebP... "
                          "expected).") from exc
-    except MemoryError:
-        raise
     except Exception as exc:  # noqa: BLE001  any decoder failure: OSError, struct.error, NotImplementedError...
         raise ImageError(f"{name} looks damaged or truncated and cannot be decoded "
                          f"({type(exc).__name__}: {exc}).") from exc
 
 
 def _read_path(path: str | os.PathLike) -> Image.Image:
-    text = str(path)
-    if text.startswith(("http://", "https://")):
-        raise ImageError(f"{text} is a web address; download the image and pass the file instead.")
+    if str(path).startswith(("http://", "https://")):
+        raise ImageError(f"{path} is a web address; download the image and pass the file instead.")
     path = Path(path).expanduser()
     if not path.exists():
         raise ImageError(f"there is no file {path}. Check the name and the folder.")
@@ -143,23 +120,14 @@ def _unit_scale(low: float, high: float, integer: bool, sixteen_bit: bool) -> fl
     if not (np.isfinite(low) and np.isfinite(high)):
         raise ImageError("the image contains NaN or infinite values; every pixel must be a number.")
     if low < -FLOAT_TOLERANCE or high > 255:
-        raise ImageError(
-            f"pixel values must be in 0..1 (or 0..255); this image spans {low:.3g}..{high:.3g}. "
-            "If it was normalised (mean/std), undo that first: pixels * std + mean."
-        )
+        raise ImageError(f"pixel values must be in 0..1 (or 0..255); this image spans {low:.3g}..{high:.3g}. "
+                         "If it was normalised (mean/std), undo that first: pixels * std + mean.")
     return 1.0 if high <= 1 + FLOAT_TOLERANCE else 255.0
 
 
 def _to_8bit(pixels: np.ndarray, scale: float) -> Image.Image:
     unit = np.clip(pixels.astype(np.float32) / np.float32(scale), 0.0, 1.0)
     return Image.fromarray(np.round(unit * 255).astype(np.uint8))
-
-
-def _high_depth_to_8bit(image: Image.Image) -> Image.Image:
-    """Turn a 16-bit, 32-bit integer or float picture into mode L, after shrinking it."""
-    low, high = image.getextrema()
-    scale = _unit_scale(float(low), float(high), image.mode != "F", image.mode.startswith("I;16"))
-    return _to_8bit(np.asarray(_shrink(image)), scale)
 
 
 def _from_array(array: np.ndarray) -> Image.Image:
@@ -204,8 +172,10 @@ def standard_mode(image: Image.Image) -> Image.Image:
     """
     if image.mode in ("L", "LA", "RGB", "RGBA"):
         return image
-    if image.mode in _HIGH_DEPTH:
-        return _high_depth_to_8bit(image)
+    if image.mode in _HIGH_DEPTH:  # 16-bit, 32-bit integer or float: shrink, then make it mode L
+        low, high = image.getextrema()
+        scale = _unit_scale(float(low), float(high), image.mode != "F", image.mode.startswith("I;16"))
+        return _to_8bit(np.asarray(_shrink(image)), scale)
     if image.mode == "1":
         return image.convert("L")
     if (image.mode == "P" and "transparency" in image.info) or image.mode in ("PA", "La"):
@@ -216,10 +186,6 @@ def standard_mode(image: Image.Image) -> Image.Image:
 def load_image(image: ImageLike) -> Image.Image:
     """Read one picture from whatever the student has, checking that it is usable (lesson 5).
 
-    Large pictures are shrunk (with antialiasing) to at most :data:`WORKING_SIZE` pixels on
-    their longest side before anything else, and photos are turned upright using their EXIF
-    orientation.
-
     Args:
         image: a PIL image; a numpy array or torch tensor ``(H, W)`` or ``(H, W, C)``
             (channels last, 1-4 channels), values as the module docstring says; a file
@@ -227,7 +193,8 @@ def load_image(image: ImageLike) -> Image.Image:
             ``bytearray`` or ``memoryview``, e.g. from a ``FileUpload``).
 
     Returns:
-        A PIL image in mode ``"L"``, ``"LA"``, ``"RGB"`` or ``"RGBA"``.
+        A PIL image in mode ``"L"``, ``"LA"``, ``"RGB"`` or ``"RGBA"``, at most :data:`WORKING_SIZE`
+        on its longest side (shrunk antialiased), photos turned upright by their EXIF orientation.
 
     Raises:
         ImageError: (a ``ValueError``) the input is not an image, is empty, too large,
@@ -240,15 +207,11 @@ def load_image(image: ImageLike) -> Image.Image:
         loaded = _open_bytes(image)
     elif isinstance(image, (str, os.PathLike)):
         loaded = _read_path(image)
-    elif isinstance(image, torch.Tensor):
-        loaded = _from_array(image.detach().cpu().numpy())
-    elif isinstance(image, np.ndarray):
-        loaded = _from_array(image)
+    elif isinstance(image, (torch.Tensor, np.ndarray)):
+        loaded = _from_array(image.detach().cpu().numpy() if isinstance(image, torch.Tensor) else image)
     else:
-        raise ImageError(
-            f"cannot read a digit from a {type(image).__name__}; pass a PIL image, a numpy "
-            "array, a file path or the bytes of an image file."
-        )
+        raise ImageError(f"cannot read a digit from a {type(image).__name__}; pass a PIL image, a numpy "
+                         "array, a file path or the bytes of an image file.")
     if loaded.width == 0 or loaded.height == 0:
         raise ImageError(f"the image is {loaded.width} x {loaded.height} pixels: it has no pixels.")
     return standard_mode(loaded)

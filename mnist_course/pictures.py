@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from PIL import Image
 
 from .images import load_image
-from .plots import figure_to_png
+from .plots import _grid, figure_to_png
 
 
 def show_pictures(pictures: list, titles: list[str] | None = None, ncols: int = 8, fig: Figure | None = None):
@@ -34,17 +34,8 @@ def show_pictures(pictures: list, titles: list[str] | None = None, ncols: int = 
     Returns:
         The figure.
     """
-    import matplotlib.pyplot as plt
-
-    ncols = max(1, min(ncols, len(pictures)))
-    nrows = (len(pictures) + ncols - 1) // ncols
-    fig = fig or plt.figure(figsize=(1.5 * ncols, 1.7 * nrows))
-    for i, ax in enumerate(fig.subplots(nrows, ncols, squeeze=False).ravel()):
-        ax.set_xticks([])
-        ax.set_yticks([])
-        if i >= len(pictures):
-            ax.axis("off")
-            continue
+    fig, axes = _grid(fig, len(pictures), ncols, cell=(1.5, 1.7), pad=0)
+    for i, ax in enumerate(axes):
         picture = load_image(pictures[i])
         if picture.mode == "LA":
             picture = picture.convert("RGBA")  # matplotlib cannot show gray + alpha

@@ -1,5 +1,6 @@
-"""Plots the lessons use: digit grids, class counts, training curves, confusion
-matrices, misclassified digits and learned weights.
+"""Figures of lessons 1-4: digit grids, class counts, confusion matrices, misclassified digits,
+learned weights, and :func:`figure_to_png` for every PNG. The training curves are in
+:mod:`~mnist_course.learning_curves`.
 
 Each function draws into the ``ax`` (or ``fig``) it is given, or makes a new one,
 and returns what it drew; none calls ``plt.show()``.
@@ -14,8 +15,6 @@ import matplotlib.pyplot as plt
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-
-from .training import History
 
 
 def figure_to_png(fig: Figure, dpi: float | None = None, fast: bool = False) -> bytes:
@@ -43,14 +42,19 @@ def _as_pixels(image: torch.Tensor):
     return image.squeeze().numpy()
 
 
-def _grid(fig: Figure | None, n: int, ncols: int, size: float = 1.6) -> tuple[Figure, list[Axes]]:
+def _grid(fig: Figure | None, n: int, ncols: int, cell: tuple[float, float] = (1.6, 1.6),
+          pad: float = 0.3) -> tuple[Figure, list[Axes]]:
+    """Return ``fig`` (default: a new one, ``cell`` inches per picture) and ``n`` axes without ticks."""
     ncols = max(1, min(ncols, n))
     nrows = (n + ncols - 1) // ncols
     if fig is None:
-        fig = plt.figure(figsize=(size * ncols, size * nrows + 0.3))
+        fig = plt.figure(figsize=(cell[0] * ncols, cell[1] * nrows + pad))
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel().tolist()
     for ax in axes[n:]:
         ax.axis("off")
+    for ax in axes[:n]:
+        ax.set_xticks([])
+        ax.set_yticks([])
     return fig, axes[:n]
 
 
@@ -78,8 +82,6 @@ def show_digits(
     fig, axes = _grid(fig, len(images), ncols)
     for i, ax in enumerate(axes):
         ax.imshow(_as_pixels(images[i]), cmap="gray")
-        ax.set_xticks([])
-        ax.set_yticks([])
         parts = []
         if labels is not None:
             parts.append(f"label {int(labels[i])}")
@@ -111,79 +113,6 @@ def plot_class_counts(labels: torch.Tensor, ax: Axes | None = None, title: str =
     ax.set_ylabel("number of images")
     ax.set_title(title)
     return ax
-
-
-#: Run colours of :func:`plot_history`: distinct, dark enough when faint, and never grey
-#: (grey and black are the legend's style keys).
-PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#e66100", "#8c564b", "#e377c2", "#17becf")
-
-
-def plot_history(
-    histories: History | Sequence[History],
-    names: Sequence[str] | None = None,
-    axes: Sequence[Axes] | None = None,
-    test: bool = True,
-    alpha: float | Sequence[float] = 1.0,
-    test_label: str = "test",
-    colors: Sequence[str] | None = None,
-) -> Sequence[Axes]:
-    """Draw loss and accuracy per epoch for one or several training runs.
-
-    Solid lines are training, dashed ones the ``test`` split; markers sit at the end of each
-    epoch, and epochs without a test result (NaN) are skipped, so a history whose ``epoch``
-    has fractions (the dashboard's points during an epoch) draws too. The legend sits below
-    the axes, never over the curves: one key per line style, one entry per named run.
-
-    Args:
-        histories: one :class:`~mnist_course.training.History` or a list of them.
-        names: a legend name per history.
-        axes: two axes (loss, accuracy) to draw into (default: a new figure).
-        test: also draw the test curves (dashed).
-        alpha: line opacity, one for all or one per history (the dashboard draws old runs faintly).
-        test_label: the legend name of the dashed curves, e.g. ``"validation"`` when
-            ``fit`` was given a validation split as ``test`` (lesson 4).
-        colors: a colour per history (default: :data:`PALETTE` in order).
-
-    Returns:
-        The two axes.
-    """
-    from matplotlib.lines import Line2D
-    from matplotlib.ticker import MaxNLocator, PercentFormatter
-
-    if isinstance(histories, History):
-        histories = [histories]
-    alphas = [alpha] * len(histories) if isinstance(alpha, (int, float)) else list(alpha)
-    colors = list(colors) if colors is not None else [PALETTE[i % 8] for i in range(len(histories))]
-    if axes is None:
-        _, axes = plt.subplots(1, 2, figsize=(10, 4), layout="constrained")
-    loss_ax, acc_ax = axes
-    for history, name, color, opacity in zip(histories, names or [""] * len(histories), colors, alphas,
-                                             strict=True):
-        style = {"color": color, "alpha": opacity, "lw": 2.0 if opacity >= 1 else 1.5, "ms": 4}
-        prefix = f"{name} " if name else ""
-        ends = [i for i, x in enumerate(history.epoch) if float(x).is_integer()]
-        for ax, values in ((loss_ax, history.train_loss), (acc_ax, history.train_accuracy)):
-            ax.plot(history.epoch, values, "-o", markevery=ends, label=f"{prefix}train", **style)
-        if test:
-            kept = [i for i, v in enumerate(history.test_loss) if v == v]  # NaN: not evaluated
-            for ax, values in ((loss_ax, history.test_loss), (acc_ax, history.test_accuracy)):
-                ax.plot([history.epoch[i] for i in kept], [values[i] for i in kept], "--s",
-                        label=prefix + test_label, **style)
-    for ax, what in ((loss_ax, "loss (cross-entropy)"), (acc_ax, "accuracy")):
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(what)
-        ax.set_title(f"{what.split()[0].capitalize()} per epoch")
-        ax.grid(alpha=0.3)
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    acc_ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
-    keys = [Line2D([], [], color="black", ls="-", marker="o", ms=4, label="train")]
-    if test:
-        keys.append(Line2D([], [], color="black", ls="--", marker="s", ms=4, label=test_label))
-    runs = [Line2D([], [], color=c, alpha=a, lw=3, label=n)
-            for n, c, a in zip(names or [], colors, alphas, strict=False) if n]
-    loss_ax.figure.legend(handles=keys + runs, loc="outside lower center", ncol=min(3, len(keys + runs)),
-                          fontsize=8, frameon=False)
-    return axes
 
 
 def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor) -> torch.Tensor:
@@ -277,12 +206,10 @@ def show_weights(weights: torch.Tensor, fig: Figure | None = None) -> Figure:
     weights = weights.detach().cpu()
     if weights.shape == (28 * 28, 10):
         weights = weights.T
-    fig, axes = _grid(fig, 10, 5, size=1.8)
+    fig, axes = _grid(fig, 10, 5, cell=(1.8, 1.8))
     limit = weights.abs().max().item()
     for digit, ax in enumerate(axes):
         ax.imshow(weights[digit].reshape(28, 28).numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set_title(f"digit {digit}")
-        ax.set_xticks([])
-        ax.set_yticks([])
     fig.suptitle("Learned weights per digit (red: evidence for, blue: against)")
     return fig

@@ -1,4 +1,4 @@
-"""Tests of mnist_course.plots (the checkpoint tests are in test_checkpoints.py)."""
+"""Tests of mnist_course.plots and learning_curves (the checkpoint tests are in test_checkpoints.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ matplotlib.use("Agg")
 import pytest
 import torch
 
-from mnist_course import plots
+from mnist_course import learning_curves, plots
 from mnist_course.training import History
 
 
@@ -32,9 +32,9 @@ def test_plot_helpers_draw_into_given_axes(test_split):
     assert [p.get_height() for p in ax.patches][:2] == [980, 1135]
     history = History(epoch=[1, 2], train_loss=[1, 0.5], train_accuracy=[0.5, 0.8],
                       test_loss=[1.1, 0.6], test_accuracy=[0.4, 0.7])
-    axes = plots.plot_history([history, history], names=["a", "b"])
+    axes = learning_curves.plot_history([history, history], names=["a", "b"])
     assert len(axes[0].lines) == 4 and axes[1].get_ylabel() == "accuracy"
-    axes = plots.plot_history(history, test_label="validation")
+    axes = learning_curves.plot_history(history, test_label="validation")
     assert [line.get_label() for line in axes[0].lines] == ["train", "validation"]
     wrong = labels.clone()
     wrong[[1, 4]] = 9

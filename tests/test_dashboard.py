@@ -24,8 +24,8 @@ from mnist_course import knobs
 from mnist_course.curves import MAX_PAST_RUNS, PAST_ALPHA
 from mnist_course.dashboard import TrainingDashboard
 from mnist_course.env import available_devices
+from mnist_course.learning_curves import PALETTE, plot_history
 from mnist_course.models import MLP, mlp_parameters
-from mnist_course.plots import PALETTE, plot_history
 from mnist_course.training import History
 
 Split = tuple[torch.Tensor, torch.Tensor]

@@ -37,6 +37,10 @@ import numpy as np
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tools.fonts import require_fonts  # noqa: E402
+
 HARDSET = ROOT / "mnist_course" / "hardset"
 SEED = 11
 
@@ -817,9 +821,7 @@ KINDS = {
 
 def make_hardset(out: Path = HARDSET) -> list[dict]:
     """Write every picture, labels.csv and README.md into ``out``; return the label rows."""
-    missing = sorted({pkg for pkg, path in FONTS.values() if not Path(path).is_file()})
-    if missing:
-        sys.exit("Missing fonts; install them with:\n  apt-get install " + " ".join(missing))
+    require_fonts(FONTS.values())
     out.mkdir(parents=True, exist_ok=True)
     for old in [*out.glob("*.png"), *out.glob("*.jpg")]:
         old.unlink()

@@ -31,6 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from mnist_course.strokes import EXAMPLE_STROKES, strokes_to_image  # noqa: E402
+from tools.fonts import require_fonts  # noqa: E402
 
 SAMPLES = ROOT / "mnist_course" / "samples"
 
@@ -54,13 +55,6 @@ CROSSED_SEVEN = [[(0.18, 0.08), (0.82, 0.08), (0.55, 0.5), (0.4, 0.95)], [(0.35,
 
 PAPERS = [(255, 255, 255), (250, 245, 228), (228, 228, 226), (236, 241, 250)]
 INKS = [(20, 20, 25), (28, 42, 140), (85, 85, 92), (10, 10, 10)]
-
-
-def check_fonts() -> None:
-    """Stop with the apt-get command to run if a font is missing."""
-    missing = sorted({package for _, package, path in [*FONTS, PRINTED] if not Path(path).is_file()})
-    if missing:
-        sys.exit("Missing fonts; install them with:\n  apt-get install " + " ".join(missing))
 
 
 def glyph_mask(digit: int, font_path: str, height: int, thickness: int, angle: float) -> Image.Image:
@@ -147,7 +141,7 @@ def mouse_sample(
 
 def make_samples(out: Path = SAMPLES) -> dict[str, int]:
     """Write every sample image and labels.json into ``out``; return the labels."""
-    check_fonts()
+    require_fonts((package, path) for _, package, path in [*FONTS, PRINTED])
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.png"):
         old.unlink()
