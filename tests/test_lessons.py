@@ -79,3 +79,21 @@ def test_uncompared_cells_are_tagged_and_check_what_they_print(script):
 def test_sanitizer_keeps_the_number_of_axes():
     cfg = (LESSONS / "sanitize.cfg").read_text()
     assert "Axes>" in cfg and r"(\d+) Axes" in cfg
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_stored_figures_are_opaque_so_the_dark_theme_shows_them(script):
+    """A transparent figure's black text and axes vanish on JupyterLab's dark background."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    cells = json.loads(script.with_suffix(".ipynb").read_text())["cells"]
+    pictures = [output["data"]["image/png"] for cell in cells if cell["cell_type"] == "code"
+                for output in cell["outputs"] if "image/png" in output.get("data", {})]
+    for picture in pictures:
+        image = Image.open(io.BytesIO(base64.b64decode(picture))).convert("RGBA")
+        assert image.getextrema()[3][0] == 255, f"{script.name}: a figure has transparent pixels"
+        corners = [image.getpixel(xy) for xy in ((0, 0), (image.width - 1, 0), (0, image.height - 1))]
+        assert all(min(pixel[:3]) > 200 for pixel in corners), f"{script.name}: a figure's background is dark"
