@@ -79,7 +79,8 @@ class LivePlot:
         self.lesson, self.shown, self.test_label = tuple(lesson), tuple(shown), test_label
         self.past: list[Record] = []
         self._colors = 0
-        self.figure = Figure(figsize=(9.0, 3.8), dpi=80)  # fixed margins: a layout engine doubles the time
+        # fixed margins (no layout engine, whatever rcParams say): a layout engine doubles the time
+        self.figure = Figure(figsize=(9.0, 3.8), dpi=80, layout="none")
         FigureCanvasAgg(self.figure)
         self.axes = self.figure.subplots(1, 2)
         self.figure.subplots_adjust(left=0.08, right=0.98, top=0.92, bottom=0.3, wspace=0.22)

@@ -408,3 +408,16 @@ def test_closed_dashboards_are_freed(train_split, test_split):
     grown = _rss_mb() - start
     print(f"10 closed dashboards: RSS {grown:+.1f} MB")
     assert grown < 20, f"10 closed dashboards kept {grown:.0f} MB"
+
+
+def test_a_dashboard_after_the_lessons_figure_setup_warns_nothing(make_dashboard, recwarn):
+    """Lessons call setup_figures() (constrained layout on) first: the dashboard's fixed
+    margins must not make matplotlib warn into the stored notebook's stderr."""
+    import matplotlib as mpl
+
+    from mnist_course.env import setup_figures
+
+    with mpl.rc_context():
+        setup_figures()
+        make_dashboard()
+    assert not [w for w in recwarn if "layout engine" in str(w.message)]
