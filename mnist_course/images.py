@@ -1,11 +1,9 @@
 """Reading a picture of a digit safely (lesson 5): files, uploads, PIL images, arrays and tensors.
 
-:func:`load_image`, the first step of :func:`~mnist_course.preprocess.to_mnist`, checks a picture
-before it costs memory (file size, then decoded size from the header), shrinks it to
-:data:`WORKING_SIZE` in its own mode (JPEGs are decoded at a reduced scale), then makes it 8-bit.
-Integers are 0..255, or 0..65535 for 16-bit data (``uint16`` or any value above 255); floats are
-0..1 when at most :data:`FLOAT_TOLERANCE` above 1 (clipped), else 0..255. Bad input or a decoder
-error raises :class:`ImageError` (a ``ValueError``) saying what is wrong. Nothing is written to disk.
+:func:`load_image`, the first step of :func:`~mnist_course.preprocess.to_mnist`, checks a picture's
+size before decoding it, shrinks it to :data:`WORKING_SIZE` and makes it 8-bit. Integers are
+0..255 (0..65535 for 16-bit data); floats are 0..1 (up to :data:`FLOAT_TOLERANCE` above, clipped)
+or else 0..255. Bad input raises :class:`ImageError`, saying what is wrong.
 """
 
 from __future__ import annotations
