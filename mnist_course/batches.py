@@ -16,9 +16,7 @@ from .data import MNIST_MEAN, MNIST_STD, to_float_images
 class TensorBatches:
     """Shuffled mini-batches from a whole split kept as one tensor on the device.
 
-    The fast alternative to ``DataLoader`` that appendix A1 compares it with: the images
-    are converted to normalised floats once, and every batch is one indexing operation,
-    with no per-image Python work.
+    The images are converted to normalised floats once; every batch is one indexing operation.
 
     Args:
         images: uint8 ``(N, 28, 28)`` from :func:`~mnist_course.data.load_mnist`.
@@ -33,19 +31,9 @@ class TensorBatches:
         std: normalisation standard deviation.
     """
 
-    def __init__(
-        self,
-        images: torch.Tensor,
-        labels: torch.Tensor,
-        batch_size: int = 64,
-        shuffle: bool = True,
-        drop_last: bool = True,
-        device: str | torch.device = "cpu",
-        seed: int | None = 0,
-        subset: int | None = None,
-        mean: float = MNIST_MEAN,
-        std: float = MNIST_STD,
-    ) -> None:
+    def __init__(self, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 64, shuffle: bool = True,
+                 drop_last: bool = True, device: str | torch.device = "cpu", seed: int | None = 0,
+                 subset: int | None = None, mean: float = MNIST_MEAN, std: float = MNIST_STD) -> None:
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, not {batch_size}")
         if subset is not None:
@@ -54,9 +42,7 @@ class TensorBatches:
             images, labels = images[:subset], labels[:subset]
         self.images = to_float_images(images.to(device), mean, std)  # (N, 1, 28, 28)
         self.labels = labels.to(device).long()  # (N,)
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.drop_last = drop_last
+        self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
         self.generator = torch.Generator()
         if seed is not None:
             self.generator.manual_seed(seed)

@@ -1,12 +1,9 @@
-"""Saving and loading trained models safely.
+"""Saving and loading trained models safely (lesson 4 saves the best epoch; lesson 5 loads it).
 
-Lesson 4 saves a checkpoint every epoch and keeps the best; lesson 5 loads it. A
-checkpoint holds only tensors and plain data (the ``state_dict``, the model's class
-name and settings, plain-number metrics and the model's *recipe*: the normalisation and
-preprocessing its inputs need), so it loads with ``torch.load(..., weights_only=True)``:
-loading never runs code from the file. Everything read is checked before it is used, and
-the model is built on PyTorch's ``meta`` device (no memory) until its settings are known
-to match the stored tensors, so a small damaged file can not make it allocate gigabytes.
+A checkpoint holds only tensors and plain data (weights, model class and settings, metrics and the
+*recipe*: the normalisation and preprocessing its inputs need), so ``torch.load(weights_only=True)``
+never runs code from it. Everything read is checked, and the model is built on the ``meta`` device
+until its settings fit the stored tensors, so a damaged file can not make it allocate gigabytes.
 """
 
 from __future__ import annotations
@@ -98,9 +95,8 @@ def check_writable(path: str | os.PathLike) -> Path:
 def save_checkpoint(path: str | os.PathLike, model: nn.Module, metrics: dict | None = None) -> Path:
     """Save ``model``'s weights, settings and recipe to ``path``, atomically.
 
-    The file is written under a unique temporary name beside its destination, flushed to
-    disk and then renamed over it, so an interrupted save never leaves a half-written
-    checkpoint, and two programs saving to one path at once both succeed.
+    It is written under a unique temporary name, flushed and renamed over ``path``: an interrupted
+    save never leaves half a checkpoint, and two programs saving to one path both succeed.
 
     Args:
         path: file to write, e.g. ``checkpoints/best.pt`` (folders are created).
@@ -150,10 +146,9 @@ def _read(path: Path) -> dict:
     try:
         payload = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # truncated zip, random bytes, a pickled whole model...
-        raise CheckpointError(
-            f"{path} is not a readable mnist_course checkpoint ({type(exc).__name__}). "
-            "It may be truncated, or a file saved some other way (for example a whole "
-            "pickled model, which is refused because loading it could run code).") from exc
+        raise CheckpointError(f"{path} is not a readable mnist_course checkpoint ({type(exc).__name__}). "
+                              "It may be truncated, or a file saved some other way (for example a whole "
+                              "pickled model, which is refused because loading it could run code).") from exc
     if not isinstance(payload, dict) or payload.get("format") not in READABLE_FORMATS:
         raise CheckpointError(f"{path} was not written by mnist_course.save_checkpoint "
                               f"(expected format {FORMAT!r}).")
@@ -168,8 +163,7 @@ def _read(path: Path) -> dict:
 
 
 def _build(payload: dict, where: str) -> nn.Module:
-    """Build the model named in the file on the meta device, check it against the stored
-    tensors (names, shapes, dtypes), and only then give it the stored tensors."""
+    """Build the file's model on the meta device; give it the stored tensors if names, shapes, dtypes fit."""
     config, stored = payload["config"], payload["state_dict"]
     try:
         if "hidden" in config:  # bounded sizes, and no more layers than stored tensors

@@ -1,10 +1,7 @@
-"""The dashboard's plot: one record per run, drawn with :func:`~mnist_course.learning_curves.plot_history`.
+"""The dashboard's plot: the current run bold, up to :data:`MAX_PAST_RUNS` earlier ones faint.
 
-The current run is drawn bold; up to :data:`MAX_PAST_RUNS` earlier runs (finished or
-stopped) stay faint, each in its own colour of :data:`~mnist_course.learning_curves.PALETTE` and
-labelled with its settings as the controls write them. The figure is a
-:class:`matplotlib.figure.Figure` the plot owns (no pyplot state is shared with the
-notebook), sent to the page as a PNG.
+Drawn with :func:`~mnist_course.learning_curves.plot_history` into a figure the plot owns (no
+pyplot state), sent to the page as a PNG.
 """
 
 from __future__ import annotations

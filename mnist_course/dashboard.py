@@ -1,7 +1,7 @@
 """A live training dashboard: turn a knob, watch the network learn (lessons 3 and 4).
 
 Its parts: the knobs (:mod:`.knobs`), one worker with debounce, cancel and cache (:mod:`.runner`),
-the training (:func:`.training.fit`) and the plot (:mod:`.curves`), redrawn several times per epoch.
+the training (:func:`.training.fit`) and the plot (:mod:`.curves`).
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ class TrainingDashboard:
 
     def _request(self, immediate: bool) -> None:
         try:
-            values = {n: knobs.read(n, c, self._ctx) for n, c in self.controls.items()}
+            values = {name: control.value for name, control in self.controls.items()}
             self._settings = knobs.make_settings(values, self._ctx, base=self._settings)
         except ValueError as exc:
             self._set_status(f"Cannot train with these settings: {html.escape(str(exc))}", error=True)

@@ -1,10 +1,9 @@
 """Loading MNIST (lesson 1 looks inside it): the full set online, or an offline copy of the IDX files.
 
-From ``MNIST_COURSE_DATA`` if set (a folder with the four IDX files, ``.gz`` or not: CI, offline),
-else torchvision's download of the full 60,000/10,000 set, cached once in ``data/`` at the repository
-root or ``MNIST_COURSE_CACHE``. ``MNIST_COURSE_SHUFFLE=<seed>`` gives the training split in another
-fixed order, so ``subset=`` and every batch pick other digits. Every split is verified; a problem
-raises :class:`~mnist_course.idx.MnistDataError` saying how to fix it.
+``MNIST_COURSE_DATA`` names a folder with the four IDX files (CI, offline); otherwise torchvision
+downloads the full set into ``data/`` or ``MNIST_COURSE_CACHE``. ``MNIST_COURSE_SHUFFLE=<seed>``
+puts the training split in another fixed order. A problem raises
+:class:`~mnist_course.idx.MnistDataError` saying how to fix it.
 """
 
 from __future__ import annotations

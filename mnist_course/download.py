@@ -1,13 +1,7 @@
-"""Filling the cache folder that ``torchvision.datasets.MNIST`` reads.
+"""Filling the cache folder that ``torchvision.datasets.MNIST`` reads (used by :mod:`mnist_course.data`).
 
-No lesson teaches this; :func:`mnist_course.data.mnist_dataset` and
-:func:`~mnist_course.data.load_mnist` use it. Two ways to fill ``<root>/MNIST/raw``:
-
-* :func:`torchvision_mnist`: torchvision downloads the files, with a network timeout
-  (torchvision itself sets none, so a stalled proxy would hang forever);
-* :func:`unpack_offline`: the offline IDX files are verified and unpacked, once per
-  content (size plus SHA-256 of each source file, never timestamps), atomically and
-  readable by every user of a shared cache.
+:func:`torchvision_mnist` downloads with a network timeout (torchvision sets none);
+:func:`unpack_offline` verifies and unpacks the offline IDX files, once per content, atomically.
 """
 
 from __future__ import annotations
@@ -48,12 +42,11 @@ def torchvision_mnist(root: Path, train: bool, transform=None, advice: str = "")
     try:
         return MNIST(root, train=train, transform=transform, download=True)
     except Exception as exc:  # no network, a stalled server, a half-written cache...
-        stalled = f" (the server did not answer within {DOWNLOAD_TIMEOUT_S:g} s)" if isinstance(
-            exc, TimeoutError) else ""
-        raise MnistDataError(
-            f"Could not download MNIST into {root} and found no usable local copy{stalled} "
-            f"({type(exc).__name__}: {exc}).\n" + advice
-        ) from exc
+        stalled = ""
+        if isinstance(exc, TimeoutError):
+            stalled = f" (the server did not answer within {DOWNLOAD_TIMEOUT_S:g} s)"
+        raise MnistDataError(f"Could not download MNIST into {root} and found no usable local copy{stalled} "
+                             f"({type(exc).__name__}: {exc}).\n" + advice) from exc
     finally:
         socket.setdefaulttimeout(previous)
 
@@ -68,16 +61,14 @@ def content_key(path: str | os.PathLike) -> str:
 
 
 def _write_chunks(dst: BinaryIO, payload: bytes | bytearray) -> None:
-    view = memoryview(payload)
-    for start in range(0, len(view), _CHUNK):
-        dst.write(view[start : start + _CHUNK])
+    dst.write(payload)  # a separate function so that a test can make it fail halfway
 
 
 def write_atomic(target: Path, payload: bytes | bytearray) -> None:
     """Write ``payload`` to ``target`` through a temporary file, readable by everyone (0644).
 
-    Two kernels never see half a file; a failure (a full disk, a read-only folder) leaves
-    no temporary file behind and raises :class:`~mnist_course.idx.MnistDataError`.
+    A failure (a full disk, a read-only folder) leaves no temporary file behind and raises
+    :class:`~mnist_course.idx.MnistDataError`.
     """
     tmp = None
     try:
@@ -96,10 +87,8 @@ def write_atomic(target: Path, payload: bytes | bytearray) -> None:
             why = "the folder is not writable"
         else:
             why = f"{type(exc).__name__}: {exc}"
-        raise MnistDataError(
-            f"Could not write {target} ({why}). Free some space, or set MNIST_COURSE_CACHE "
-            "to a writable folder with about 60 MB free."
-        ) from exc
+        raise MnistDataError(f"Could not write {target} ({why}). Free some space, or set MNIST_COURSE_CACHE "
+                             "to a writable folder with about 60 MB free.") from exc
 
 
 def unpack_offline(sources: Iterable[Path], root: Path) -> Path:

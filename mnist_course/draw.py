@@ -1,11 +1,8 @@
 """Lesson 5's widgets: draw a digit with the mouse (or a finger), or upload photos.
 
-The widgets only wire buttons to plain functions that run without a browser, which is
-how the tests and the lesson's CI use them: :func:`~mnist_course.strokes.strokes_to_image`,
-:func:`~mnist_course.predict.read_pictures` and :func:`~mnist_course.predict.predict_uploads`.
-Building and displaying a widget runs nothing. A picture that does not look like one digit
-is shown as "this does not look like a single digit (why)" instead of a guess; file names
-and messages are HTML-escaped.
+The buttons call plain functions that also run without a browser (the tests use them):
+:func:`~mnist_course.strokes.strokes_to_image`, :func:`~mnist_course.predict.read_pictures` and
+:func:`~mnist_course.predict.predict_uploads`. Building and displaying a widget runs nothing.
 """
 
 from __future__ import annotations
@@ -55,13 +52,8 @@ class DigitCanvas(widgets.HBox):
         k: how many guesses to list.
     """
 
-    def __init__(
-        self,
-        model: nn.Module,
-        size: int = CANVAS_SIZE,
-        line_width: float = LINE_WIDTH,
-        k: int = 3,
-    ) -> None:
+    def __init__(self, model: nn.Module, size: int = CANVAS_SIZE, line_width: float = LINE_WIDTH,
+                 k: int = 3) -> None:
         from ipycanvas import Canvas
 
         self.model, self.k = model, k
@@ -155,7 +147,7 @@ class DigitCanvas(widgets.HBox):
         drawing = strokes_to_image(self.strokes, self.size, self.line_width)
         result = read_pictures(self.model, [("your drawing", drawing)], self.k)[0]
         if "error" in result:
-            self.message.value = f"<span style='color:#b00'>{html.escape(result['error'])}</span>"
+            self.message.value = _describe(result, self.k)
             return None
         self.seen.value = digit_png(result["image"])
         self.chart.value = probability_chart_png(all_probabilities(self.model, result["image"]))

@@ -1,8 +1,7 @@
-"""Seeding, device choice, CPU threads and figure defaults: the setup cell of every lesson.
+"""Seeding, device choice, CPU threads and figure defaults: the setup cell of every lesson calls these.
 
-No lesson teaches these; each lesson's first code cell calls them, in plain view:
-:func:`get_device` only picks the device, :func:`limit_cpu_threads` is the one call that
-changes PyTorch's thread count.
+:func:`get_device` only picks the device; :func:`limit_cpu_threads` is the one call that changes
+PyTorch's thread count.
 """
 
 from __future__ import annotations
@@ -13,6 +12,7 @@ import random
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
 import torch
 
 DEVICE_ENV_VAR = "MNIST_COURSE_DEVICE"
@@ -28,10 +28,6 @@ def set_seed(seed: int = 0) -> None:
     """
     random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
-    try:
-        import numpy as np
-    except ImportError:  # numpy is optional for the package itself
-        return
     np.random.seed(seed % 2**32)
 
 
@@ -75,11 +71,8 @@ def torch_threads(count: int | None) -> Iterator[None]:
     Args:
         count: threads to use; ``None`` leaves the setting as it is.
     """
-    if count is None:
-        yield
-        return
     previous = torch.get_num_threads()
-    torch.set_num_threads(count)
+    torch.set_num_threads(previous if count is None else count)
     try:
         yield
     finally:
@@ -106,11 +99,10 @@ def _parse_device(choice: str, origin: str) -> torch.device:
     except (RuntimeError, TypeError, ValueError):
         device = None
     if device is None or device.type not in DEVICE_KINDS:
-        raise ValueError(
-            f"{origin}{choice!r} is not a device PyTorch can train on here; valid choices: "
-            f"{', '.join(DEVICE_KINDS)} (available on this machine: {', '.join(available_devices())})."
-            + (f" Set {DEVICE_ENV_VAR} to one of those, or unset it." if origin else "")
-        )
+        hint = f" Set {DEVICE_ENV_VAR} to one of those, or unset it." if origin else ""
+        raise ValueError(f"{origin}{choice!r} is not a device PyTorch can train on here; valid choices: "
+                         f"{', '.join(DEVICE_KINDS)} (available on this machine: "
+                         f"{', '.join(available_devices())}).{hint}")
     return device
 
 
@@ -138,10 +130,8 @@ def get_device(preferred: str | None = None) -> torch.device:
     else:
         device = torch.device(available_devices()[0])
     if device.type not in available_devices():
-        raise ValueError(
-            f"Device {str(device)!r} is not available here; available: {available_devices()}. "
-            f"Unset {DEVICE_ENV_VAR} or pick one of those."
-        )
+        raise ValueError(f"Device {str(device)!r} is not available here; available: {available_devices()}. "
+                         f"Unset {DEVICE_ENV_VAR} or pick one of those.")
     return device
 
 
@@ -166,16 +156,7 @@ def setup_figures() -> None:
     """Set readable matplotlib defaults for the lessons (size, font, layout)."""
     import matplotlib as mpl
 
-    mpl.rcParams.update(
-        {
-            "figure.figsize": (6.0, 4.0),
-            "figure.dpi": 80,
-            "savefig.dpi": 80,
-            "font.size": 11,
-            "axes.titlesize": 12,
-            "axes.grid": False,
-            "figure.autolayout": False,
-            "figure.constrained_layout.use": True,
-            "image.cmap": "gray",
-        }
-    )
+    mpl.rcParams.update({"figure.figsize": (6.0, 4.0), "figure.dpi": 80, "savefig.dpi": 80,
+                         "font.size": 11, "axes.titlesize": 12, "axes.grid": False,
+                         "figure.autolayout": False, "figure.constrained_layout.use": True,
+                         "image.cmap": "gray"})

@@ -1,10 +1,7 @@
 """Measuring a trained model: loss, accuracy and predicted digits, with dropout off.
 
-Lesson 3 writes ``test_model`` by hand (``model.eval()`` and ``torch.no_grad()``); it lives
-here unchanged. :func:`evaluate` is the same loop for whole tensors, as later lessons and
-:func:`~mnist_course.training.fit` use it: it takes uint8 images straight from
-``load_mnist`` and normalises them with the model's recipe, and it puts the model back in
-the mode it was in.
+Lesson 3's ``test_model`` lives here unchanged; :func:`evaluate` runs it on whole tensors (uint8
+images normalised with the model's recipe) and puts the model back in the mode it was in.
 """
 
 from __future__ import annotations

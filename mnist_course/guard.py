@@ -1,19 +1,9 @@
 """Does this picture look like one digit? The guard against confident nonsense (lesson 5).
 
-A model trained on MNIST answers something for any input, with a probability that can be
-high for a photo of a table, a lined page or noise. :func:`digit_problems` looks at the
-cleaned picture (the ``"stretched"`` step of :func:`~mnist_course.preprocess.preprocess_steps`)
-before the model does, and lists what is wrong with it:
-
-* the ink covers far too much of the picture, or fills its outline like a solid area
-  (a sheet of paper, a shadow, a photo);
-* the ink is speckled: most of it lies in tiny specks (noise, texture);
-* the ink forms several large separate shapes (several digits, a digit and a shadow);
-* the ink runs along the picture's edge (a paper edge, a table, a frame).
-
-:func:`check_digit` runs the preprocessing and returns the MNIST-style input with the
-list of problems; lesson 5's widgets and ``python -m mnist_course predict`` show
-"this does not look like a single digit (why)" instead of a guess when the list is not empty.
+A model trained on MNIST answers something for any input, even a photo of a table.
+:func:`digit_problems` lists what is wrong with a cleaned picture (too much ink, a solid area,
+specks, several shapes, ink along the edge); lesson 5's widgets and the CLI then show
+"this does not look like a single digit (why)" instead of a guess.
 """
 
 from __future__ import annotations

@@ -1,19 +1,17 @@
 """What one training run records: the :class:`History` of its epochs and the :class:`Progress`
-that :func:`~mnist_course.training.fit` reports while it trains (lessons 3 and 4 plot them;
-the dashboard draws its live curves from them).
+that :func:`~mnist_course.training.fit` reports while it trains (lessons 3 and 4).
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
 from torch import nn
 
 
 @dataclass
 class History:
-    """Per-epoch metrics of one :func:`fit` run: train numbers measured while training
-    (dropout on, averaged over the epoch's batches), test numbers after the epoch."""
+    """Per-epoch metrics of one ``fit`` run: train numbers averaged while training, test ones after."""
 
     epoch: list[int] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)
@@ -44,10 +42,6 @@ class History:
             raise ValueError("the history is empty: no epoch finished")
         pick = max if "accuracy" in metric else min
         return self.epoch[values.index(pick(values))]
-
-    def as_dict(self) -> dict:
-        """Return the history as plain Python data (for JSON)."""
-        return asdict(self)
 
 
 @dataclass

@@ -1,12 +1,8 @@
-"""Reading and checking IDX files, the format MNIST is published in.
+"""Reading and checking IDX files, the format MNIST is published in (lesson 1 looks at what they hold).
 
-No lesson teaches the file format; lesson 1 looks at what :mod:`mnist_course.data` reads
-with it. An IDX file is a 4-byte magic number (``0x0803``: 3-D unsigned bytes, images;
-``0x0801``: 1-D, labels), one 4-byte size per dimension, then the bytes themselves.
-
-Every file is read as a stream with a size cap taken from its header, so a small ``.gz``
-that expands to gigabytes is refused after reading a few more bytes than the header
-promises; headers that promise more than MNIST could hold are refused before reading.
+An IDX file is a 4-byte magic number (``0x0803``: images, ``0x0801``: labels), one 4-byte size per
+dimension, then the bytes. A header promising more than MNIST holds is refused before reading, and
+a ``.gz`` that expands to more than its header promises is refused after one extra byte.
 """
 
 from __future__ import annotations
@@ -25,7 +21,6 @@ _IDX_MAGIC = {0x00000803: 3, 0x00000801: 1}  # unsigned bytes: images (3-D), lab
 MAX_ITEMS = 70_000
 #: The most bytes one item may have (a 28x28 image).
 MAX_ITEM_BYTES = 28 * 28
-_CHUNK = 1 << 20
 
 
 class MnistDataError(RuntimeError):
@@ -39,10 +34,8 @@ def _read_shape(f: BinaryIO, path: Path) -> tuple[int, tuple[int, ...]]:
         raise MnistDataError(f"MNIST file {path} is empty or truncated ({len(head)} bytes).")
     magic = struct.unpack(">I", head)[0]
     if magic not in _IDX_MAGIC:
-        raise MnistDataError(
-            f"MNIST file {path} is not an IDX file of unsigned bytes "
-            f"(magic number {magic:#010x}, expected 0x00000803 or 0x00000801)."
-        )
+        raise MnistDataError(f"MNIST file {path} is not an IDX file of unsigned bytes "
+                             f"(magic number {magic:#010x}, expected 0x00000803 or 0x00000801).")
     ndim = _IDX_MAGIC[magic]
     sizes = f.read(4 * ndim)
     if len(sizes) < 4 * ndim:
@@ -51,16 +44,12 @@ def _read_shape(f: BinaryIO, path: Path) -> tuple[int, tuple[int, ...]]:
     kind = "images" if ndim == 3 else "labels"
     item_bytes = int(torch.Size(shape[1:]).numel())
     if shape[0] == 0 or item_bytes == 0:
-        raise MnistDataError(
-            f"MNIST file {path} declares shape {tuple(shape)}: no {kind}. "
-            "It is empty or corrupted; download or copy it again."
-        )
+        raise MnistDataError(f"MNIST file {path} declares shape {tuple(shape)}: no {kind}. "
+                             "It is empty or corrupted; download or copy it again.")
     if shape[0] > MAX_ITEMS or item_bytes > MAX_ITEM_BYTES:
-        raise MnistDataError(
-            f"MNIST file {path} declares shape {tuple(shape)}, more than MNIST holds "
-            f"(at most {MAX_ITEMS:,} {kind} of {MAX_ITEM_BYTES} bytes). It is not MNIST or is "
-            "corrupted; download or copy it again."
-        )
+        raise MnistDataError(f"MNIST file {path} declares shape {tuple(shape)}, more than MNIST holds "
+                             f"(at most {MAX_ITEMS:,} {kind} of {MAX_ITEM_BYTES} bytes). It is not MNIST "
+                             "or is corrupted; download or copy it again.")
     return magic, shape
 
 
@@ -68,20 +57,13 @@ def _read_exactly(f: BinaryIO, path: Path, shape: tuple[int, ...], header: int) 
     """Read the bytes the header promises, refusing a file that holds fewer or more."""
     expected = int(torch.Size(shape).numel())
     buffer = bytearray(expected)
-    view, got = memoryview(buffer), 0
-    while got < expected:
-        n = f.readinto(view[got : got + _CHUNK])
-        if not n:
-            break
-        got += n
+    got = f.readinto(buffer)  # buffered files read until the buffer is full or the file ends
     extra = len(f.read(1)) if got == expected else 0  # stop at the first byte too many
     if got != expected or extra:
         holds = f"{header + got:,}" if not extra else "more"
-        raise MnistDataError(
-            f"MNIST file {path} is truncated or corrupted: its header promises "
-            f"{header + expected:,} bytes for shape {tuple(shape)}, but it holds {holds}. "
-            "Download or copy it again."
-        )
+        raise MnistDataError(f"MNIST file {path} is truncated or corrupted: its header promises "
+                             f"{header + expected:,} bytes for shape {tuple(shape)}, but it holds {holds}. "
+                             "Download or copy it again.")
     return buffer
 
 
@@ -109,14 +91,12 @@ def read_idx(path: str | os.PathLike) -> torch.Tensor:
                 magic, shape = _read_shape(f, path)
                 data = _read_exactly(f, path, shape, header=4 + 4 * len(shape))
     except PermissionError as exc:
-        raise MnistDataError(
-            f"MNIST file {path} cannot be read: permission denied ({exc.strerror}). "
-            "Give your user read access to it (chmod a+r) or copy it somewhere you can read."
-        ) from exc
+        raise MnistDataError(f"MNIST file {path} cannot be read: permission denied ({exc.strerror}). "
+                             "Give your user read access to it (chmod a+r) or copy it somewhere you "
+                             "can read.") from exc
     except (OSError, EOFError, zlib.error) as exc:  # gzip.BadGzipFile is an OSError
-        raise MnistDataError(
-            f"MNIST file {path} is corrupted or truncated ({exc}). Download or copy it again."
-        ) from exc
+        raise MnistDataError(f"MNIST file {path} is corrupted or truncated ({exc}). "
+                             "Download or copy it again.") from exc
     return torch.frombuffer(data, dtype=torch.uint8).reshape(shape)
 
 
@@ -136,10 +116,8 @@ def check_split(images: torch.Tensor, labels: torch.Tensor, where: str) -> None:
     if labels.ndim != 1:
         raise MnistDataError(f"{where}: labels have shape {tuple(labels.shape)}, expected (N,).")
     if len(images) != len(labels):
-        raise MnistDataError(
-            f"{where}: {len(images):,} images but {len(labels):,} labels; "
-            "the image and label files do not belong together."
-        )
+        raise MnistDataError(f"{where}: {len(images):,} images but {len(labels):,} labels; "
+                             "the image and label files do not belong together.")
     if len(labels) == 0:
         raise MnistDataError(f"{where}: the split is empty.")
     if int(labels.min()) < 0 or int(labels.max()) > 9:

@@ -1,11 +1,9 @@
 """Reading a picture of a digit safely (lesson 5): files, uploads, PIL images, arrays and tensors.
 
-:func:`load_image`, the first step of :func:`~mnist_course.preprocess.to_mnist`, checks a picture
-before it costs memory (file size, then decoded size from the header), shrinks it to
-:data:`WORKING_SIZE` in its own mode (JPEGs are decoded at a reduced scale), then makes it 8-bit.
-Integers are 0..255, or 0..65535 for 16-bit data (``uint16`` or any value above 255); floats are
-0..1 when at most :data:`FLOAT_TOLERANCE` above 1 (clipped), else 0..255. Bad input or a decoder
-error raises :class:`ImageError` (a ``ValueError``) saying what is wrong. Nothing is written to disk.
+:func:`load_image`, the first step of :func:`~mnist_course.preprocess.to_mnist`, checks a picture's
+size before decoding it, shrinks it to :data:`WORKING_SIZE` and makes it 8-bit. Integers are
+0..255 (0..65535 for 16-bit data); floats are 0..1 (up to :data:`FLOAT_TOLERANCE` above, clipped)
+or else 0..255. Bad input raises :class:`ImageError`, saying what is wrong.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import Image, ImageMode, ImageOps
 
 MAX_BYTES = 10 * 1024 * 1024  #: Largest upload or file read, in bytes (a phone photo is 2-8 MB).
 MAX_DECODED_BYTES = 160_000_000  #: Largest decoded size (pixels x bytes per pixel): fits 48 MP RGB.
@@ -27,8 +25,6 @@ FLOAT_TOLERANCE = 0.05  #: Floats from ``-FLOAT_TOLERANCE`` to ``1 + FLOAT_TOLER
 
 ImageLike = Any  # PIL image, numpy array, torch tensor, str or Path, bytes
 
-_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "RGB": 3, "YCbCr": 3, "LAB": 3,
-                    "HSV": 3, "RGBA": 4, "RGBa": 4, "CMYK": 4, "I": 4, "F": 4}
 _HIGH_DEPTH = ("I", "F", "I;16", "I;16B", "I;16L", "I;16N")
 
 
@@ -46,7 +42,8 @@ def check_size(size: tuple[int, ...], mode: str, name: str = "the image", bytes_
         bytes_per_pixel: overrides what ``mode`` says (for arrays).
     """
     pixels = int(np.prod([int(side) for side in size], dtype=np.float64))
-    per_pixel = bytes_per_pixel or _BYTES_PER_PIXEL.get(mode, 2 if mode.startswith("I;16") else 4)
+    described = ImageMode.getmode(mode)  # its bands, and a numpy type such as "<u2"
+    per_pixel = bytes_per_pixel or len(described.bands) * int(described.typestr[-1])
     if pixels * per_pixel > MAX_DECODED_BYTES:
         shape = " x ".join(str(int(s)) for s in size)
         raise ImageError(f"{name} is {shape} pixels ({pixels * per_pixel / 1e6:.0f} MB decoded), more than "

@@ -1,15 +1,10 @@
-"""The dashboard's knobs, described once: label, widget, how to show and read a value.
+"""The dashboard's knobs, described once in :data:`KNOBS`: label, default, widget, text, parsing.
 
-Lessons 3 and 4 turn these knobs in :class:`~mnist_course.dashboard.TrainingDashboard`.
-Everything else is derived from :data:`KNOBS`: the controls, the :class:`Settings` a run
-trains with (and its cache key), and the labels of the curves. A value is written the same
-way on its slider and in the legend (``lr 0.005``, ``wd 1e-2``), because both use the
-knob's ``text``.
-
-The checks of the values themselves live where the values are used: :class:`~mnist_course.
-models.MLP` and :func:`~mnist_course.training.make_optimizer`. Here only what a control
-cannot show is refused (a NaN, an unknown choice, a device this machine lacks, a network
-too big to train live).
+Lessons 3 and 4 turn them in :class:`~mnist_course.dashboard.TrainingDashboard`. The controls, the
+:class:`Settings` a run trains with (its cache key) and the curves' labels all come from
+:data:`KNOBS`. The values themselves are checked where they are used (``MLP``, ``make_optimizer``);
+here only what a control cannot show is refused (a NaN, an unknown choice, a missing device, a
+network too big to train live).
 """
 
 from __future__ import annotations
@@ -214,8 +209,3 @@ def show(name: str, control: widgets.ValueWidget, value: Any) -> None:
     elif isinstance(control, widgets.IntSlider):
         control.min, control.max = min(control.min, value), max(control.max, value)
     control.value = value
-
-
-def read(name: str, control: widgets.ValueWidget, ctx: Context) -> Any:
-    """The setting ``control`` shows now (``ValueError`` if it cannot be trained)."""
-    return KNOBS[name].parse(control.value, ctx)

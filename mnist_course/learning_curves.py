@@ -1,7 +1,6 @@
-"""Learning curves: :func:`plot_history` draws loss and accuracy per epoch of training runs.
+"""Learning curves: :func:`plot_history` draws loss and accuracy per epoch (lessons 3 and 4).
 
-Lessons 3 and 4 compare runs with it; the dashboard's live plot (:mod:`~mnist_course.curves`)
-redraws it as points arrive. It returns its axes and never calls ``plt.show()``.
+The dashboard's live plot (:mod:`~mnist_course.curves`) redraws it as points arrive.
 """
 
 from __future__ import annotations
@@ -18,15 +17,9 @@ from .training import History
 PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#e66100", "#8c564b", "#e377c2", "#17becf")
 
 
-def plot_history(
-    histories: History | Sequence[History],
-    names: Sequence[str] | None = None,
-    axes: Sequence[Axes] | None = None,
-    test: bool = True,
-    alpha: float | Sequence[float] = 1.0,
-    test_label: str = "test",
-    colors: Sequence[str] | None = None,
-) -> Sequence[Axes]:
+def plot_history(histories: History | Sequence[History], names: Sequence[str] | None = None,
+                 axes: Sequence[Axes] | None = None, test: bool = True, alpha: float | Sequence[float] = 1.0,
+                 test_label: str = "test", colors: Sequence[str] | None = None) -> Sequence[Axes]:
     """Draw loss and accuracy per epoch for one or several training runs.
 
     Solid lines are training, dashed ones the ``test`` split; markers sit at the end of each

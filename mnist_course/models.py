@@ -1,8 +1,6 @@
-"""The networks of the course: softmax regression and multi-layer perceptrons.
+"""The networks of the course: softmax regression (lesson 2) and multi-layer perceptrons (lesson 3).
 
-Lesson 2 builds softmax regression from raw tensors, then as ``nn.Linear``; lesson 3
-builds MLPs. Both live here afterwards so later lessons, the dashboard and the
-checkpoints can rebuild them from their settings.
+They live here so that later lessons, the dashboard and the checkpoints can rebuild them from settings.
 """
 
 from __future__ import annotations
@@ -52,10 +50,9 @@ def check_hidden(hidden: Sequence[int]) -> tuple[int, ...]:
     if len(sizes) > MAX_DEPTH:
         raise ValueError(f"at most {MAX_DEPTH} hidden layers, not {len(sizes)}: use fewer sizes")
     if (count := mlp_parameters(sizes)) > MAX_PARAMETERS:
-        raise ValueError(
-            f"hidden sizes {list(sizes)} make {count:,} parameters, more than the {MAX_PARAMETERS:,} "
-            "this course allows (they would need gigabytes of memory to train): use smaller layers"
-        )
+        raise ValueError(f"hidden sizes {list(sizes)} make {count:,} parameters, more than the "
+                         f"{MAX_PARAMETERS:,} this course allows (they would need gigabytes of memory to "
+                         "train): use smaller layers")
     return sizes
 
 
@@ -81,16 +78,14 @@ class MLP(nn.Module):
     Taught in lesson 3. ``MLP(hidden=(128, 256), dropout=0.5)`` is 784-128-256-10.
 
     Args:
-        hidden: sizes of the hidden layers, e.g. ``(500, 256)``. Empty means softmax
-            regression. At most :data:`MAX_DEPTH` layers of at most :data:`MAX_WIDTH`
-            units and :data:`MAX_PARAMETERS` parameters in all (a guard added in the package).
+        hidden: sizes of the hidden layers, e.g. ``(500, 256)``; empty means softmax regression.
+            Bounded by :data:`MAX_DEPTH`, :data:`MAX_WIDTH` and :data:`MAX_PARAMETERS`.
         dropout: probability of zeroing each hidden unit while training (0 = off).
         activation: ``"relu"``, ``"sigmoid"`` or ``"tanh"``.
     """
 
-    def __init__(
-        self, hidden: Sequence[int] = (128, 256), dropout: float = 0.0, activation: str = "relu"
-    ) -> None:
+    def __init__(self, hidden: Sequence[int] = (128, 256), dropout: float = 0.0,
+                 activation: str = "relu") -> None:
         super().__init__()
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation must be one of {sorted(ACTIVATIONS)}, not {activation!r}")

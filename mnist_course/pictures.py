@@ -1,10 +1,6 @@
-"""Figures of pictures: any-size picture grids, preprocessing steps, and the widgets' PNGs.
+"""Figures of pictures (lesson 5): any-size picture grids, the preprocessing steps, the widgets' PNGs.
 
-Lesson 5 shows its own pictures with :func:`show_pictures` and each step of
-:func:`~mnist_course.preprocess.preprocess_steps` with :func:`show_steps`; its widgets
-show the model's input (:func:`digit_png`) and probabilities (:func:`probability_chart_png`)
-as PNGs made by :func:`~mnist_course.plots.figure_to_png`. The digit grids of lessons 1-4
-are in :mod:`mnist_course.plots`.
+The digit grids of lessons 1-4 are in :mod:`mnist_course.plots`.
 """
 
 from __future__ import annotations
@@ -93,8 +89,7 @@ def digit_png(image: torch.Tensor, scale: int = 5) -> bytes:
 def probability_chart_png(probabilities: Sequence[float], width: float = 3.2, height: float = 1.8) -> bytes:
     """Draw a bar chart of the ten probabilities (the best in orange) and encode it as PNG bytes.
 
-    Uses a standalone matplotlib ``Figure`` (no pyplot), so nothing appears in the
-    notebook by itself and no figure is left open.
+    A standalone ``Figure`` (no pyplot): nothing appears in the notebook by itself.
 
     Args:
         probabilities: ten numbers for digits 0..9.

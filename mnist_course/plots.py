@@ -1,9 +1,7 @@
-"""Figures of lessons 1-4: digit grids, class counts, confusion matrices, misclassified digits,
-learned weights, and :func:`figure_to_png` for every PNG. The training curves are in
-:mod:`~mnist_course.learning_curves`.
+"""Figures of lessons 1-4: digit grids, class counts, confusion matrices, mistakes, learned weights.
 
-Each function draws into the ``ax`` (or ``fig``) it is given, or makes a new one,
-and returns what it drew; none calls ``plt.show()``.
+Also :func:`figure_to_png`, used for every PNG. Each function draws into the ``ax`` (or ``fig``)
+it is given, or a new one, and returns it; none calls ``plt.show()``.
 """
 
 from __future__ import annotations
@@ -58,14 +56,9 @@ def _grid(fig: Figure | None, n: int, ncols: int, cell: tuple[float, float] = (1
     return fig, axes[:n]
 
 
-def show_digits(
-    images: torch.Tensor,
-    labels: Sequence[int] | torch.Tensor | None = None,
-    predictions: Sequence[int] | torch.Tensor | None = None,
-    ncols: int = 3,
-    title: str | None = None,
-    fig: Figure | None = None,
-) -> Figure:
+def show_digits(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | None = None,
+                predictions: Sequence[int] | torch.Tensor | None = None, ncols: int = 3,
+                title: str | None = None, fig: Figure | None = None) -> Figure:
     """Show digits in a grid, titled with their label (and prediction, if given).
 
     Args:
@@ -143,13 +136,13 @@ def plot_confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, ax: A
     matrix = confusion_matrix(labels, predictions)
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 5.5))
-    ax.imshow(matrix.float().log1p().numpy(), cmap="Blues")
-    threshold = matrix.float().log1p().max().item() / 2
+    shade = matrix.float().log1p()  # log scale: the few mistakes stay visible beside the diagonal
+    ax.imshow(shade.numpy(), cmap="Blues")
     for true in range(10):
         for pred in range(10):
             count = int(matrix[true, pred])
             if count:
-                color = "white" if matrix[true, pred].float().log1p() > threshold else "black"
+                color = "white" if shade[true, pred] > shade.max() / 2 else "black"
                 ax.text(pred, true, str(count), ha="center", va="center", fontsize=8, color=color)
     ax.set_xticks(range(10))
     ax.set_yticks(range(10))
@@ -159,14 +152,8 @@ def plot_confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, ax: A
     return ax
 
 
-def show_misclassified(
-    images: torch.Tensor,
-    labels: torch.Tensor,
-    predictions: torch.Tensor,
-    n: int = 12,
-    ncols: int = 6,
-    fig: Figure | None = None,
-) -> Figure:
+def show_misclassified(images: torch.Tensor, labels: torch.Tensor, predictions: torch.Tensor, n: int = 12,
+                       ncols: int = 6, fig: Figure | None = None) -> Figure:
     """Show the first ``n`` images whose prediction is wrong, titled true vs predicted.
 
     Args:

@@ -1,15 +1,9 @@
 """The dashboard's scheduler: one worker thread, newest request wins (lessons 3 and 4).
 
-Every request (a knob change, Start, ``run_sync``) becomes a :class:`Run` with its own
-cancel event, and submits one job to a single-thread executor. Jobs run one after the
-other. A job first waits out the debounce, then trains only if its run is still the
-newest: a newer request (or Stop) has set its cancel event, which also ends the debounce
-wait early and stops a training in progress after the current batch (``fit``'s
-``cancel``). Because each request submits its own job, no request can be left waiting
-for a worker that is just ending: the executor always runs it.
-
-Finished results are kept in a small LRU cache keyed by the settings, so asking for the
-same settings again answers without training.
+Every request (a knob change, Start, ``run_sync``) becomes a :class:`Run` with its own cancel
+event and one job on a single-thread executor. A job waits out the debounce, then trains only if
+its run is still the newest: a newer request (or Stop) sets its cancel event, which also ends the
+wait early and stops ``fit`` after the current batch. Results are kept in a small LRU cache.
 """
 
 from __future__ import annotations
@@ -61,12 +55,9 @@ class Run:
 class Runner:
     """Run ``work(run, cached)`` for the newest request on one worker thread.
 
-    ``work`` gets the :class:`Run` and the cached result for its settings (or ``None``),
-    and returns the result; results of runs that were not cancelled are cached.
-
-    Locking: ``_lock`` guards ``_latest``, ``_closed`` and ``_cache``, which both the
-    caller's thread and the worker touch. A run's ``cancel`` and ``shown`` are events
-    (thread-safe by themselves); its other fields are written by the worker only.
+    ``work`` gets the :class:`Run` and the cached result for its settings (or ``None``) and
+    returns the result; results of runs that were not cancelled are cached. ``_lock`` guards
+    ``_latest``, ``_closed`` and ``_cache``, which the caller's thread and the worker share.
 
     Args:
         work: trains (or shows the cached result) for one run.
@@ -146,11 +137,6 @@ class Runner:
             return True
         done, _ = concurrent.futures.wait([latest.future], timeout)
         return bool(done)
-
-    def clear_cache(self) -> None:
-        """Forget cached results."""
-        with self._lock:
-            self._cache.clear()
 
     def close(self) -> None:
         """Stop, wait for the worker to end and drop the cache; later requests raise RuntimeError."""

@@ -1,9 +1,6 @@
 """Digits as strokes: lists of ``(x, y)`` points, rendered like lesson 5's canvas draws them.
 
-The canvas (:class:`~mnist_course.draw.DigitCanvas`) records the student's strokes;
-:func:`strokes_to_image` renders them as thick round lines, like a marker, and
-:func:`predict_strokes` reads them with a model. :data:`EXAMPLE_STROKES` holds one
-drawing of each digit, used by the tests, the shipped samples and lesson 5.
+:data:`EXAMPLE_STROKES` holds one drawing of each digit (used by the tests, the samples and lesson 5).
 """
 
 from __future__ import annotations
@@ -27,8 +24,7 @@ LINE_WIDTH = 22
 Point = tuple[float, float]
 Stroke = Sequence[Point]
 
-#: One hand-drawn-looking example of each digit, as strokes in a unit square
-#: (x to the right, y down). Used by the tests, the shipped samples and the lesson.
+#: One hand-drawn-looking example of each digit, as strokes in a unit square (x to the right, y down).
 EXAMPLE_STROKES: dict[int, list[list[Point]]] = {
     0: [[(0.5 + 0.3 * np.sin(t), 0.5 - 0.44 * np.cos(t)) for t in np.linspace(0, 2.1 * np.pi, 40)]],
     1: [[(0.36, 0.22), (0.52, 0.05), (0.5, 0.5), (0.48, 0.95)]],
@@ -52,9 +48,8 @@ EXAMPLE_STROKES = {
 }
 
 
-def scale_strokes(
-    strokes: Sequence[Stroke], size: float = CANVAS_SIZE, margin: float = 0.15
-) -> list[list[Point]]:
+def scale_strokes(strokes: Sequence[Stroke], size: float = CANVAS_SIZE,
+                  margin: float = 0.15) -> list[list[Point]]:
     """Map strokes from the unit square onto a canvas, leaving a margin.
 
     Args:
@@ -69,13 +64,8 @@ def scale_strokes(
     return [[(size * margin + x * span, size * margin + y * span) for x, y in stroke] for stroke in strokes]
 
 
-def strokes_to_image(
-    strokes: Sequence[Stroke],
-    size: int | tuple[int, int] = CANVAS_SIZE,
-    line_width: float = LINE_WIDTH,
-    ink: int = 255,
-    background: int = 0,
-) -> Image.Image:
+def strokes_to_image(strokes: Sequence[Stroke], size: int | tuple[int, int] = CANVAS_SIZE,
+                     line_width: float = LINE_WIDTH, ink: int = 255, background: int = 0) -> Image.Image:
     """Render strokes as thick round lines, the way the drawing canvas shows them.
 
     Drawn at twice the size and shrunk, so the edges are smooth (antialiased).
@@ -104,15 +94,9 @@ def strokes_to_image(
     return big.resize((width, height), Image.Resampling.BOX)
 
 
-def predict_strokes(
-    model: nn.Module,
-    strokes: Sequence[Stroke],
-    k: int = 3,
-    size: int = CANVAS_SIZE,
-    line_width: float = LINE_WIDTH,
-) -> tuple[torch.Tensor, list[tuple[int, float]]]:
-    """Predict the digit drawn by ``strokes`` (the canvas does this too, adding the guard
-    of :func:`~mnist_course.predict.read_pictures`).
+def predict_strokes(model: nn.Module, strokes: Sequence[Stroke], k: int = 3, size: int = CANVAS_SIZE,
+                    line_width: float = LINE_WIDTH) -> tuple[torch.Tensor, list[tuple[int, float]]]:
+    """Predict the digit drawn by ``strokes`` (the canvas does this too, with the not-a-digit guard).
 
     Args:
         model: a trained network.
