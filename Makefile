@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 PYVER := $(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 STAMP := $(VENV)/.installed-$(PYVER)
 CONSTRAINTS := requirements/ci.txt
-LESSON ?= lessons/*.py
+LESSON ?= lessons/scripts/*.py
 
 # OpenMP threads that spin while they wait stall PyTorch badly whenever anything else
 # uses the CPU (a shared Binder host, a busy laptop); passive waiting costs nothing here.
@@ -56,12 +56,12 @@ notebooks: $(STAMP)
 	MNIST_COURSE_SHUFFLE=1 $(BIN)/python -m pytest --nbval lessons
 
 # After editing a lesson's .py script: rebuild its notebook and execute it top to
-# bottom in a fresh kernel (make lessons LESSON=lessons/03_mlp_with_dropout.py).
+# bottom in a fresh kernel (make lessons LESSON=lessons/scripts/03_mlp_with_dropout.py).
 lessons: $(STAMP)
 	for script in $(LESSON); do \
 	  $(BIN)/jupytext --sync "$$script" && \
 	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.store_widget_state=False "$${script%.py}.ipynb" || exit 1; \
+	    --ExecutePreprocessor.timeout=600 --ExecutePreprocessor.store_widget_state=False "lessons/$$(basename "$${script%.py}").ipynb" || exit 1; \
 	done
 
 bench: $(STAMP)

@@ -14,7 +14,7 @@ import pytest
 
 from mnist_course.exercises import EXERCISES, HelpBar, check, feedback, guess_feedback
 
-LESSONS = sorted((Path(__file__).resolve().parent.parent / "lessons").glob("0*.py"))
+LESSONS = sorted((Path(__file__).resolve().parent.parent / "lessons" / "scripts").glob("0*.py"))
 CHECK_CALL = re.compile(r'check\("(\d\.\d)"')
 
 

@@ -30,7 +30,7 @@ from browser_helpers import (
 
 pytestmark = pytest.mark.browser
 
-LESSON_2 = REPO / "lessons" / "02_single_layer_model.py"
+LESSON_2 = REPO / "lessons" / "scripts" / "02_single_layer_model.py"
 OFFLINE_DATA = REPO.parent / "shared" / "data" / "mnist-offline"
 WRONG = "def softmax(logits):\n    return logits.exp() / logits.exp().sum()\n\n\ncheck(\"2.1\", softmax)\n"
 RIGHT = ("def softmax(logits):\n    shifted = logits - logits.max(dim=1, keepdim=True).values\n"

@@ -11,7 +11,12 @@ import pytest
 
 LESSONS = Path(__file__).resolve().parent.parent / "lessons"
 #: The lessons (``03_name.py``), then the optional appendices (``A1_name.py``): all tested alike.
-SCRIPTS = sorted(LESSONS.glob("[0-9][0-9]_*.py")) + sorted(LESSONS.glob("A[0-9]_*.py"))
+SCRIPTS = sorted((LESSONS / "scripts").glob("[0-9][0-9]_*.py")) + sorted((LESSONS / "scripts").glob("A[0-9]_*.py"))
+
+
+def notebook_of(script: Path) -> Path:
+    """The notebook a script in lessons/scripts/ is paired with (lessons/NN_name.ipynb)."""
+    return LESSONS / script.with_suffix(".ipynb").name
 
 
 def _sources(notebook) -> list[tuple[str, str]]:
@@ -22,25 +27,25 @@ def test_lessons_exist_in_order():
     names = [p.stem for p in SCRIPTS]
     assert names == sorted(names)
     assert "A1_fast_batches_and_threads" in names, "the appendix must be tested like the lessons"
-    assert set(LESSONS.glob("*.py")) == set(SCRIPTS), "a script named neither NN_name.py nor AN_name.py"
+    assert set((LESSONS / "scripts").glob("*.py")) == set(SCRIPTS), "a script named neither NN_name.py nor AN_name.py"
     for script in SCRIPTS:
-        assert script.with_suffix(".ipynb").exists(), f"{script.name} has no paired notebook"
+        assert notebook_of(script).exists(), f"{script.name} has no paired notebook"
     for notebook in LESSONS.glob("*.ipynb"):
-        assert notebook.with_suffix(".py").exists(), f"{notebook.name} has no paired .py script"
+        assert (LESSONS / "scripts" / notebook.with_suffix(".py").name).exists(), f"{notebook.name} has no script"
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
 def test_script_and_notebook_have_the_same_cells(script):
     from_script = jupytext.read(script)
-    from_notebook = jupytext.read(script.with_suffix(".ipynb"))
-    rebuild = f"make lessons LESSON=lessons/{script.name}"
+    from_notebook = jupytext.read(notebook_of(script))
+    rebuild = f"make lessons LESSON=lessons/scripts/{script.name}"
     message = f"{script.name} and its notebook differ: {rebuild}"
     assert _sources(from_script) == _sources(from_notebook), message
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
 def test_notebook_was_executed_top_to_bottom_cleanly(script):
-    cells = json.loads(script.with_suffix(".ipynb").read_text())["cells"]
+    cells = json.loads(notebook_of(script).read_text())["cells"]
     code = [c for c in cells if c["cell_type"] == "code" and "".join(c["source"]).strip()]
     counts = [c["execution_count"] for c in code]
     assert None not in counts, "some code cells were never executed: nbval would skip them"
@@ -89,7 +94,7 @@ def test_stored_figures_are_opaque_so_the_dark_theme_shows_them(script):
 
     from PIL import Image
 
-    cells = json.loads(script.with_suffix(".ipynb").read_text())["cells"]
+    cells = json.loads(notebook_of(script).read_text())["cells"]
     pictures = [output["data"]["image/png"] for cell in cells if cell["cell_type"] == "code"
                 for output in cell["outputs"] if "image/png" in output.get("data", {})]
     for picture in pictures:
