@@ -11,7 +11,8 @@ import pytest
 
 LESSONS = Path(__file__).resolve().parent.parent / "lessons"
 #: The lessons (``03_name.py``), then the optional appendices (``A1_name.py``): all tested alike.
-SCRIPTS = sorted((LESSONS / "scripts").glob("[0-9][0-9]_*.py")) + sorted((LESSONS / "scripts").glob("A[0-9]_*.py"))
+SCRIPTS_DIR = LESSONS / "scripts"
+SCRIPTS = sorted(SCRIPTS_DIR.glob("[0-9][0-9]_*.py")) + sorted(SCRIPTS_DIR.glob("A[0-9]_*.py"))
 
 
 def notebook_of(script: Path) -> Path:
@@ -27,11 +28,11 @@ def test_lessons_exist_in_order():
     names = [p.stem for p in SCRIPTS]
     assert names == sorted(names)
     assert "A1_fast_batches_and_threads" in names, "the appendix must be tested like the lessons"
-    assert set((LESSONS / "scripts").glob("*.py")) == set(SCRIPTS), "a script named neither NN_name.py nor AN_name.py"
+    assert set(SCRIPTS_DIR.glob("*.py")) == set(SCRIPTS), "a script named neither NN_name.py nor AN_name.py"
     for script in SCRIPTS:
         assert notebook_of(script).exists(), f"{script.name} has no paired notebook"
     for notebook in LESSONS.glob("*.ipynb"):
-        assert (LESSONS / "scripts" / notebook.with_suffix(".py").name).exists(), f"{notebook.name} has no script"
+        assert (SCRIPTS_DIR / notebook.with_suffix(".py").name).exists(), f"{notebook.name} has no script"
 
 
 @pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
