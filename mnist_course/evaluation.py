@@ -40,7 +40,8 @@ def recipe_images(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
     if images.dtype == torch.uint8 and preprocess.get("deskew"):
         from .deskew import deskew_batch
 
-        return deskew_batch(images)
+        chunks = [deskew_batch(images[i : i + 2000]) for i in range(0, len(images), 2000)]  # bounded memory
+        return torch.cat(chunks)
     return images
 
 

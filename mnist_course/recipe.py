@@ -4,15 +4,20 @@
 loads; :func:`train_final_model` trains it. ``python -m mnist_course train`` (no flags) and
 lesson 4's section 7 both call it, so the recipe cannot drift between them.
 
-What the recipe adds to lesson 4's MLP, to read real handwriting (issue "read real
-handwriting"; the measurements are in ``benchmarks/hardset.py``'s notes):
+What the recipe adds to lesson 4's MLP, to read real handwriting (issue 11):
 
 * **deskewing on both sides**: the training images are straightened by their moments
   (:func:`~mnist_course.deskew.deskew_batch`, once, before batching), and the model's
   ``recipe["preprocess"] = {"deskew": True}`` makes ``to_mnist`` straighten every picture
   the same way at prediction time (the recipe travels in the checkpoint);
-* **augmentations** that cover how people write: small shifts, rotations and zooms, a
-  thinner or thicker pen, and elastic distortions (:mod:`mnist_course.augment`).
+* **augmentation**: random shifts, rotations and zooms of every batch, for 40 epochs.
+
+Chosen on lesson 4's validation split (9,000 / 1,000 of the offline images), one seed each:
+affine + deskew 0.988; with thickness and elastic augmentation as well 0.976; affine alone
+0.979; none 0.955. Pen-thickness (:func:`~mnist_course.augment.random_thickness`) and
+elastic (:func:`~mnist_course.augment.elastic_distort`) augmentation are in ``fit`` for
+experiments (``augment=("thickness", "elastic", "affine")``): for this MLP they cost
+validation accuracy and did not raise the hard set's.
 """
 
 from __future__ import annotations
@@ -35,9 +40,9 @@ FINAL_RECIPE: dict = {
     "lr": 1e-3,
     "weight_decay": 0.0,
     "momentum": 0.9,  # used by SGD only
-    "epochs": 20,
+    "epochs": 40,
     "batch_size": 128,
-    "augment": ("thickness", "elastic", "affine"),
+    "augment": ("affine",),  # "thickness" and "elastic" exist too; measured, they did not help this MLP
     "deskew": True,
     "seed": 0,
 }
@@ -91,7 +96,8 @@ def train_final_model(
         progress: show a ``tqdm`` progress bar.
         callback: ``fit``'s callback, called after every epoch (e.g. to save a checkpoint).
         subset: train on only the first ``subset`` images (for quick tests).
-        **overrides: settings of :data:`FINAL_RECIPE` to change, e.g. ``epochs=5``.
+        **overrides: settings of :data:`FINAL_RECIPE` to change, e.g. ``epochs=5``. Its
+            ``seed`` seeds the first weights, the shuffling, dropout and augmentation.
 
     Returns:
         ``(model, history)``: the trained model, in eval mode on ``device``, with its
@@ -102,7 +108,9 @@ def train_final_model(
 
     settings = recipe_settings(**overrides)
     device = get_device(device) if not isinstance(device, torch.device) else device
-    model = build_final_model(settings)
+    with torch.random.fork_rng(devices=[]):  # the same first weights every time; your RNG is left alone
+        torch.manual_seed(settings["seed"])
+        model = build_final_model(settings)
     history = fit(model, train, validation, epochs=settings["epochs"], optimizer=settings["optimizer"],
                   lr=settings["lr"], momentum=settings["momentum"], weight_decay=settings["weight_decay"],
                   batch_size=settings["batch_size"], device=device, seed=settings["seed"], subset=subset,

@@ -82,3 +82,14 @@ def test_a_saved_deskewing_model_deskews_after_loading(tmp_path, train_split):
     assert loaded.recipe["preprocess"] == info["recipe"]["preprocess"] == {"deskew": True}
     images = train_split.images[:50]
     assert predict(loaded, images, k=3) == predict(model, images, k=3)
+
+
+def test_train_final_model_repeats_exactly_and_leaves_your_rng_alone(train_split):
+    train = (train_split.images[:300], train_split.labels[:300])
+    state = torch.get_rng_state()
+    first, _ = train_final_model(train, device="cpu", progress=False, epochs=1, hidden=(16,))
+    assert torch.equal(torch.get_rng_state(), state)
+    torch.manual_seed(123)  # another global state: the recipe's seed decides, not yours
+    second, _ = train_final_model(train, device="cpu", progress=False, epochs=1, hidden=(16,))
+    for a, b in zip(first.parameters(), second.parameters(), strict=True):
+        assert torch.equal(a, b)
