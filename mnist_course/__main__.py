@@ -97,7 +97,7 @@ def _train(args: argparse.Namespace) -> int:
     train, test = load_mnist("train"), load_mnist("test")
     print(train.source)
     print(f"CPU threads: {limit_cpu_threads()}, device: {describe_device(device)}")
-    print("recipe:", ", ".join(f"{k}={','.join(map(str, v)) if isinstance(v, tuple) else v}"
+    print("recipe:", ", ".join(f"{k}={','.join(map(str, v)) or 'none' if isinstance(v, tuple) else v}"
                                for k, v in settings.items()))
 
     def report(progress):

@@ -93,3 +93,30 @@ def test_train_final_model_repeats_exactly_and_leaves_your_rng_alone(train_split
     second, _ = train_final_model(train, device="cpu", progress=False, epochs=1, hidden=(16,))
     for a, b in zip(first.parameters(), second.parameters(), strict=True):
         assert torch.equal(a, b)
+
+
+def test_the_hardset_benchmark_uses_the_checkpoints_recipe(tmp_path):
+    """benchmarks.hardset measures what predict(model, path) answers, per kind and overall."""
+    import csv
+    import shutil
+
+    from benchmarks.hardset import format_table, hardset_table
+    from mnist_course.evalsets import HARDSET_DIR
+
+    rows = list(csv.DictReader(open(HARDSET_DIR / "labels.csv", newline="", encoding="utf-8")))
+    chosen = [r for r in rows if r["kind"] == "slant"][:3] + [r for r in rows if r["kind"] == "mouse"][:3]
+    folder = tmp_path / "mini"
+    folder.mkdir()
+    with open(folder / "labels.csv", "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(chosen)
+    for row in chosen:
+        shutil.copy(HARDSET_DIR / row["file"], folder / row["file"])
+    torch.manual_seed(0)
+    model = build_final_model({"hidden": (16,)})  # deskews; untrained is enough to compare paths
+    table = hardset_table(model, folder)
+    guesses = [g[0][0] for g in predict(model, [folder / r["file"] for r in chosen], k=1)]
+    correct = sum(g == int(r["label"]) for g, r in zip(guesses, chosen, strict=True))
+    assert table["all"]["to_mnist"] == (correct, 6) and table["slant"]["naive"][1] == 3
+    assert "| all | 6 |" in format_table(table)
