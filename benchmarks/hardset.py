@@ -7,6 +7,9 @@ checkpoint's own recipe (``predict`` applies it: deskewing when the model was tr
 
 ``python -m benchmarks`` measures lesson 4's checkpoint (``python -m mnist_course train``
 makes it) when it exists; ``python tools/eval_hardset.py CHECKPOINT`` prints the table.
+``python -m benchmarks.hardset "augment=affine deskew=1 epochs=40" "augment=none deskew=0" ...``
+trains variants of the final recipe and prints validation, MNIST test and hard-set accuracy
+(:func:`compare_recipes`: how the recipe was chosen).
 """
 
 from __future__ import annotations
@@ -102,3 +105,60 @@ def measure_checkpoint(checkpoint: str | Path | None = None) -> dict:
             "metrics": info["metrics"],
             "table": {k: {m: list(v) for m, v in row.items()} for k, row in table.items()},
             "naive": nc / n, "to_mnist": tc / n, "seconds": time.perf_counter() - started}
+
+
+def _overrides(text: str) -> dict:
+    """Read recipe overrides like ``"augment=affine,thickness deskew=0 epochs=40"``."""
+    from mnist_course.augment import augment_names
+    from mnist_course.models import parse_hidden
+
+    readers = {"augment": augment_names, "deskew": lambda v: v.lower() in ("1", "true", "yes"),
+               "hidden": parse_hidden, "epochs": int, "seed": int, "batch_size": int,
+               "dropout": float, "lr": float, "weight_decay": float, "optimizer": str}
+    pairs = [part.split("=", 1) for part in text.split()]
+    unknown = [key for key, *_ in pairs if key not in readers]
+    if unknown or any(len(pair) != 2 for pair in pairs):
+        raise SystemExit(f"write settings as key=value with keys from {list(readers)}, not {text!r}")
+    return {key: readers[key](value) for key, value in pairs}
+
+
+def compare_recipes(variants: list[str], log=print) -> list[dict]:
+    """Train each variant of the final recipe twice and measure it (the table in issue 11's note).
+
+    Once on lesson 4's split (9,000 / 1,000 of the offline images: the validation accuracy,
+    for choosing), once on all training images like ``python -m mnist_course train`` (MNIST
+    test accuracy and the hard set, for reporting). One markdown row per variant.
+    """
+    from mnist_course.data import load_mnist
+    from mnist_course.recipe import train_final_model
+    from mnist_course.training import evaluate
+
+    train, test = load_mnist("train"), load_mnist("test")
+    order = torch.randperm(len(train.labels), generator=torch.Generator().manual_seed(0))  # as lesson 4
+    split = (train.images[order[:-1000]], train.labels[order[:-1000]])
+    validation = (train.images[order[-1000:]], train.labels[order[-1000:]])
+    log("| variant | validation | MNIST test | hard set | " + " | ".join(HARD_KINDS) + " | train s |")
+    log("| --- " * (5 + len(HARD_KINDS)) + "|")
+    rows = []
+    for text in variants:
+        settings = _overrides(text)
+        _, chosen = train_final_model(split, validation, device="cpu", progress=False, **settings)
+        model, history = train_final_model(train, None, device="cpu", progress=False, **settings)
+        table = hardset_table(model)
+        row = {"variant": text, "validation": chosen.test_accuracy[-1], "seconds": history.seconds[-1],
+               "test": evaluate(model, test.images, test.labels)[1],
+               "hard": {k: c / n for k, (c, n) in ((k, v["to_mnist"]) for k, v in table.items())}}
+        rows.append(row)
+        log(f"| {text} | {row['validation']:.3f} | {row['test']:.4f} | {row['hard']['all']:.3f} | "
+            + " | ".join(f"{row['hard'][k]:.2f}" for k in HARD_KINDS) + f" | {row['seconds']:.0f} |")
+    return rows
+
+
+#: The kinds shown in :func:`compare_recipes`' table.
+HARD_KINDS = ("photo", "lined", "grid", "tiny", "marker", "thinpen", "slant", "european", "open_closed",
+              "mouse", "finger")
+
+if __name__ == "__main__":
+    import sys
+
+    compare_recipes(sys.argv[1:] or ["augment=affine deskew=1", "augment=none deskew=0"])
