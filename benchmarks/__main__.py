@@ -4,7 +4,8 @@
 [--skip-lessons] [--skip-dashboard] [--out artifacts/bench]`` measures, in one run on one
 device: the seeds' pipeline and ``fit`` (images/s, interleaved rounds), the float32 FLOP
 limit and the FLOPs per training image, the time to 95% test accuracy, the dashboard's
-latency, and every lesson under strict nbval with its kernel's peak memory. It prints a
+latency, the hard set's accuracy (naive vs ``to_mnist``, :mod:`benchmarks.hardset`), and every
+lesson under strict nbval with its kernel's peak memory. It prints a
 table of ratios and the targets with PASS/MISS, and writes ``bench.json`` and ``bench.png``.
 Threads default to the CPUs this process may use (:func:`mnist_course.env.cpu_quota`).
 """
@@ -24,6 +25,7 @@ from mnist_course.data import data_source, load_mnist
 from mnist_course.models import MLP
 
 from . import config as cfg
+from .hardset import format_table, measure_checkpoint
 from .latency import dashboard_latency
 from .limit import fraction_of_limit, measure_limit, training_flops_per_image
 from .notebooks import lesson_runs
@@ -77,6 +79,13 @@ def run_benchmark(config: cfg.BenchConfig, log: Callable[[str], None] = print) -
                                             trials=1 if config.quick else 3))
         log(f"  {dashboard['status']}: {dashboard['seconds']}")
 
+        section("the course's hard set (lesson 4's checkpoint): naive vs to_mnist")
+        hardset = measure_checkpoint()
+        log(f"  {hardset['status']}")
+        if "table" in hardset:
+            log(f"  naive {hardset['naive']:.1%}, to_mnist {hardset['to_mnist']:.1%}")
+            log(format_table(hardset["table"]))
+
         section("lessons under strict nbval")
         lessons = ({"skipped": True, "status": "skipped (--skip-lessons)", "notebooks": [],
                     "total_seconds": None} if config.skip_lessons
@@ -94,7 +103,8 @@ def run_benchmark(config: cfg.BenchConfig, log: Callable[[str], None] = print) -
         "data": {"train": train.source, "test": test.source, "source": data_source()},
         "model": cfg.MODEL_NAME, "seeds_settings": cfg.SEEDS_SETTINGS, "lesson_defaults": cfg.LESSON_DEFAULTS,
         "flops_per_image": flops, "matmul": matmul, "limit": limit, "pipelines": pipelines, "ratios": ratios,
-        "time_to_95": accuracy, "dashboard": dashboard, "lessons": lessons, "cuda_epoch_60k_s": cuda_epoch,
+        "time_to_95": accuracy, "hardset": hardset, "dashboard": dashboard, "lessons": lessons,
+        "cuda_epoch_60k_s": cuda_epoch,
         "seconds_total": time.perf_counter() - started,
     }
     results["targets"] = evaluate_targets(results)

@@ -1,7 +1,8 @@
 """Command line: ``python -m mnist_course data | train | predict``.
 
 * ``data``: where MNIST comes from, how many images, and whether they pass the checks.
-* ``train``: train an MLP, print per-epoch metrics, save a checkpoint.
+* ``train``: train the course's final model (:data:`mnist_course.recipe.FINAL_RECIPE`; flags
+  change its settings), print per-epoch metrics, save the checkpoint lesson 5 loads.
 * ``predict IMAGE...``: the top-3 digits for each image file, with a saved checkpoint.
 """
 
@@ -74,20 +75,30 @@ def _device(text: str) -> str:
     return text
 
 
+def _augment(text: str) -> tuple[str, ...]:
+    from .augment import augment_names
+
+    try:
+        return augment_names(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _train(args: argparse.Namespace) -> int:
     from .checkpoints import check_writable, save_checkpoint
     from .data import load_mnist
     from .env import describe_device, get_device, limit_cpu_threads, set_seed
-    from .models import MLP
-    from .training import fit
+    from .recipe import FINAL_RECIPE, recipe_settings, train_final_model
 
     check_writable(args.out)  # before training, not after it
-    set_seed(args.seed)
+    settings = recipe_settings(**{name: getattr(args, name) for name in FINAL_RECIPE})
+    set_seed(settings["seed"])
     device = get_device(args.device)
     train, test = load_mnist("train"), load_mnist("test")
     print(train.source)
     print(f"CPU threads: {limit_cpu_threads()}, device: {describe_device(device)}")
-    model = MLP(hidden=args.hidden, dropout=args.dropout, activation=args.activation)
+    print("recipe:", ", ".join(f"{k}={','.join(map(str, v)) or 'none' if isinstance(v, tuple) else v}"
+                               for k, v in settings.items()))
 
     def report(progress):
         if progress.end_of_epoch:
@@ -95,12 +106,11 @@ def _train(args: argparse.Namespace) -> int:
                   f"acc {progress.train_accuracy:.4f}  test loss {progress.test_loss:.4f} "
                   f"acc {progress.test_accuracy:.4f}  ({progress.seconds:.1f} s)", flush=True)
 
-    history = fit(model, train, test, epochs=args.epochs, optimizer=args.optimizer, lr=args.lr,
-                  momentum=args.momentum, weight_decay=args.weight_decay, batch_size=args.batch_size,
-                  device=device, seed=args.seed, subset=args.subset, augment=args.augment,
-                  progress=False, callback=report)
+    model, history = train_final_model(train, test, device=device, progress=not args.quiet, callback=report,
+                                       subset=args.subset, **settings)
     metrics = {"test_accuracy": history.test_accuracy[-1], "test_loss": history.test_loss[-1],
-               "epochs": len(history)}
+               "epochs": len(history), "seconds": history.seconds[-1],
+               "train_images": history.settings["train_images"]}
     path = save_checkpoint(args.out, model, metrics)
     print(f"saved {path}")
     return 0
@@ -130,22 +140,32 @@ def build_parser() -> argparse.ArgumentParser:
     data = commands.add_parser("data", help="say where MNIST comes from and check it")
     data.set_defaults(run=_data)
 
-    train = commands.add_parser("train", help="train an MLP and save a checkpoint")
-    train.add_argument("--hidden", type=_hidden_sizes, default=(500, 256), help="e.g. 500,256")
-    train.add_argument("--dropout", type=float, default=0.2)
-    train.add_argument("--activation", choices=sorted(ACTIVATIONS), default="relu")
-    train.add_argument("--optimizer", choices=list(OPTIMIZERS), default="adam")
-    train.add_argument("--lr", type=float, default=1e-3)
-    train.add_argument("--momentum", type=float, default=0.9)
-    train.add_argument("--weight-decay", type=float, default=0.0)
-    train.add_argument("--batch-size", type=_whole_number(1), default=128)
-    train.add_argument("--epochs", type=_whole_number(1), default=5)
+    train = commands.add_parser("train", help="train the course's final model (lesson 4's) and save it",
+                                description="Train the course's final model, mnist_course.recipe."
+                                            "FINAL_RECIPE (the one lesson 4 trains and lesson 5 loads); "
+                                            "a flag changes one of its settings.")
+    train.add_argument("--hidden", type=_hidden_sizes, help="hidden layer sizes, e.g. 500,256")
+    train.add_argument("--dropout", type=float)
+    train.add_argument("--activation", choices=sorted(ACTIVATIONS))
+    train.add_argument("--optimizer", choices=list(OPTIMIZERS))
+    train.add_argument("--lr", type=float)
+    train.add_argument("--momentum", type=float, help="SGD's momentum")
+    train.add_argument("--weight-decay", type=float)
+    train.add_argument("--batch-size", type=_whole_number(1))
+    train.add_argument("--epochs", type=_whole_number(1))
+    train.add_argument("--augment", type=_augment,
+                       help="augmentations, e.g. affine,thickness,elastic, or none")
+    train.add_argument("--deskew", action=argparse.BooleanOptionalAction,
+                       help="deskew the training images, and (through the checkpoint) every picture "
+                            "predict reads")
+    train.add_argument("--seed", type=int)
+    for action in train._actions[1:]:
+        action.help = f"{action.help + '; ' if action.help else ''}default: the recipe's"
     train.add_argument("--subset", type=_whole_number(1), default=None,
                        help="use only this many training images")
-    train.add_argument("--augment", action="store_true", help="random shifts, rotations, scalings")
     train.add_argument("--device", type=_device, default=None,
                        help="cuda, mps or cpu (default: MNIST_COURSE_DEVICE, else the best one here)")
-    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
     train.add_argument("--out", type=Path, default=DEFAULT_CHECKPOINT,
                        help=f"checkpoint file to write ({checkpoint_help})")
     train.set_defaults(run=_train)

@@ -30,9 +30,22 @@ def _model_device(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
+def recipe_images(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """Return uint8 MNIST images as the model's recipe wants them: deskewed when its
+    ``recipe["preprocess"]`` says ``deskew=True`` (as ``to_mnist`` then does), else unchanged."""
+    preprocess = (getattr(model, "recipe", None) or {}).get("preprocess") or {}
+    if images.dtype == torch.uint8 and preprocess.get("deskew"):
+        from .deskew import deskew_batch
+
+        chunks = [deskew_batch(images[i : i + 2000]) for i in range(0, len(images), 2000)]  # bounded memory
+        return torch.cat(chunks)
+    return images
+
+
 def _prepared(model: nn.Module, images: torch.Tensor, mean: float | None, std: float | None) -> torch.Tensor:
-    """Move ``images`` to the model's device; normalise uint8 ones with its recipe (contract 2)."""
-    images = images.to(_model_device(model))
+    """Move ``images`` to the model's device; deskew (if its recipe says so) and normalise uint8
+    ones with its recipe (contract 2)."""
+    images = recipe_images(model, images.to(_model_device(model)))
     if images.dtype != torch.uint8:
         return images.float()
     recipe = getattr(model, "recipe", None) or {}
@@ -62,8 +75,9 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch
 
     Args:
         model: the network; the data is moved to its device.
-        images: uint8 ``(N, 28, 28)`` (normalised here, with ``model.recipe``'s mean and std,
-            default MNIST's) or float ``(N, 1, 28, 28)`` already normalised.
+        images: uint8 ``(N, 28, 28)`` (prepared here by ``model.recipe``: deskewed if it says
+            so, normalised with its mean and std, default MNIST's) or float ``(N, 1, 28, 28)``
+            already normalised.
         labels: int64 ``(N,)``.
         batch_size: images per forward pass (only affects memory use).
         mean, std: override the normalisation of uint8 images.

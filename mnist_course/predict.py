@@ -9,8 +9,8 @@ What :func:`predict` reads as *one* picture and what as a *batch* (no guessing):
 
 * a stack of MNIST-size images, a tensor or array ``(N, 28, 28)`` or ``(N, 1, 28, 28)``,
   is always N images that are already MNIST-style: uint8 ones (as ``load_mnist`` gives)
-  are divided by 255, float ones must be in 0..1 (as ``to_mnist`` gives); none is
-  preprocessed again;
+  are divided by 255 (and deskewed first if the recipe deskews, as its training images
+  were), float ones must be in 0..1 (as ``to_mnist`` gives) and are not preprocessed again;
 * anything else is one picture: a PIL image, a path, bytes, or an array ``(H, W)`` or
   ``(H, W, C)`` with the colour channels last; it goes through ``to_mnist``;
 * a list holds one picture (or one prepared ``(1, 28, 28)`` image) per entry.
@@ -56,12 +56,17 @@ def _is_stack(images: object) -> bool:
         (len(shape) == 3 and shape[1:] == (28, 28)) or (len(shape) == 4 and shape[1:] == (1, 28, 28)))
 
 
-def _from_stack(images: torch.Tensor | np.ndarray) -> torch.Tensor:
-    """Turn a stack of MNIST-style images into float ``(N, 1, 28, 28)`` in 0..1."""
+def _from_stack(images: torch.Tensor | np.ndarray, preprocess: dict | None = None) -> torch.Tensor:
+    """Turn a stack of MNIST-style images into float ``(N, 1, 28, 28)`` in 0..1; uint8 ones
+    (MNIST's own) are deskewed first when ``preprocess`` says ``deskew=True``, as in training."""
     batch = torch.as_tensor(images).detach().cpu().reshape(-1, 1, 28, 28)
     if len(batch) == 0:
         raise ValueError("no images to predict: the tensor is empty.")
     if batch.dtype == torch.uint8:
+        if (preprocess or {}).get("deskew"):
+            from .deskew import deskew_batch
+
+            batch = deskew_batch(batch)
         return batch.float() / 255
     if not batch.is_floating_point():
         raise ImageError(f"a stack of MNIST images must be uint8 (0..255) or float (0..1), not "
@@ -91,7 +96,7 @@ def prepare_images(images: ImageLike | Sequence[ImageLike], preprocess: dict | N
         ValueError: no images, or an image that cannot be used (the message says which).
     """
     if _is_stack(images):
-        return _from_stack(images)
+        return _from_stack(images, preprocess)
     if isinstance(images, (list, tuple)):
         if len(images) == 0:
             raise ValueError("no images to predict: the list is empty.")

@@ -6,7 +6,7 @@ and :func:`fit` runs them epoch after epoch. What ``fit`` adds to lesson 3's loo
 * the batches come from :class:`~mnist_course.batches.TensorBatches`, not a ``DataLoader``
   (appendix A1 measures it: batches many times faster for a set as small as MNIST);
 * the optimizer is chosen by name (:func:`make_optimizer`, lesson 4) and the images can be
-  augmented (:func:`~mnist_course.augment.random_affine`, lesson 4);
+  augmented (:mod:`~mnist_course.augment`, lesson 4) and deskewed as ``model.recipe`` says;
 * a progress bar, a ``callback`` every few batches and a ``cancel`` event, so the
   dashboard can draw curves while it trains and stop a run at once;
 * its random numbers (shuffling, dropout, augmentation) come from ``seed`` inside
@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .augment import random_affine
+from .augment import augment_batch, augment_names
 from .batches import TensorBatches
 from .data import MNIST_MEAN, MNIST_STD
 from .evaluation import _logits, _model_device, _prepared, eval_logits, evaluate, predict_labels, test_model
@@ -120,7 +120,7 @@ class _Steps:
         self.loss_sum = torch.zeros((), device=self.batches.labels.device)
         self.correct = torch.zeros((), dtype=torch.long, device=self.batches.labels.device)
         for batch, (images, labels) in enumerate(self.batches, start=1):
-            yield (random_affine(images, generator=self.generator) if self.augment else images), labels
+            yield (augment_batch(images, self.augment, self.generator) if self.augment else images), labels
             if not math.isfinite(self.loss.item()):
                 raise DivergedError(f"training diverged: the loss became {self.loss.item()} in batch {batch} "
                                     f"of epoch {epoch}. Lower the learning rate (it is "
@@ -137,9 +137,10 @@ class _Steps:
 def fit(model: nn.Module, train: Sequence[torch.Tensor], test: Sequence[torch.Tensor] | None = None, *,
         epochs: int = 1, optimizer: str = "sgd", lr: float = 0.1, momentum: float = 0.0,
         weight_decay: float = 0.0, batch_size: int = 64, device: str | torch.device | None = None,
-        seed: int = 0, subset: int | None = None, augment: bool = False, progress: bool = True,
-        callback: Callable[[Progress], None] | None = None, callback_every: int | None = None,
-        cancel: threading.Event | None = None, log_dir: str | None = None) -> History:
+        seed: int = 0, subset: int | None = None, augment: bool | Sequence[str] = False,
+        progress: bool = True, callback: Callable[[Progress], None] | None = None,
+        callback_every: int | None = None, cancel: threading.Event | None = None,
+        log_dir: str | None = None) -> History:
     """Train ``model`` with lesson 3's loop for ``epochs`` epochs; record each epoch's metrics.
 
     Args:
@@ -153,7 +154,8 @@ def fit(model: nn.Module, train: Sequence[torch.Tensor], test: Sequence[torch.Te
         device: where to train; default: the model's current device.
         seed: seeds the shuffling, dropout and augmentation (your own RNG is left as it was).
         subset: train on only the first ``subset`` training images.
-        augment: apply :func:`~mnist_course.augment.random_affine` to every training batch.
+        augment: ``True`` (shifts, rotations, zooms), names from :mod:`~mnist_course.augment`
+            or ``False``; training images are deskewed first if ``model.recipe`` says so.
         progress: show a ``tqdm`` progress bar.
         callback: called with a :class:`Progress` after every epoch, and every
             ``callback_every`` batches within one if that is set.
@@ -169,12 +171,15 @@ def fit(model: nn.Module, train: Sequence[torch.Tensor], test: Sequence[torch.Te
     """
     from tqdm.auto import tqdm
 
+    from .evaluation import recipe_images  # deskews uint8 images when the model's recipe says so
+
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a whole number, 1 or more, not {epochs!r}")
     device = torch.device(device) if device is not None else _model_device(model)
-    recipe = getattr(model, "recipe", None) or {}
-    batches = TensorBatches(*train[:2], batch_size=batch_size, device=device, seed=seed, subset=subset,
-                            mean=recipe.get("mean", MNIST_MEAN), std=recipe.get("std", MNIST_STD))
+    recipe, augment = getattr(model, "recipe", None) or {}, augment_names(augment)
+    batches = TensorBatches(recipe_images(model, train[0]), train[1], batch_size=batch_size, device=device,
+                            seed=seed, subset=subset, mean=recipe.get("mean", MNIST_MEAN),
+                            std=recipe.get("std", MNIST_STD))
     if len(batches) == 0:
         raise ValueError(f"batch_size {batch_size} is larger than the {len(batches.labels)} training images")
     opt = make_optimizer(optimizer, model.to(device).parameters(), lr, momentum, weight_decay)
