@@ -103,3 +103,11 @@ def test_stored_figures_are_opaque_so_the_dark_theme_shows_them(script):
         assert image.getextrema()[3][0] == 255, f"{script.name}: a figure has transparent pixels"
         corners = [image.getpixel(xy) for xy in ((0, 0), (image.width - 1, 0), (0, image.height - 1))]
         assert all(min(pixel[:3]) > 200 for pixel in corners), f"{script.name}: a figure's background is dark"
+
+
+@pytest.mark.parametrize("script", SCRIPTS, ids=lambda p: p.stem)
+def test_pairing_comes_from_the_folder_config(script):
+    """lessons/jupytext.toml pairs lessons/NN.ipynb with lessons/scripts/NN.py; a file's own
+    `formats` would pair it with something else (a notebook inside scripts/)."""
+    assert "formats" not in jupytext.read(script).metadata.get("jupytext", {}), script.name
+    assert "formats" not in jupytext.read(notebook_of(script)).metadata.get("jupytext", {}), script.name

@@ -1,7 +1,6 @@
 # ---
 # jupyter:
 #   jupytext:
-#     formats: ipynb,py:percent
 #     text_representation:
 #       extension: .py
 #       format_name: percent
@@ -43,8 +42,7 @@
 # The usual first cell: imports, a fixed random seed (so you get the same numbers every
 # time you run the lesson), figure settings, and the device to train on.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output", "volatile"]
 import copy
 import importlib.util
 import math
@@ -105,11 +103,11 @@ print("no image is in both train and validation:", set(train_index.tolist()).isd
 
 # %% [markdown]
 # How many training images are left depends on your copy of MNIST: the full set has
-# 60,000, the offline copy that the course's tests use has 10,000.
+# 60,000 (59,000 left for training), the offline copy 10,000 (9,000 left):
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 print(f"train: {len(train[1]):,}   validation: {len(validation[1]):,}   test: {len(test.labels):,}")
+assert len(train[1]) + len(validation[1]) == len(train_all.labels)
 
 # %% [markdown]
 # `fit` (the training loop from lesson 3, now in `mnist_course.training`) measures the
@@ -164,8 +162,7 @@ plt.show()
 # Plain SGD with `lr=0.01` is still far from done after 5 epochs. Momentum helps a lot,
 # and Adam gets there fastest. The exact numbers depend on your machine and data:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 for name, history in histories.items():
     print(f"{name:14s} validation accuracy after 5 epochs: {history.test_accuracy[-1]:.3f}")
 last_accuracy = {name: history.test_accuracy[-1] for name, history in histories.items()}
@@ -225,8 +222,7 @@ plt.show()
 #   `1e-3` (below), which makes the network over-confident.
 # - `lr=1e-3` (Adam's default in PyTorch) is the usual good choice for networks like ours.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 for name in adam_runs:
     weights = models[name].layers[1].weight
     print(f"{name}: validation loss {histories[name].test_loss[-1]:.3f}, "
@@ -275,8 +271,7 @@ for _ in range(5):  # 5 epochs
 # above Adam's with `1e-3`, and its first-layer weights grow much larger (the numbers
 # depend on your machine and data). With this network, use `lr=1e-3`.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 tutorial_norm = tutorial_model.layers[1].weight.norm().item()
 adam_3_norm = models["Adam lr=1e-3"].layers[1].weight.norm().item()
 print("validation loss per epoch:", [round(loss, 3) for loss in tutorial_validation_loss])
@@ -487,8 +482,7 @@ plt.show()
 # The cross-entropy loss punishes *confident* mistakes hard. As the network memorises,
 # it becomes more and more confident, also on the validation digits it gets wrong.
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 best = plain.best_epoch("test_loss")  # lowest validation loss
 print(f"final training accuracy: {plain.train_accuracy[-1]:.3f}")
 print(f"lowest validation loss {min(plain.test_loss):.3f} at epoch {best}, "
@@ -594,8 +588,7 @@ plt.show()
 # The numbers after 15 epochs, with the size (norm) of each model's first-layer weights
 # (the square root of the sum of their squares):
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 for name, history in runs.items():
     print(f"{name:18s} train acc {history.train_accuracy[-1]:.3f}"
           f"   validation loss {history.test_loss[-1]:.3f}   validation acc {history.test_accuracy[-1]:.3f}"
@@ -621,8 +614,7 @@ assert runs["augmentation"].test_accuracy[-1] > runs["no regularisation"].test_a
 # We made our choice (augmentation) on the validation set. The test set is only for
 # reporting, so now we report what augmentation does to the test accuracy:
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 _, plain_test_accuracy = evaluate(big_models["no regularisation"], test.images, test.labels)
 _, augmented_test_accuracy = evaluate(big_models["augmentation"], test.images, test.labels)
 print(f"test accuracy after 15 epochs on 1,000 images: without augmentation {plain_test_accuracy:.3f}, "
@@ -742,8 +734,7 @@ print("recipe:", saved["recipe"])
 # tensorboard --logdir runs
 # ```
 
-# %%
-# NBVAL_IGNORE_OUTPUT
+# %% tags=["nbval-ignore-output"]
 if importlib.util.find_spec("tensorboard") is None:
     print("TensorBoard is not installed, so this cell did nothing. To try it: pip install tensorboard")
 else:
