@@ -117,7 +117,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from .predict import predict_files
+    from .reading import predict_files
 
     failed = 0
     for path, line in zip(args.images, predict_files(args.checkpoint, args.images, k=args.k, keep_going=True),

@@ -1,8 +1,8 @@
 """Lesson 5's widgets: draw a digit with the mouse (or a finger), or upload photos.
 
 The buttons call plain functions that also run without a browser (the tests use them):
-:func:`~mnist_course.strokes.strokes_to_image`, :func:`~mnist_course.predict.read_pictures` and
-:func:`~mnist_course.predict.predict_uploads`. Building and displaying a widget runs nothing.
+:func:`~mnist_course.strokes.strokes_to_image`, :func:`~mnist_course.reading.read_pictures` and
+:func:`~mnist_course.reading.predict_uploads`. Building and displaying a widget runs nothing.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ import torch
 from torch import nn
 
 from .pictures import digit_png, probability_chart_png
-from .predict import all_probabilities, format_guesses, predict_uploads, read_pictures
+from .predict import all_probabilities, format_guesses
+from .reading import predict_uploads, read_pictures
 from .strokes import CANVAS_SIZE, LINE_WIDTH, Point, Stroke, strokes_to_image
 
 
@@ -190,7 +191,7 @@ class DigitUpload(widgets.VBox):
             files: dicts with ``"name"`` and ``"content"``.
 
         Returns:
-            What :func:`~mnist_course.predict.predict_uploads` returned.
+            What :func:`~mnist_course.reading.predict_uploads` returned.
         """
         results = predict_uploads(self.model, files, self.k)
         rows = []

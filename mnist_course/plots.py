@@ -61,6 +61,9 @@ def show_digits(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | Non
                 title: str | None = None, fig: Figure | None = None) -> Figure:
     """Show digits in a grid, titled with their label (and prediction, if given).
 
+    One grey scale for all of them, as the model sees them: 0..255 for uint8 images, 0..1
+    for floats in 0..1 (black is 0); other floats (normalised ones) are scaled to fit.
+
     Args:
         images: ``(N, 28, 28)`` or ``(N, 1, 28, 28)``, uint8 or float.
         labels: the true digit of each image.
@@ -73,8 +76,12 @@ def show_digits(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | Non
         The figure.
     """
     fig, axes = _grid(fig, len(images), ncols)
+    if images.dtype == torch.uint8:
+        scale = {"vmin": 0, "vmax": 255}
+    else:
+        scale = {"vmin": 0, "vmax": 1} if 0 <= images.min() and images.max() <= 1 else {}
     for i, ax in enumerate(axes):
-        ax.imshow(_as_pixels(images[i]), cmap="gray")
+        ax.imshow(_as_pixels(images[i]), cmap="gray", **scale)
         parts = []
         if labels is not None:
             parts.append(f"label {int(labels[i])}")

@@ -15,9 +15,8 @@ What :func:`predict` reads as *one* picture and what as a *batch* (no guessing):
   ``(H, W, C)`` with the colour channels last; it goes through ``to_mnist``;
 * a list holds one picture (or one prepared ``(1, 28, 28)`` image) per entry.
 
-:func:`read_pictures` is the one read-then-predict loop behind ``python -m mnist_course
-predict`` (:func:`predict_files`) and the upload and canvas widgets (:func:`predict_uploads`):
-a picture that does not look like one digit (:mod:`mnist_course.guard`) is reported as such.
+:mod:`mnist_course.reading` reads many pictures at once (files, uploads, the canvas) and
+says which do not look like one digit.
 """
 
 from __future__ import annotations
@@ -31,7 +30,6 @@ import torch
 from torch import nn
 
 from .data import MNIST_MEAN, MNIST_STD
-from .guard import check_digit
 from .images import FLOAT_TOLERANCE, ImageError, ImageLike
 from .preprocess import to_mnist
 from .training import _logits
@@ -152,34 +150,6 @@ def all_probabilities(model: nn.Module, image: torch.Tensor) -> list[float]:
     return [p for _, p in sorted(predict(model, image, k=10)[0])]
 
 
-def read_pictures(model: nn.Module, pictures: Sequence[tuple[str, ImageLike]], k: int = 3) -> list[dict]:
-    """Read each named picture, check that it looks like one digit, and predict it.
-
-    Args:
-        model: a trained network (with its recipe).
-        pictures: ``(name, picture)`` pairs; a picture that is an ``ImageError`` is reported.
-        k: guesses per picture.
-
-    Returns:
-        One dict per picture with ``"name"``, and either ``"error"`` (why it cannot be
-        read), or ``"image"`` (the ``(1, 28, 28)`` input), ``"guesses"`` and ``"problems"``
-        (why it does not look like one digit; empty when it does).
-    """
-    preprocess = model_recipe(model)["preprocess"]
-    results = []
-    for name, picture in pictures:
-        try:
-            if isinstance(picture, ImageError):
-                raise picture
-            image, problems = check_digit(picture, **preprocess)
-        except ImageError as exc:
-            results.append({"name": name, "error": str(exc)})
-            continue
-        guesses = predict(model, image, k)[0]
-        results.append({"name": name, "image": image, "problems": problems, "guesses": guesses})
-    return results
-
-
 def format_guesses(guesses: Sequence[tuple[int, float]]) -> str:
     """Write guesses as text, e.g. ``"7 (93.1%), 1 (4.0%), 9 (1.2%)"``."""
     return ", ".join(f"{digit} ({100 * p:.1f}%)" for digit, p in guesses)
@@ -188,71 +158,3 @@ def format_guesses(guesses: Sequence[tuple[int, float]]) -> str:
 def format_prediction(name: str, guesses: Sequence[tuple[int, float]]) -> str:
     """Write one image's guesses as a line, e.g. ``"seven.png: 7 (93.1%), 1 (4.0%), 9 (1.2%)"``."""
     return f"{name}: {format_guesses(guesses)}"
-
-
-def format_result(result: dict) -> str:
-    """Write one :func:`read_pictures` result as a line: the guesses, the problems, or the error."""
-    if "error" in result:
-        return f"{result['name']}: error: {result['error']}"
-    if result["problems"]:
-        return f"{result['name']}: this does not look like a single digit ({'; '.join(result['problems'])})"
-    return format_prediction(result["name"], result["guesses"])
-
-
-def predict_uploads(model: nn.Module, files: Sequence[dict], k: int = 3) -> list[dict]:
-    """Predict each file of an ``ipywidgets.FileUpload`` value, reading it from memory only.
-
-    Args:
-        model: a trained network.
-        files: dicts with ``"name"`` and ``"content"`` (the file's bytes).
-        k: guesses per file.
-
-    Returns:
-        What :func:`read_pictures` returns, one dict per file.
-    """
-    pictures = []
-    for i, file in enumerate(files):
-        name = str(file.get("name") or f"upload {i + 1}") if isinstance(file, dict) else f"upload {i + 1}"
-        content = file.get("content") if isinstance(file, dict) else None
-        pictures.append((name, content if content is not None else ImageError(
-            "this upload entry has no 'content' (the file's bytes); pass the FileUpload's value, "
-            "dicts with 'name' and 'content'.")))
-    return read_pictures(model, pictures, k)
-
-
-def predict_files(checkpoint: str | os.PathLike, paths: Sequence[str | os.PathLike], k: int = 3,
-                  device: str | torch.device = "cpu", keep_going: bool = False) -> list[str]:
-    """Load a checkpoint and return one line per image file: guesses, problems or error.
-
-    What ``python -m mnist_course predict IMAGE... --checkpoint PATH`` prints. The
-    checkpoint is loaded safely (``weights_only``), with its own recipe.
-
-    Args:
-        checkpoint: a file written by :func:`~mnist_course.checkpoints.save_checkpoint`.
-        paths: image files (PNG, JPEG...).
-        k: guesses per image, 1..10.
-        device: where to run the model.
-        keep_going: on an unreadable image, write ``"<path>: error: <why>"`` and go on.
-
-    Returns:
-        One line per path, in order, e.g. ``"seven.png: 7 (93.1%), 1 (4.0%), 9 (1.2%)"``.
-
-    Raises:
-        CheckpointError: the checkpoint is missing or unreadable (a ``ValueError``).
-        ValueError: no paths, a bad ``k``, or (unless ``keep_going``) an unreadable image.
-    """
-    from .checkpoints import load_checkpoint
-
-    if not paths:
-        raise ValueError("no image files given: name at least one.")
-    if not 1 <= int(k) <= 10:
-        raise ValueError(f"k must be between 1 and 10, not {k}")
-    model, info = load_checkpoint(checkpoint, device=device)
-    if getattr(model, "recipe", None) is None:  # checkpoints.py before recipes: its normalisation
-        model.recipe = info.get("recipe") or {**DEFAULT_RECIPE, **info.get("normalization", {})}
-    results = read_pictures(model, [(str(path), path) for path in paths], k)
-    for result in results:
-        if "error" in result and not keep_going:
-            error = result["error"]
-            raise ImageError(error if result["name"] in error else f"{result['name']}: {error}")
-    return [format_result(result) for result in results]

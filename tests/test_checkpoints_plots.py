@@ -46,3 +46,19 @@ def test_plot_helpers_draw_into_given_axes(test_split):
     with pytest.raises(ValueError, match="no misclassified"):
         plots.show_misclassified(images, labels, labels)
     plt.close("all")
+
+
+def test_show_digits_shows_what_the_model_sees_on_one_scale():
+    """A nearly black picture stays nearly black (no per-image contrast stretch)."""
+    import torch
+
+    from mnist_course.plots import show_digits
+
+    faint = torch.zeros(2, 1, 28, 28)
+    faint[:, 0, 10:18, 12:16] = 0.15  # what convert('L') makes of a transparent picture
+    fig = show_digits(faint, ncols=2)
+    assert all(ax.images[0].get_clim() == (0, 1) for ax in fig.axes)
+    fig = show_digits((faint * 255).to(torch.uint8), ncols=2)
+    assert all(ax.images[0].get_clim() == (0, 255) for ax in fig.axes)
+    normalised = (faint - 0.1307) / 0.3081
+    assert show_digits(normalised, ncols=2).axes[0].images[0].get_clim() != (0, 1)

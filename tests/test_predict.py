@@ -25,11 +25,10 @@ from mnist_course.predict import (
     all_probabilities,
     format_prediction,
     predict,
-    predict_files,
-    predict_uploads,
     prepare_images,
 )
 from mnist_course.preprocess import naive_preprocess, to_mnist
+from mnist_course.reading import predict_files, predict_uploads
 from mnist_course.strokes import EXAMPLE_STROKES, predict_strokes, scale_strokes, strokes_to_image
 
 SAMPLES = Path(__file__).resolve().parents[1] / "mnist_course" / "samples"

@@ -16,6 +16,7 @@ from PIL import Image, ImageDraw
 
 from mnist_course import images as im
 from mnist_course import preprocess as pp
+from mnist_course import thickness
 from mnist_course.background import (
     has_light_background,
     invert_if_light_background,
@@ -31,10 +32,9 @@ from mnist_course.preprocess import (
     fit_in_20x20,
     naive_preprocess,
     preprocess_steps,
-    stroke_width,
-    thicken_strokes,
     to_mnist,
 )
+from mnist_course.thickness import stroke_width, thicken_strokes
 
 OFFLINE_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-offline"
 
@@ -200,7 +200,7 @@ def test_thicken_strokes_widens_thin_lines_only():
     thin[:, 58:61] = 1.0
     thin[:3, :] = 1.0
     thick = thicken_strokes(thin)
-    assert stroke_width(thick) / max(thick.shape) == pytest.approx(pp.TARGET_STROKE, rel=0.3)
+    assert stroke_width(thick) / max(thick.shape) == pytest.approx(thickness.TARGET_STROKE, rel=0.3)
     bold = np.zeros((200, 120), np.float32)
     bold[:, 45:75] = 1.0
     assert np.array_equal(thicken_strokes(bold), bold)
@@ -210,8 +210,8 @@ def test_thicken_strokes_handles_large_crops():
     thin = np.zeros((900, 500), np.float32)
     thin[:, 250:252] = 1.0
     thick = thicken_strokes(thin)
-    assert max(thick.shape) <= pp.THICKEN_SIZE + 40
-    assert stroke_width(thick) / max(thick.shape) > pp.MIN_STROKE
+    assert max(thick.shape) <= thickness.THICKEN_SIZE + 40
+    assert stroke_width(thick) / max(thick.shape) > thickness.MIN_STROKE
 
 
 @pytest.mark.parametrize("shape, expected", [((40, 10), (20, 5)), ((10, 40), (5, 20)), ((7, 7), (20, 20)),

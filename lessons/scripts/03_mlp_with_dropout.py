@@ -748,7 +748,9 @@ compare_guess(my_guess, first_epoch_winner, choices=("relu", "sigmoid"))
 #
 # - With the *same* rate, 0.03, the sigmoid network is far behind after the first epoch.
 # - The sigmoid network wants a larger learning rate than ReLU, to make up for its
-#   smaller gradients. Given it, it comes much closer.
+#   smaller gradients. Given it, it comes much closer. (Too large a rate does not work
+#   either: look at ReLU's final training loss at 0.3, far above the others. Its steps
+#   overshoot, as in lesson 2.)
 # - Even so, each at its best rate, ReLU has the lower training loss after every epoch,
 #   and the higher test accuracy after the first: it learns faster.
 
@@ -757,6 +759,11 @@ print("check: sigmoid's best rate is larger than ReLU's:", best_lr["sigmoid"] > 
 print("check: at its best rate, ReLU has the lower training loss after every epoch:", relu_ahead)
 print("check: and the higher test accuracy after epoch 1:",
       relu_history.test_accuracy[0] > sigmoid_history.test_accuracy[0])
+gap_same_rate = grid["relu", 0.03].test_accuracy[0] - grid["sigmoid", 0.03].test_accuracy[0]
+gap_best_rates = relu_history.test_accuracy[0] - sigmoid_history.test_accuracy[0]
+print("check: at its own best rate, sigmoid comes closer after epoch 1:", gap_best_rates < gap_same_rate)
+print("check: ReLU at 0.3 ends far above its best training loss:",
+      grid["relu", 0.3].train_loss[-1] > 2 * grid["relu", best_lr["relu"]].train_loss[-1])
 
 # %% [markdown]
 # The two best runs side by side (solid: training, dashed: test):

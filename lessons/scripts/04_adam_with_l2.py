@@ -160,7 +160,7 @@ plt.show()
 
 # %% [markdown]
 # Plain SGD with `lr=0.01` is still far from done after 5 epochs. Momentum helps a lot,
-# and Adam gets there fastest. The exact numbers depend on your machine and data:
+# and so does Adam. The exact numbers depend on your machine and data:
 
 # %% tags=["nbval-ignore-output"]
 for name, history in histories.items():
@@ -216,9 +216,8 @@ plt.show()
 # %% [markdown]
 # - `lr=1e-4` is safe but slow: after 5 epochs it is still behind.
 # - `lr=1e-2` learns fast in the first epoch, then its steps are too big to settle into
-#   a good minimum: its training loss stops going down (it may even go up), its
-#   validation loss *rises* and ends above that of `1e-3`, and its validation
-#   accuracy ends up lower. Its weights also grow several times larger than with
+#   a good minimum: its validation loss goes up and down and ends above that of `1e-3`,
+#   and its validation accuracy ends up lower. Its weights also grow several times larger than with
 #   `1e-3` (below), which makes the network over-confident.
 # - `lr=1e-3` (Adam's default in PyTorch) is the usual good choice for networks like ours.
 
@@ -228,6 +227,8 @@ for name in adam_runs:
     print(f"{name}: validation loss {histories[name].test_loss[-1]:.3f}, "
           f"accuracy {histories[name].test_accuracy[-1]:.3f}, first-layer weight norm {weights.norm():.1f}")
 assert histories["Adam lr=1e-2"].test_loss[-1] > histories["Adam lr=1e-3"].test_loss[-1]
+assert histories["Adam lr=1e-2"].test_accuracy[-1] < histories["Adam lr=1e-3"].test_accuracy[-1]
+assert histories["Adam lr=1e-4"].test_loss[-1] > histories["Adam lr=1e-3"].test_loss[-1]  # still behind
 assert models["Adam lr=1e-2"].layers[1].weight.norm() > 2 * models["Adam lr=1e-3"].layers[1].weight.norm()
 
 # %% [markdown]
@@ -540,7 +541,7 @@ print("check: the state_dict loads into a new MLP with the same weights:", same_
 # slightly changed version: shifted by a pixel or two, rotated by a few degrees, a bit
 # larger or smaller. It is still clearly the same digit, so the label stays correct, but
 # the network can no longer memorise exact pixels. `fit` uses `random_affine` from
-# `mnist_course.training`, which transforms a whole batch at once on the device. Here
+# `mnist_course.augment`, which transforms a whole batch at once on the device. Here
 # are 11 random versions of one training digit, next to the original:
 
 # %%
@@ -594,20 +595,29 @@ for name, history in runs.items():
           f"   validation loss {history.test_loss[-1]:.3f}   validation acc {history.test_accuracy[-1]:.3f}"
           f"   weight norm {big_models[name].layers[1].weight.norm():5.1f}")
 norm = {name: model.layers[1].weight.norm().item() for name, model in big_models.items()}
+final_loss = {name: history.test_loss[-1] for name, history in runs.items()}
 assert norm["Adam + L2 1e-3"] < 0.8 * norm["no regularisation"]
 assert norm["AdamW 1e-3"] > 0.9 * norm["no regularisation"]
+assert abs(final_loss["AdamW 1e-3"] - final_loss["no regularisation"]) < 0.05  # nearly the same curve
+assert final_loss["Adam + L2 1e-3"] < final_loss["no regularisation"]
+assert final_loss["dropout 0.5"] < final_loss["no regularisation"]
+assert min(final_loss, key=final_loss.get) == "augmentation"
+assert max(runs, key=lambda name: runs[name].test_accuracy[-1]) == "augmentation"
 assert runs["augmentation"].test_accuracy[-1] > runs["no regularisation"].test_accuracy[-1] + 0.01
 
 # %% [markdown]
 # What to read from this:
 #
-# - **Adam + L2 `1e-3`** makes the weights clearly smaller and keeps the validation loss
-#   from climbing. **AdamW `1e-3`** changes almost nothing: the same number is a much weaker
-#   decay in AdamW (section 5). Try AdamW with `weight_decay=1.0` in the exercises.
-# - **Dropout** makes memorising harder (the training accuracy stays below 100%), so the
-#   validation loss rises later and less, but with so few images it hardly changes
-#   the validation accuracy.
-# - **Augmentation** helps most by far, for both loss and accuracy: in effect the
+# - **Adam + L2 `1e-3`** makes the weights clearly smaller and ends with a lower
+#   validation loss. **AdamW `1e-3`** changes almost nothing (its curve lies almost on
+#   top of the one without regularisation, so the plot seems to show only four lines):
+#   the same number is a much weaker decay in AdamW (section 5). Try AdamW with
+#   `weight_decay=1.0` in the exercises.
+# - **Dropout** makes memorising harder (the training accuracy stays below 100%) and
+#   ends with a lower validation loss, but with so few images it hardly changes the
+#   validation accuracy.
+# - **Augmentation** helps most, for both loss and accuracy (the lowest validation loss
+#   and the highest validation accuracy of the five): in effect the
 #   network never sees the same image twice, so it has to learn the shapes of digits
 #   instead of memorising 1,000 images.
 #
@@ -623,7 +633,8 @@ assert augmented_test_accuracy > plain_test_accuracy
 
 # %% [markdown]
 # Your own handwriting (lesson 5) is never centred and sized quite like MNIST's digits
-# either; lesson 5 measures the final model on pictures that are not from MNIST.
+# either, which is one more reason for augmentation; lesson 5 measures the final model on
+# pictures that are not from MNIST.
 
 # %% [markdown]
 # ## 7. The final model
@@ -631,7 +642,7 @@ assert augmented_test_accuracy > plain_test_accuracy
 # Now we put everything together and train the model that lesson 5 will use. Its
 # settings are the course's **final recipe**, kept in one place,
 # `mnist_course.recipe.FINAL_RECIPE`, so that this lesson, lesson 5 and the command
-# line (`python -m mnist_course train`) always train the same model:
+# line (`python -m mnist_course train`) always train with the same settings:
 
 # %%
 print(FINAL_RECIPE)
@@ -646,8 +657,13 @@ print(FINAL_RECIPE)
 # - **all** training images (except the validation ones), 40 epochs;
 # - a checkpoint after every epoch, in `checkpoints/final/`.
 #
+# No weight decay, and only a little dropout: augmentation already does most of the
+# regularising (section 6). (`momentum` is SGD's setting; Adam ignores it.)
+#
 # `train_final_model` builds this model and trains it with `fit`; `python -m mnist_course
-# train` calls the same function, on all the training images.
+# train` calls the same function, on all the training images. It also gives the model its
+# `model.recipe`: not how to *train* it, but what every input must go through before the
+# model sees it (the normalisation, and the deskewing), saved with it in its checkpoint.
 
 # %%
 final_folder = Path("checkpoints") / "final"
@@ -766,8 +782,9 @@ else:
 #   slider and in the legend alike). Its leftmost position, 0, means *no* weight decay. For
 #   SGD and Adam it is the L2 penalty, for AdamW the decoupled decay.
 #
-# The network is 784-128-256-10 with dropout 0.2, trained on 10,000 images for 5 epochs
-# (batch size 128), and measured on the validation images: the test set stays locked away.
+# The network is 784-128-256-10 with dropout 0.2, trained on this lesson's training
+# images (all but the 1,000 validation ones) for 5 epochs (batch size 128), and measured
+# on the validation images: the test set stays locked away.
 # Set the epochs to 20 or more to watch overfitting appear: the training curve keeps
 # improving while the validation curve stalls. Training runs in the background; a change
 # restarts it, **Stop** stops it, finished runs stay as faint curves, and repeated settings

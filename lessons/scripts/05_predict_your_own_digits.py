@@ -60,16 +60,9 @@ from mnist_course.exercises import check, compare_guess
 from mnist_course.guard import check_digit
 from mnist_course.pictures import show_pictures, show_steps
 from mnist_course.plots import show_digits
-from mnist_course.predict import (
-    all_probabilities,
-    format_guesses,
-    format_prediction,
-    format_result,
-    predict,
-    predict_uploads,
-    read_pictures,
-)
+from mnist_course.predict import all_probabilities, format_guesses, format_prediction, predict
 from mnist_course.preprocess import preprocess_steps, to_mnist
+from mnist_course.reading import format_result, predict_uploads, read_pictures
 from mnist_course.recipe import train_final_model
 from mnist_course.strokes import EXAMPLE_STROKES, predict_strokes, scale_strokes, strokes_to_image
 from mnist_course.training import evaluate
@@ -85,7 +78,8 @@ print("data:", data_source())
 # ## 1. Load the model from lesson 4, safely
 #
 # Lesson 4 saved its final model in `checkpoints/lesson4_best.pt` with `save_checkpoint`
-# (`python -m mnist_course train` trains and saves the very same model). That file holds
+# (`python -m mnist_course train` trains the same recipe, on all the training images, and
+# saves its last epoch in the same place). That file holds
 # only numbers and plain settings: the weights (the model's `state_dict`), the model's
 # class and sizes, its test accuracy, and its **recipe**: how its input images must be
 # prepared.
@@ -115,8 +109,9 @@ else:
 # The recipe travelled in the checkpoint, as `model.recipe`: the mean and standard
 # deviation to normalise with, and the keyword arguments of the preprocessing. Our model
 # was trained on **deskewed** digits (section 4 shows what that means), so every picture
-# it reads must be deskewed too; `predict` and `evaluate` read the recipe and do it
-# themselves.
+# it reads must be deskewed too; `predict` (on pictures, and on MNIST's own uint8 images)
+# and `evaluate` read the recipe and do it themselves. A float 28x28 tensor counts as
+# already prepared and is used as it is.
 
 # %%
 recipe = model.recipe
@@ -266,12 +261,14 @@ show_steps(steps)
 plt.show()
 
 # %% [markdown]
-# The paper's colour, the shadow, the blue rules and the red margin are gone by the
-# "stretched" step; what is left is cropped, scaled and centred like an MNIST digit.
+# The paper's colour, the shadow and the red margin are mostly gone by the "stretched"
+# step, but not all of it: faint traces of the rules are left. So the crop is wider than
+# the 4, the thickening turns the leftovers into a grey haze, and the digit ends up
+# smaller than MNIST's 20 pixels, inside a faint grey box. Cleaning a photo is the hard
+# part, and section 7 shows how often it goes wrong.
 #
 # A pen line that is thin compared to the digit (drawn with a 3-pixel pen here) would
-# shrink to a faint trace in 20x20, so `thicken_strokes` widens it first. MNIST's own
-# digits are already thick enough, and this step leaves them alone:
+# shrink to a faint trace in 20x20, so `thicken_strokes` widens it first:
 
 # %%
 show_steps(preprocess_steps(SAMPLES_DIR / "2_mouse_thinpen.png", **recipe["preprocess"]))
@@ -299,9 +296,9 @@ plt.show()
 # ## 5. The naive pipeline vs `to_mnist`
 #
 # `to_mnist` runs all these steps and returns the `(1, 28, 28)` tensor in 0..1, ready for
-# `predict`; we pass it the recipe's preprocessing options (`deskew=True`). Applied to an
-# MNIST digit, it changes next to nothing (the unit tests check that a trained model's
-# predictions on MNIST do not change). On the shipped pictures:
+# `predict`; we pass it the recipe's preprocessing options (`deskew=True`). An MNIST digit
+# is already cropped, scaled and centred, so of all the steps only the deskewing (section
+# 4) changes it much. On the shipped pictures:
 
 # %%
 mnist_images = torch.stack([to_mnist(path, **recipe["preprocess"]) for path in paths])  # (N, 1, 28, 28)
@@ -381,7 +378,8 @@ for path, guesses in list(zip(paths, mnist_guesses, strict=True))[::6]:
 
 # %%
 fig, axes = plt.subplots(2, 4, figsize=(10, 4.5))
-for column, index in enumerate([3, 14, 27, 40]):
+hesitant = min(range(len(paths)), key=lambda i: mnist_guesses[i][0][1])  # the least sure answer
+for column, index in enumerate([3, 14, 27, hesitant]):
     axes[0, column].imshow(mnist_images[index, 0], cmap="gray")
     axes[0, column].set_title(f"true {labels[index].item()}")
     axes[0, column].axis("off")
@@ -446,8 +444,9 @@ assert mnist_blots.float().mean() < 0.01 and (blots & ~right).sum().item() > len
 assert right[~blots].float().mean() > 0.6
 
 # %% [markdown]
-# - The others are digits that came through the cleaning well, but that the network
-#   reads wrongly: shapes MNIST's writers rarely made, or made differently.
+# - The others are not blots, but some of them are cleaning failures too: a rule or a
+#   grid line left through the digit. The rest are shapes MNIST's writers rarely made,
+#   or made differently.
 
 # %% [markdown]
 # ### The not-a-digit guard
@@ -517,9 +516,7 @@ assert confidence[~right].mean() < confidence[right].mean() and sure_and_wrong >
 # probability of each digit. **Clear** starts again. Draw large, and use the whole
 # square: your drawing is cropped and centred anyway.
 #
-# The canvas only records your strokes; nothing runs until you press a button. (When this
-# notebook runs without a browser, as in the course's automatic tests, the canvas just
-# sits there.)
+# The canvas only records your strokes; nothing runs until you press a button.
 
 # %%
 DigitCanvas(model)
@@ -575,7 +572,8 @@ for result in predict_uploads(model, files):
 #   `predict` and `evaluate` apply it.
 # - Measured honestly, on the course's hard set: drawings are read well, photos of paper
 #   much worse, mostly because the cleaning fails on them (the "blots"). The not-a-digit
-#   guard refuses some of those pictures instead of guessing; not all of them.
+#   guard refuses some pictures instead of guessing, but it lets most blots through, and
+#   it also refuses some pictures the model would have read correctly.
 # - `predict(model, images, k=3)` gives each image's top guesses with probabilities.
 #   High probability is not correctness: on data unlike its training data (distribution
 #   shift), a model can be confidently wrong.

@@ -1,0 +1,112 @@
+"""Reading many pictures at once: lesson 5's uploads and drawings, and the command line.
+
+Each picture is read, checked to look like one digit (:func:`~mnist_course.guard.check_digit`)
+and predicted with the model's recipe; what cannot be read is reported, never raised, so
+one bad file does not lose the others' answers.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+
+from .guard import check_digit
+from .images import ImageError, ImageLike
+from .predict import format_prediction, model_recipe, predict
+
+
+def read_pictures(model: nn.Module, pictures: Sequence[tuple[str, ImageLike]], k: int = 3) -> list[dict]:
+    """Read each named picture, check that it looks like one digit, and predict it.
+
+    Args:
+        model: a trained network (with its recipe).
+        pictures: ``(name, picture)`` pairs; a picture that is an ``ImageError`` is reported.
+        k: guesses per picture.
+
+    Returns:
+        One dict per picture with ``"name"``, and either ``"error"`` (why it cannot be
+        read), or ``"image"`` (the ``(1, 28, 28)`` input), ``"guesses"`` and ``"problems"``
+        (why it does not look like one digit; empty when it does).
+    """
+    preprocess = model_recipe(model)["preprocess"]
+    results = []
+    for name, picture in pictures:
+        try:
+            if isinstance(picture, ImageError):
+                raise picture
+            image, problems = check_digit(picture, **preprocess)
+        except ImageError as exc:
+            results.append({"name": name, "error": str(exc)})
+            continue
+        guesses = predict(model, image, k)[0]
+        results.append({"name": name, "image": image, "problems": problems, "guesses": guesses})
+    return results
+
+
+def format_result(result: dict) -> str:
+    """Write one :func:`read_pictures` result as a line: the guesses, the problems, or the error."""
+    if "error" in result:
+        return f"{result['name']}: error: {result['error']}"
+    if result["problems"]:
+        return f"{result['name']}: this does not look like a single digit ({'; '.join(result['problems'])})"
+    return format_prediction(result["name"], result["guesses"])
+
+
+def predict_uploads(model: nn.Module, files: Sequence[dict], k: int = 3) -> list[dict]:
+    """Predict each file of an ``ipywidgets.FileUpload`` value, reading it from memory only.
+
+    Args:
+        model: a trained network.
+        files: dicts with ``"name"`` and ``"content"`` (the file's bytes).
+        k: guesses per file.
+
+    Returns:
+        What :func:`read_pictures` returns, one dict per file.
+    """
+    pictures = []
+    for i, file in enumerate(files):
+        name = str(file.get("name") or f"upload {i + 1}") if isinstance(file, dict) else f"upload {i + 1}"
+        content = file.get("content") if isinstance(file, dict) else None
+        pictures.append((name, content if content is not None else ImageError(
+            "this upload entry has no 'content' (the file's bytes); pass the FileUpload's value, "
+            "dicts with 'name' and 'content'.")))
+    return read_pictures(model, pictures, k)
+
+
+def predict_files(checkpoint: str | os.PathLike, paths: Sequence[str | os.PathLike], k: int = 3,
+                  device: str | torch.device = "cpu", keep_going: bool = False) -> list[str]:
+    """Load a checkpoint and return one line per image file: guesses, problems or error.
+
+    What ``python -m mnist_course predict IMAGE... --checkpoint PATH`` prints. The
+    checkpoint is loaded safely (``weights_only``), with its own recipe.
+
+    Args:
+        checkpoint: a file written by :func:`~mnist_course.checkpoints.save_checkpoint`.
+        paths: image files (PNG, JPEG...).
+        k: guesses per image, 1..10.
+        device: where to run the model.
+        keep_going: on an unreadable image, write ``"<path>: error: <why>"`` and go on.
+
+    Returns:
+        One line per path, in order, e.g. ``"seven.png: 7 (93.1%), 1 (4.0%), 9 (1.2%)"``.
+
+    Raises:
+        CheckpointError: the checkpoint is missing or unreadable (a ``ValueError``).
+        ValueError: no paths, a bad ``k``, or (unless ``keep_going``) an unreadable image.
+    """
+    from .checkpoints import load_checkpoint
+
+    if not paths:
+        raise ValueError("no image files given: name at least one.")
+    if not 1 <= int(k) <= 10:
+        raise ValueError(f"k must be between 1 and 10, not {k}")
+    model, _ = load_checkpoint(checkpoint, device=device)  # it sets model.recipe
+    results = read_pictures(model, [(str(path), path) for path in paths], k)
+    for result in results:
+        if "error" in result and not keep_going:
+            error = result["error"]
+            raise ImageError(error if result["name"] in error else f"{result['name']}: {error}")
+    return [format_result(result) for result in results]

@@ -1,0 +1,78 @@
+"""Thin pen strokes made as thick as MNIST's, so they survive the shrink to 20x20 (lesson 5).
+
+A step of :func:`~mnist_course.preprocess.to_mnist`: MNIST's strokes are about an eighth of
+the digit's height, while a ballpoint line on a photo is a few pixels in a big picture.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageFilter
+
+#: Pixels at least this bright (0..1, after inverting and stretching) count as ink.
+INK_THRESHOLD = 0.2
+#: Strokes thinner than this fraction of the digit's longest side are thickened...
+MIN_STROKE = 0.08
+#: ...to this fraction, about as thick as MNIST's pen strokes.
+TARGET_STROKE = 0.12
+#: Crops larger than this (pixels, longest side) are shrunk before thickening.
+THICKEN_SIZE = 256
+
+
+def _pil(image: np.ndarray) -> Image.Image:
+    return Image.fromarray(np.ascontiguousarray(image, dtype=np.float32))  # mode "F"
+
+
+def stroke_width(image: np.ndarray, threshold: float = INK_THRESHOLD) -> float:
+    """Estimate the pen's width in pixels: twice the ink's area divided by its outline.
+
+    Args:
+        image: float ``(H, W)`` in 0..1, light digit on black.
+        threshold: pixels brighter than this count as ink.
+
+    Returns:
+        The estimated width in pixels (0 for a blank image).
+    """
+    ink = image > threshold
+    padded = np.pad(ink, 1)
+    inside = padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
+    outline = int((ink & ~inside).sum())
+    return 2.0 * int(ink.sum()) / outline if outline else 0.0
+
+
+def dilate(image: np.ndarray, size: int) -> np.ndarray:
+    """Grayscale dilation with a ``size`` x ``size`` square (``ImageFilter.MaxFilter``), growing the image."""
+    if size <= 1:
+        return image.astype(np.float32)
+    grown = np.pad(image.astype(np.float32), size // 2)
+    return np.asarray(_pil(grown).filter(ImageFilter.MaxFilter(size | 1)), dtype=np.float32)
+
+
+def _resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
+    return np.clip(np.asarray(_pil(image).resize((width, height), Image.Resampling.LANCZOS)), 0.0, 1.0)
+
+
+def thicken_strokes(image: np.ndarray, min_stroke: float = MIN_STROKE, target: float = TARGET_STROKE):
+    """Thicken thin pen strokes to about MNIST's thickness, relative to the digit's size.
+
+    MNIST's strokes are about an eighth of the digit's height; a ballpoint line would
+    shrink to a faint trace in 20x20. Strokes thinner than ``min_stroke`` times the
+    longest side are widened to ``target`` times it; thicker ones (MNIST's) are left alone.
+
+    Args:
+        image: float ``(h, w)`` in 0..1, cropped to the ink.
+        min_stroke: thinner strokes than this fraction are thickened.
+        target: the stroke width to reach, as a fraction of the longest side.
+
+    Returns:
+        float32 in 0..1: ``image`` itself, or a thickened (slightly larger) copy.
+    """
+    if stroke_width(image) >= min_stroke * max(image.shape):
+        return image.astype(np.float32)
+    if max(image.shape) > THICKEN_SIZE:  # widen just enough to survive shrinking, then shrink
+        image = dilate(image, int(np.ceil(max(image.shape) / THICKEN_SIZE)) | 1)
+        scale = THICKEN_SIZE / max(image.shape)
+        image = _resize(image, max(1, round(image.shape[0] * scale)), max(1, round(image.shape[1] * scale)))
+        image = image / max(float(image.max()), 1e-6)
+    missing = target * max(image.shape) - stroke_width(image)
+    return dilate(image, int(round(missing)) | 1) if missing > 1 else image.astype(np.float32)
