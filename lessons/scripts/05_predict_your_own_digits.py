@@ -204,12 +204,14 @@ show_digits(naive_images[shown], labels[shown], naive_predictions[shown], ncols=
 plt.show()
 
 # %% [markdown]
-# Look at what the model was given: dark digits on a white background (in MNIST the
-# ink is the *high* value, 255, and the background 0; `cmap="gray"` draws that as light
-# on black), small and off-centre (MNIST's fill the middle), squashed when the picture
-# was not square, and the transparent pictures turned into a dark smudge, because
-# `convert('L')` throws the transparency away. The model has never seen anything like
-# that, and it reads few of them (check: fewer than half):
+# Look at what the model was given. The pictures on paper became dark digits on a
+# white background (in MNIST the ink is the *high* value, 255, and the background 0;
+# `cmap="gray"` draws that as light on black). The transparent pictures became a faint
+# grey digit on black, because `convert('L')` throws the transparency away and keeps the
+# dark ink colour. Only the canvas drawings look a little like MNIST, and even they are
+# small and off-centre (MNIST's fill the middle), or squashed when the picture was not
+# square. The model has never seen anything like that, and it reads few of them (check:
+# fewer than half):
 
 # %% tags=["nbval-ignore-output"]
 naive_accuracy = (naive_predictions == labels).float().mean().item()
