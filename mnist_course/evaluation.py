@@ -47,6 +47,11 @@ def _prepared(model: nn.Module, images: torch.Tensor, mean: float | None, std: f
     ones with its recipe (contract 2)."""
     images = recipe_images(model, images.to(_model_device(model)))
     if images.dtype != torch.uint8:
+        if images.numel() and images.min() >= 0:  # normalised MNIST has a negative background
+            raise ValueError(
+                "these float images are in 0..1, not normalised: the model would see a grey "
+                "background and give wrong numbers. Pass the uint8 images (normalised here), or "
+                "normalise them first: (images - mean) / std.")
         return images.float()
     recipe = getattr(model, "recipe", None) or {}
     return to_float_images(images, recipe.get("mean", MNIST_MEAN) if mean is None else mean,

@@ -192,3 +192,18 @@ def test_tensorboard_logging_writes_event_files(train_split, tmp_path):
     fit(SoftmaxRegression(), small(train_split, 200), small(train_split, 100), epochs=1,
         batch_size=50, progress=False, log_dir=tmp_path / "run")
     assert list((tmp_path / "run").rglob("events.out.tfevents.*"))
+
+
+def test_evaluate_refuses_float_images_that_were_not_normalised(test_split):
+    """Issue 12: a float batch in 0..1 silently gave wrong numbers."""
+    from mnist_course.data import to_float_images
+    from mnist_course.evaluation import evaluate, predict_labels
+    from mnist_course.models import MLP
+
+    model = MLP(hidden=(16,))
+    images, labels = test_split.images[:200], test_split.labels[:200]
+    with pytest.raises(ValueError, match="not normalised"):
+        evaluate(model, images.float().div(255).unsqueeze(1), labels)
+    with pytest.raises(ValueError, match="not normalised"):
+        predict_labels(model, images.float().div(255).unsqueeze(1))
+    assert evaluate(model, to_float_images(images), labels) == evaluate(model, images, labels)
