@@ -255,3 +255,12 @@ def wait_until(condition: Callable[[], bool], timeout: float, page, what: str) -
             return
         page.wait_for_timeout(250)
     raise TimeoutError(f"waited {timeout} s for {what}")
+
+
+def skip_or_fail(message: str) -> None:
+    """Skip, except in CI (MNIST_COURSE_REQUIRE_BROWSER=1), where what is missing fails the test."""
+    import pytest
+
+    if os.environ.get(REQUIRE_BROWSER_ENV) == "1":
+        pytest.fail(f"{message}, and {REQUIRE_BROWSER_ENV}=1 requires every browser test to run")
+    pytest.skip(message)

@@ -79,3 +79,58 @@ def idx_folder(tmp_path, monkeypatch):
     folder = _make_idx_folder(tmp_path / "mnist")
     monkeypatch.setenv("MNIST_COURSE_DATA", str(folder))
     return folder
+
+
+# ------------------------------------------------ browser tests (test_browser, test_exercises_browser)
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Path:
+    """Debian's Chromium; skip (or fail when MNIST_COURSE_REQUIRE_BROWSER=1) without it."""
+    from browser_helpers import CHROMIUM, skip_or_fail
+
+    if not CHROMIUM.exists():
+        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
+    return CHROMIUM
+
+
+@pytest.fixture(scope="module")
+def lab(chromium, tmp_path_factory):
+    """A private JupyterLab server on a free port, whose kernels import this checkout."""
+    from browser_helpers import JupyterLabServer
+
+    env = {"PYTHONPATH": str(REPO), "MNIST_COURSE_DATA": os.environ.get("MNIST_COURSE_DATA", "")}
+    server = JupyterLabServer(tmp_path_factory.mktemp("jupyterlab"), env=env)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+    assert server.process.poll() is not None, "the JupyterLab server is still running"
+
+
+@pytest.fixture(scope="module")
+def browser(chromium):
+    """A headless Chromium driven by Playwright."""
+    from browser_helpers import CHROMIUM_ARGS
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser, lab):
+    """A fresh browser tab; afterwards the tab is closed and the test's kernels shut down."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(60_000)
+    try:
+        yield page
+    finally:
+        context.close()
+        lab.shut_down_kernels()

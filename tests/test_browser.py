@@ -18,20 +18,17 @@ import re
 import shutil
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from browser_helpers import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     REPO,
     REQUIRE_BROWSER_ENV,
-    JupyterLabServer,
     drag_slider,
     draw_stroke,
     open_notebook,
     run_all_cells,
+    skip_or_fail,
     wait_until,
     write_notebook,
 )
@@ -44,7 +41,6 @@ pytestmark = pytest.mark.browser
 DASHBOARD_NOTEBOOK: str | None = "lessons/03_mlp_with_dropout.ipynb"
 DEMO_NOTEBOOK = ARTIFACTS / "dashboard_demo.ipynb"
 LESSON_5 = "lessons/05_predict_your_own_digits.ipynb"
-OFFLINE_DATA = REPO.parent / "shared" / "data" / "mnist-offline"
 CURVES = ".mnist-dashboard img.mnist-dashboard-curves"
 
 DEMO_CELLS = [
@@ -59,57 +55,6 @@ DEMO_CELLS = [
     ("code", "history = dashboard.run_sync(epochs=1)\n"
              "print('epochs finished:', len(history))"),
 ]
-
-
-# ---------------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Path:
-    """Debian's Chromium; skip (or fail when MNIST_COURSE_REQUIRE_BROWSER=1) without it."""
-    if not CHROMIUM.exists():
-        skip_or_fail(f"{CHROMIUM} is missing (apt-get install chromium)")
-    return CHROMIUM
-
-
-@pytest.fixture(scope="module")
-def lab(chromium, tmp_path_factory) -> Iterator[JupyterLabServer]:
-    """A private JupyterLab server on a free port; always shut down, kernels included."""
-    data = os.environ.get("MNIST_COURSE_DATA") or (str(OFFLINE_DATA) if OFFLINE_DATA.is_dir() else "")
-    env = {"MNIST_COURSE_DATA": data} if data else {}
-    server = JupyterLabServer(tmp_path_factory.mktemp("jupyterlab"), env=env)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-    assert server.process.poll() is not None, "the JupyterLab server is still running"
-
-
-@pytest.fixture(scope="module")
-def browser(chromium) -> Iterator:
-    """A headless Chromium driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(chromium), args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def page(browser, lab) -> Iterator:
-    """A fresh browser tab; afterwards the tab is closed and the test's kernels shut down."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(60_000)
-    try:
-        yield page
-    finally:
-        context.close()
-        lab.shut_down_kernels()
 
 
 @contextlib.contextmanager
@@ -205,13 +150,6 @@ def use_dashboard(page, lab, notebook: str) -> None:
     assert float(readout) > 0.0, "the dropout slider did not move"
     dashboard.screenshot(path=str(ARTIFACTS / "dashboard_after.png"))
     page.screenshot(path=str(ARTIFACTS / "dashboard_page.png"), full_page=True)
-
-
-def skip_or_fail(message: str) -> None:
-    """Skip, except in CI (MNIST_COURSE_REQUIRE_BROWSER=1), where what is missing fails the test."""
-    if os.environ.get(REQUIRE_BROWSER_ENV) == "1":
-        pytest.fail(f"{message}, and {REQUIRE_BROWSER_ENV}=1 requires every browser test to run")
-    pytest.skip(message)
 
 
 def test_lesson5_canvas_predicts_a_drawn_digit(lab, page):

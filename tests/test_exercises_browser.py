@@ -12,18 +12,12 @@ Without ``/usr/bin/chromium`` it is skipped, unless ``MNIST_COURSE_REQUIRE_BROWS
 from __future__ import annotations
 
 import contextlib
-import os
-from collections.abc import Iterator
 
 import jupytext
 import pytest
 from browser_helpers import (
     ARTIFACTS,
-    CHROMIUM,
-    CHROMIUM_ARGS,
     REPO,
-    REQUIRE_BROWSER_ENV,
-    JupyterLabServer,
     open_notebook,
     run_all_cells,
 )
@@ -31,42 +25,9 @@ from browser_helpers import (
 pytestmark = pytest.mark.browser
 
 LESSON_2 = REPO / "lessons" / "scripts" / "02_single_layer_model.py"
-OFFLINE_DATA = REPO.parent / "shared" / "data" / "mnist-offline"
 WRONG = "def softmax(logits):\n    return logits.exp() / logits.exp().sum()\n\n\ncheck(\"2.1\", softmax)\n"
 RIGHT = ("def softmax(logits):\n    shifted = logits - logits.max(dim=1, keepdim=True).values\n"
          "    return shifted.exp() / shifted.exp().sum(dim=1, keepdim=True)\n\n\ncheck(\"2.1\", softmax)\n")
-
-
-@pytest.fixture(scope="module")
-def lab(tmp_path_factory) -> Iterator[JupyterLabServer]:
-    if not CHROMIUM.exists():
-        message = f"{CHROMIUM} is missing (apt-get install chromium)"
-        if os.environ.get(REQUIRE_BROWSER_ENV) == "1":
-            pytest.fail(f"{message}, and {REQUIRE_BROWSER_ENV}=1 requires the browser tests")
-        pytest.skip(message)
-    data = os.environ.get("MNIST_COURSE_DATA") or (str(OFFLINE_DATA) if OFFLINE_DATA.is_dir() else "")
-    env = {"PYTHONPATH": str(REPO), **({"MNIST_COURSE_DATA": data} if data else {})}
-    server = JupyterLabServer(tmp_path_factory.mktemp("jupyterlab"), env=env)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def page(lab) -> Iterator:
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
-        page.set_default_timeout(60_000)
-        try:
-            yield page
-        finally:
-            browser.close()
-            lab.shut_down_kernels()
 
 
 def lesson_2_notebook() -> str:
