@@ -16,12 +16,11 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .data import MNIST_MEAN, MNIST_STD
+from .data import DEFAULT_RECIPE, MNIST_MEAN, MNIST_STD
 from .models import MODEL_CLASSES, build_model, parse_hidden
 
 FORMAT = "mnist_course.checkpoint/2"  # /2 added the recipe; /1 files (normalisation only) still load
 READABLE_FORMATS = ("mnist_course.checkpoint/1", FORMAT)
-DEFAULT_RECIPE = {"mean": MNIST_MEAN, "std": MNIST_STD, "preprocess": {}}
 _PLAIN = (bool, int, float, str, type(None))
 
 

@@ -25,6 +25,9 @@ SHUFFLE_ENV_VAR = "MNIST_COURSE_SHUFFLE"
 #: Pixel mean and standard deviation of the full training set, scaled to 0..1 (lesson 1 recomputes them).
 MNIST_MEAN = 0.1307
 MNIST_STD = 0.3081
+#: What a model needs at prediction time when it does not say otherwise (``model.recipe``,
+#: saved in its checkpoint): MNIST's normalisation and no extra preprocessing.
+DEFAULT_RECIPE = {"mean": MNIST_MEAN, "std": MNIST_STD, "preprocess": {}}
 
 SAMPLES_DIR = Path(__file__).resolve().parent / "samples"  #: Own-digit pictures (``tools/make_samples.py``).
 FULL_SIZES = {"train": 60_000, "test": 10_000}

@@ -69,8 +69,6 @@ def eval_logits(model: nn.Module, images: torch.Tensor, batch_size: int = 2000) 
         model.train(was_training)
 
 
-_logits = eval_logits  # the old private name, imported by predict.py
-
 
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 2000,
              mean: float | None = None, std: float | None = None) -> tuple[float, float]:

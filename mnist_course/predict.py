@@ -29,13 +29,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data import MNIST_MEAN, MNIST_STD
+from .data import DEFAULT_RECIPE
+from .evaluation import eval_logits
 from .images import FLOAT_TOLERANCE, ImageError, ImageLike
 from .preprocess import to_mnist
-from .training import _logits
-
-#: The recipe of a model that does not say otherwise (checkpoints saved before recipes).
-DEFAULT_RECIPE = {"mean": MNIST_MEAN, "std": MNIST_STD, "preprocess": {}}
 
 
 def model_recipe(model: nn.Module) -> dict:
@@ -139,7 +136,7 @@ def predict(
     recipe = model_recipe(model)
     batch = prepare_images(images, recipe["preprocess"])
     device = next(model.parameters()).device
-    logits = _logits(model, ((batch - recipe["mean"]) / recipe["std"]).to(device), batch_size=len(batch))
+    logits = eval_logits(model, ((batch - recipe["mean"]) / recipe["std"]).to(device), batch_size=len(batch))
     top = torch.softmax(logits.float(), dim=1).topk(int(k), dim=1)
     return [[(int(d), float(p)) for d, p in zip(digits, probs, strict=True)]
             for digits, probs in zip(top.indices.cpu().tolist(), top.values.cpu().tolist(), strict=True)]

@@ -30,11 +30,11 @@ from torch import nn
 from .augment import augment_batch, augment_names
 from .batches import TensorBatches
 from .data import MNIST_MEAN, MNIST_STD
-from .evaluation import _logits, _model_device, _prepared, eval_logits, evaluate, predict_labels, test_model
+from .evaluation import _model_device, _prepared, eval_logits, evaluate, predict_labels, test_model
 from .history import History, Progress
 
 __all__ = ["OPTIMIZERS", "DivergedError", "History", "Progress", "make_optimizer", "train_one_epoch",
-           "test_model", "evaluate", "predict_labels", "eval_logits", "fit", "_logits"]
+           "test_model", "evaluate", "predict_labels", "eval_logits", "fit"]
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}  # name -> class
 
