@@ -1,17 +1,8 @@
-"""Data augmentation: small random changes to training digits that keep what they show.
+"""Data augmentation for training batches: shifts and turns, pen thickness, elastic bends.
 
-Taught in lesson 4, where augmentation fights overfitting; :func:`~mnist_course.training.fit`
-applies them to every training batch (``augment=True`` or a tuple of the names below):
-
-* ``"affine"``: :func:`random_affine`, small shifts, rotations and zooms;
-* ``"thickness"``: :func:`random_thickness`, a thinner or thicker pen (grayscale erosion or
-  dilation, ``max_pool2d``);
-* ``"elastic"``: :func:`elastic_distort`, the elastic distortions of Simard, Steinkraus and
-  Platt (2003): a random displacement field, smoothed by a Gaussian, scaled by ``alpha``.
-
-Each works on a whole normalised float batch ``(N, 1, 28, 28)`` at once on its device, with
-no per-image Python work, and draws all its random numbers in one call on ``generator``
-(one row per image), so a batch gives the same result as its images one by one.
+Taught in lesson 4 (augmentation fights overfitting); ``fit(augment=...)`` applies it. The
+package adds batching: each function transforms a whole normalised ``(N, 1, 28, 28)`` batch on
+its device with one random draw on ``generator``, so that training stays fast.
 """
 
 from __future__ import annotations
@@ -42,9 +33,8 @@ def random_affine_grid(images: torch.Tensor, max_shift: float = 2.0, max_degrees
     zoom = scale[0] + u[:, 1] * (scale[1] - scale[0])
     shift = (u[:, 2:] * 2 - 1) * max_shift
     cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
-    theta = torch.stack(
-        [torch.stack([cos, -sin], dim=1), torch.stack([sin, cos], dim=1)], dim=1
-    )  # (N, 2, 2): maps output coordinates to input coordinates
+    # (N, 2, 2): maps output coordinates to input coordinates
+    theta = torch.stack([torch.stack([cos, -sin], dim=1), torch.stack([sin, cos], dim=1)], dim=1)
     theta = torch.cat([theta, (-shift * 2 / images.shape[-1]).unsqueeze(2)], dim=2)
     return F.affine_grid(theta, list(images.shape), align_corners=False)
 
@@ -55,25 +45,17 @@ def resample(images: torch.Tensor, grid: torch.Tensor, background: float = BACKG
     return moved + background
 
 
-def random_affine(
-    images: torch.Tensor,
-    max_shift: float = 2.0,
-    max_degrees: float = 10.0,
-    scale: tuple[float, float] = (0.9, 1.1),
-    background: float = BACKGROUND,
-    generator: torch.Generator | None = None,
-) -> torch.Tensor:
-    """Shift, rotate and scale every image of a batch by its own small random amount.
-
-    Data augmentation (lesson 4): the whole batch is transformed at once on its
-    device with ``affine_grid`` + ``grid_sample``, with no per-image Python work.
+def random_affine(images: torch.Tensor, max_shift: float = 2.0, max_degrees: float = 10.0,
+                  scale: tuple[float, float] = (0.9, 1.1), background: float = BACKGROUND,
+                  generator: torch.Generator | None = None) -> torch.Tensor:
+    """Shift, rotate and scale every image of a batch by its own small random amount (lesson 4).
 
     Args:
-        images: float ``(N, 1, 28, 28)``.
+        images: normalised float ``(N, 1, 28, 28)``.
         max_shift: largest shift in pixels, in x and in y.
         max_degrees: largest rotation in degrees, either way.
         scale: smallest and largest zoom factor.
-        background: the pixel value of empty background (black after normalising).
+        background: the pixel value of empty background.
         generator: a generator for repeatable draws.
 
     Returns:
@@ -82,23 +64,14 @@ def random_affine(
     return resample(images, random_affine_grid(images, max_shift, max_degrees, scale, generator), background)
 
 
-def random_thickness(
-    images: torch.Tensor,
-    thinner: float = 0.5,
-    thicker: float = 1.0,
-    background: float = BACKGROUND,
-    generator: torch.Generator | None = None,
-) -> torch.Tensor:
-    """Make every digit's pen a random amount thinner or thicker.
-
-    Per image an amount ``a`` is drawn uniformly in ``[-thinner, thicker]``; the
-    image moves a fraction ``|a|`` of the way to its 3x3 grayscale dilation (``a > 0``,
-    ``max_pool2d``: about one pixel more ink on every side at ``a = 1``) or erosion
-    (``a < 0``, ``-max_pool2d(-x)``), chosen per image with ``torch.where``.
+def random_thickness(images: torch.Tensor, thinner: float = 0.5, thicker: float = 1.0,
+                     background: float = BACKGROUND,
+                     generator: torch.Generator | None = None) -> torch.Tensor:
+    """Move every digit a random fraction toward its 3x3 dilation (thicker) or erosion (thinner).
 
     Args:
-        images: float ``(N, 1, H, W)``, normalised (background ``background``).
-        thinner: the largest fraction of a full erosion, 0..1 (a full one erases thin strokes).
+        images: normalised float ``(N, 1, H, W)``.
+        thinner: the largest fraction of a full erosion, 0..1.
         thicker: the largest fraction of a full dilation, 0..1.
         background: the pixel value of empty background.
         generator: a generator for repeatable draws.
@@ -141,24 +114,14 @@ def identity_grid(images: torch.Tensor) -> torch.Tensor:
     return F.affine_grid(identity, list(images.shape), align_corners=False)
 
 
-def elastic_distort(
-    images: torch.Tensor,
-    alpha: float = 34.0,
-    sigma: float = 4.0,
-    background: float = BACKGROUND,
-    generator: torch.Generator | None = None,
-) -> torch.Tensor:
+def elastic_distort(images: torch.Tensor, alpha: float = 34.0, sigma: float = 4.0,
+                    background: float = BACKGROUND, generator: torch.Generator | None = None) -> torch.Tensor:
     """Bend every digit by its own smooth random displacement field (Simard et al. 2003).
 
-    For each image two fields of uniform random numbers in -1..1 (x and y) are smoothed by
-    a Gaussian of standard deviation ``sigma`` pixels (two 1-D ``conv2d``), multiplied by
-    ``alpha`` (pixels), and used as per-pixel offsets by ``grid_sample``. ``alpha=0`` leaves
-    the images as they are; the paper's values for MNIST are ``alpha=34, sigma=4``.
-
     Args:
-        images: float ``(N, 1, H, W)``, normalised (background ``background``).
-        alpha: the strength of the distortion, in pixels.
-        sigma: the smoothness of the field, in pixels.
+        images: normalised float ``(N, 1, H, W)``.
+        alpha: the strength of the distortion, in pixels (0 leaves the images as they are).
+        sigma: the smoothness of the field (a Gaussian's width), in pixels.
         background: the pixel value of empty background.
         generator: a generator for repeatable draws.
 
@@ -176,11 +139,10 @@ DEFAULT_AUGMENT = ("affine",)
 
 
 def augment_names(augment: bool | str | tuple[str, ...] | list[str] | None) -> tuple[str, ...]:
-    """Read an ``augment`` setting: ``False``/``None``, ``True`` (:data:`DEFAULT_AUGMENT`),
-    names like ``("affine", "elastic")`` or text ``"affine,elastic"``.
+    """Read an ``augment`` setting: ``False``/``None``, ``True``, names or text ``"affine,elastic"``.
 
     Returns:
-        The names, in the order :func:`augment_batch` applies them (that of :data:`AUGMENTATIONS`).
+        The names, in the order of :data:`AUGMENTATIONS`.
 
     Raises:
         ValueError: an unknown name, or a value of another type.
@@ -201,12 +163,7 @@ def augment_names(augment: bool | str | tuple[str, ...] | list[str] | None) -> t
 
 def augment_batch(images: torch.Tensor, names: tuple[str, ...],
                   generator: torch.Generator | None = None) -> torch.Tensor:
-    """Apply the augmentations ``names`` (see :func:`augment_names`) to a normalised batch.
-
-    The pen thickness changes first; the elastic and affine moves are then added into one
-    sampling grid and applied by a single ``grid_sample``, so the digits are resampled (and
-    blurred) only once.
-    """
+    """Apply the augmentations ``names`` to a normalised batch, resampling the digits only once."""
     names = augment_names(tuple(names))
     if "thickness" in names:
         images = random_thickness(images, generator=generator)

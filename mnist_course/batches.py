@@ -1,8 +1,4 @@
-"""Shuffled mini-batches from a split kept as one tensor: the fast ``DataLoader`` stand-in.
-
-Lesson 2 slices batches by hand, then uses :class:`TensorBatches`; appendix A1 measures
-it against ``DataLoader`` and :func:`mnist_course.training.fit` uses it.
-"""
+"""``TensorBatches``: shuffled mini-batches from a split kept as one tensor (lesson 2, appendix A1)."""
 
 from __future__ import annotations
 
@@ -14,9 +10,7 @@ from .data import MNIST_MEAN, MNIST_STD, to_float_images
 
 
 class TensorBatches:
-    """Shuffled mini-batches from a whole split kept as one tensor on the device.
-
-    The images are converted to normalised floats once; every batch is one indexing operation.
+    """Shuffled mini-batches by indexing one normalised tensor on the device (lesson 2).
 
     Args:
         images: uint8 ``(N, 28, 28)`` from :func:`~mnist_course.data.load_mnist`.
@@ -24,10 +18,10 @@ class TensorBatches:
         batch_size: images per batch.
         shuffle: draw a new random order every epoch.
         drop_last: skip the last batch if it is smaller than ``batch_size``.
-        device: where to keep the tensors (``"cpu"``, ``"cuda"``...).
+        device: where to keep the tensors.
         seed: seed of the shuffling, so that runs repeat exactly.
-        subset: use only the first ``subset`` images (quick runs).
-        mean: normalisation mean (see :data:`~mnist_course.data.MNIST_MEAN`).
+        subset: use only the first ``subset`` images.
+        mean: normalisation mean.
         std: normalisation standard deviation.
     """
 

@@ -1,9 +1,7 @@
 """Loading MNIST (lesson 1 looks inside it): the full set online, or an offline copy of the IDX files.
 
-``MNIST_COURSE_DATA`` names a folder with the four IDX files (CI, offline); otherwise torchvision
-downloads the full set into ``data/`` or ``MNIST_COURSE_CACHE``. ``MNIST_COURSE_SHUFFLE=<seed>``
-puts the training split in another fixed order. A problem raises
-:class:`~mnist_course.idx.MnistDataError` saying how to fix it.
+``MNIST_COURSE_DATA`` names a folder with the four IDX files; ``MNIST_COURSE_CACHE`` the download
+folder; ``MNIST_COURSE_SHUFFLE=<seed>`` puts the training split in another fixed order.
 """
 
 from __future__ import annotations
@@ -55,11 +53,7 @@ def _how_to_fix() -> str:
 
 
 def default_cache_dir() -> Path:
-    """Return the folder where downloaded MNIST is cached.
-
-    Returns:
-        ``MNIST_COURSE_CACHE`` if set, else ``data/`` in a checkout, else ``~/.cache/mnist_course``.
-    """
+    """``MNIST_COURSE_CACHE`` if set, else ``data/`` in a checkout, else ``~/.cache/mnist_course``."""
     if os.environ.get(CACHE_ENV_VAR):
         return Path(os.environ[CACHE_ENV_VAR]).expanduser()
     if (_REPO_ROOT / "lessons").is_dir():
@@ -91,22 +85,17 @@ def _shuffle_seed() -> int | None:
 
 
 def load_mnist(split: str, root: str | os.PathLike | None = None) -> MnistSplit:
-    """Load one MNIST split as tensors, saying where it came from.
-
-    Lesson 1 uses this to look inside the dataset. With ``MNIST_COURSE_SHUFFLE=<seed>``
-    the training split comes in another fixed random order (the test split never changes).
+    """Load one MNIST split as tensors, saying where it came from (lesson 1).
 
     Args:
         split: ``"train"`` or ``"test"``.
-        root: cache folder for the online download (default: :func:`default_cache_dir`).
-            Ignored when ``MNIST_COURSE_DATA`` names an offline copy.
+        root: cache folder for the online download (ignored with ``MNIST_COURSE_DATA``).
 
     Returns:
-        ``MnistSplit(images, labels, source)``: uint8 images ``(N, 28, 28)``, int64 labels ``(N,)``
-        and a sentence naming the data source and the image count.
+        ``MnistSplit(images, labels, source)``: uint8 ``(N, 28, 28)``, int64 ``(N,)``, a sentence.
 
     Raises:
-        ValueError: ``split`` is not ``"train"`` or ``"test"``, or the shuffle seed is not a number.
+        ValueError: an unknown ``split``, or a shuffle seed that is not a number.
         MnistDataError: the data is missing or broken; the message says how to fix it.
     """
     if split not in _FILE_STEMS:
@@ -149,10 +138,7 @@ def data_source() -> str:
 
 
 def mnist_dataset(split: str, transform=None, root: str | os.PathLike | None = None):
-    """Return the split as a ``torchvision.datasets.MNIST`` for the Dataset + DataLoader route.
-
-    Lessons 1 and 3 teach this route. With ``MNIST_COURSE_DATA`` set, the offline files are
-    verified and unpacked into the cache folder (again whenever their content changes).
+    """The split as a ``torchvision.datasets.MNIST``, for the Dataset + DataLoader route (lessons 1, 3).
 
     Args:
         split: ``"train"`` or ``"test"``.
@@ -160,7 +146,7 @@ def mnist_dataset(split: str, transform=None, root: str | os.PathLike | None = N
         root: cache folder (default: :func:`default_cache_dir`).
 
     Returns:
-        A ``torchvision.datasets.MNIST`` dataset, its training images in :func:`load_mnist`'s order.
+        The dataset, its training images in :func:`load_mnist`'s order.
     """
     from torchvision.datasets import MNIST
 
@@ -178,28 +164,16 @@ def mnist_dataset(split: str, transform=None, root: str | os.PathLike | None = N
 
 
 def mean_and_std(images: torch.Tensor) -> tuple[float, float]:
-    """Compute the pixel mean and standard deviation after scaling to 0..1 (lesson 1's ``Normalize``).
-
-    Args:
-        images: uint8 images ``(N, 28, 28)`` (or any shape).
-
-    Returns:
-        ``(mean, std)`` as Python floats.
-    """
+    """The pixel mean and standard deviation of uint8 images, scaled to 0..1 (lesson 1's ``Normalize``)."""
     pixels = images.float().div_(255)
     return pixels.mean().item(), pixels.std().item()
 
 
 def to_float_images(images: torch.Tensor, mean: float = MNIST_MEAN, std: float = MNIST_STD) -> torch.Tensor:
-    """Scale uint8 images to 0..1, normalise them and add the channel axis (lesson 1's ``Normalize``).
-
-    Args:
-        images: uint8 ``(N, 28, 28)`` or ``(N, 1, 28, 28)``.
-        mean: subtracted after scaling to 0..1.
-        std: divided by after subtracting the mean.
+    """Scale uint8 ``(N, [1,] 28, 28)`` to 0..1, normalise, add the channel axis (lesson 1's ``Normalize``).
 
     Returns:
-        float32 ``(N, 1, 28, 28)``, the same numbers ``ToTensor`` + ``Normalize`` give.
+        float32 ``(N, 1, 28, 28)``, the numbers ``ToTensor`` + ``Normalize`` give.
     """
     if images.ndim == 3:
         images = images.unsqueeze(1)
@@ -207,13 +181,10 @@ def to_float_images(images: torch.Tensor, mean: float = MNIST_MEAN, std: float =
 
 
 def load_samples(folder: str | os.PathLike = SAMPLES_DIR) -> tuple[list[Path], torch.Tensor]:
-    """List the shipped own-digit images and their true digits (lesson 5).
+    """The shipped own-digit pictures (lesson 5): ``(paths sorted by name, int64 labels)``.
 
     Args:
         folder: a folder with PNG files and a ``labels.json`` mapping file name to digit.
-
-    Returns:
-        ``(paths, labels)``: the image files sorted by name, and int64 labels ``(N,)``.
     """
     folder = Path(folder)
     labels = json.loads((folder / "labels.json").read_text())

@@ -1,11 +1,7 @@
-"""Straightening slanted digits by their image moments (lesson 5; issue "read real handwriting").
+"""Straightening slanted digits by their image moments (lesson 5's ``to_mnist(deskew=True)``).
 
-The classic MNIST deskewing (used by LeCun et al.'s best linear and k-NN results): find the
-digit's centre of mass and its second moments ``mu11`` and ``mu02``, then shear the image
-horizontally by ``-mu11 / mu02`` about its centre of mass, so that afterwards ``mu11 = 0``:
-the digit's main axis is vertical. :func:`deskew_batch` does a whole uint8 ``(N, 28, 28)``
-batch at once with ``affine_grid`` and ``grid_sample`` (no per-image Python), so the
-training images can get the same treatment as ``to_mnist(image, deskew=True)``'s.
+The classic MNIST deskewing: shear each digit by ``-mu11 / mu02`` about its centre of mass, so
+that its main axis is vertical; batched so that training images can get it too.
 """
 
 from __future__ import annotations
@@ -19,14 +15,7 @@ MAX_SHEAR = 1.0
 
 
 def deskew_batch(images: torch.Tensor) -> torch.Tensor:
-    """Deskew every image of a batch by its moments, keeping the dtype and the shape.
-
-    Args:
-        images: ``(N, H, W)`` or ``(N, 1, H, W)``, uint8 (0..255) or float.
-
-    Returns:
-        The deskewed images, same shape and dtype (uint8 is rounded back).
-    """
+    """Deskew every image of a ``(N, [1,] H, W)`` uint8 or float batch, keeping its dtype and shape."""
     shape, dtype = images.shape, images.dtype
     pixels = images.reshape(-1, 1, *shape[-2:]).float()
     n, _, h, w = pixels.shape
@@ -55,13 +44,6 @@ def deskew_batch(images: torch.Tensor) -> torch.Tensor:
 
 
 def deskew(image: np.ndarray) -> np.ndarray:
-    """Deskew one float ``(H, W)`` image in 0..1 (a :func:`deskew_batch` of one).
-
-    Args:
-        image: float ``(H, W)``, e.g. the ``"28x28"`` step of ``preprocess_steps``.
-
-    Returns:
-        float32 ``(H, W)`` in 0..1 with its slant (``mu11 / mu02``) removed.
-    """
+    """Deskew one float ``(H, W)`` image in 0..1; returns float32 ``(H, W)`` in 0..1."""
     batch = torch.from_numpy(np.ascontiguousarray(image, dtype=np.float32))[None]
     return deskew_batch(batch)[0].clamp(0, 1).numpy()

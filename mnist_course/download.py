@@ -1,8 +1,4 @@
-"""Filling the cache folder that ``torchvision.datasets.MNIST`` reads (used by :mod:`mnist_course.data`).
-
-:func:`torchvision_mnist` downloads with a network timeout (torchvision sets none);
-:func:`unpack_offline` verifies and unpacks the offline IDX files, once per content, atomically.
-"""
+"""Filling torchvision's MNIST cache (for :mod:`.data`): a download with a timeout, the offline unpack."""
 
 from __future__ import annotations
 
@@ -24,7 +20,7 @@ _CHUNK = 1 << 20
 
 
 def torchvision_mnist(root: Path, train: bool, transform=None, advice: str = ""):
-    """Return ``torchvision.datasets.MNIST(root, download=True)`` with a network timeout.
+    """``torchvision.datasets.MNIST(root, download=True)`` with a network timeout.
 
     Args:
         root: the cache folder.
@@ -52,7 +48,7 @@ def torchvision_mnist(root: Path, train: bool, transform=None, advice: str = "")
 
 
 def content_key(path: str | os.PathLike) -> str:
-    """Return ``"<size> <sha256>"`` of a file: it changes whenever the content does."""
+    """``"<size> <sha256>"`` of a file: it changes whenever the content does."""
     digest = hashlib.sha256()
     with open(path, "rb") as f:
         while chunk := f.read(_CHUNK):
@@ -65,10 +61,10 @@ def _write_chunks(dst: BinaryIO, payload: bytes | bytearray) -> None:
 
 
 def write_atomic(target: Path, payload: bytes | bytearray) -> None:
-    """Write ``payload`` to ``target`` through a temporary file, readable by everyone (0644).
+    """Write ``payload`` to ``target`` through a temporary file, mode 0644.
 
-    A failure (a full disk, a read-only folder) leaves no temporary file behind and raises
-    :class:`~mnist_course.idx.MnistDataError`.
+    Raises:
+        MnistDataError: a full disk or an unwritable folder (no temporary file is left).
     """
     tmp = None
     try:
@@ -92,10 +88,7 @@ def write_atomic(target: Path, payload: bytes | bytearray) -> None:
 
 
 def unpack_offline(sources: Iterable[Path], root: Path) -> Path:
-    """Verify IDX files and unpack them into ``root/MNIST/raw``, unless already there.
-
-    Each unpacked file has a ``.source`` stamp holding the :func:`content_key` of the file
-    it came from; a file is unpacked again whenever that key changes.
+    """Verify IDX files and unpack them into ``root/MNIST/raw``, again whenever their content changes.
 
     Args:
         sources: the IDX files (plain or ``.gz``).

@@ -1,8 +1,6 @@
 """Lesson 5's widgets: draw a digit with the mouse (or a finger), or upload photos.
 
-The buttons call plain functions that also run without a browser (the tests use them):
-:func:`~mnist_course.strokes.strokes_to_image`, :func:`~mnist_course.reading.read_pictures` and
-:func:`~mnist_course.reading.predict_uploads`. Building and displaying a widget runs nothing.
+The buttons call plain functions that also run without a browser (the tests use them).
 """
 
 from __future__ import annotations
@@ -40,11 +38,6 @@ def _describe(result: dict, k: int) -> str:
 
 class DigitCanvas(widgets.HBox):
     """A canvas to draw a digit on, with Predict and Clear buttons (lesson 5).
-
-    Draw with the mouse or a finger (white pen on black, like MNIST); Predict shows
-    the 28x28 image the model sees and a bar chart of its ten probabilities. Building
-    and displaying it runs nothing; the strokes are kept in :attr:`strokes`, and
-    :meth:`add_stroke` and :meth:`predict` let code drive it without a browser.
 
     Args:
         model: a trained network (with its recipe).
@@ -112,11 +105,7 @@ class DigitCanvas(widgets.HBox):
         self._drawing = False
 
     def add_stroke(self, points: Stroke) -> None:
-        """Draw one stroke from code, as if the mouse had moved through ``points``.
-
-        Args:
-            points: ``(x, y)`` positions in canvas pixels.
-        """
+        """Draw one stroke from code through ``points`` (``(x, y)`` in canvas pixels), as the mouse would."""
         points = list(points)
         if not points:
             return
@@ -136,11 +125,10 @@ class DigitCanvas(widgets.HBox):
         self.message.value = "Draw a digit, then press <b>Predict</b>."
 
     def predict(self) -> list[tuple[int, float]] | None:
-        """Predict the drawn digit and show the model's input and probabilities.
+        """Predict the drawn digit; show the model's input and probabilities.
 
         Returns:
-            The ``k`` most likely ``(digit, probability)`` pairs, or ``None`` when
-            nothing is drawn (the message then says so).
+            The ``k`` most likely ``(digit, probability)`` pairs, or ``None`` when nothing is drawn.
         """
         if not any(len(stroke) for stroke in self.strokes):
             self.message.value = "<span style='color:#b00'>Nothing is drawn yet: draw a digit first.</span>"
@@ -160,9 +148,8 @@ class DigitCanvas(widgets.HBox):
 class DigitUpload(widgets.VBox):
     """A button to upload photos or scans of digits and see the model's guesses (lesson 5).
 
-    Files are read in memory, never saved to disk, and the upload's ``value`` is emptied
-    after use, so the photos are not stored in the notebook. All results are written into
-    one HTML widget (the inputs as inline PNGs), so uploading creates no new widgets.
+    The files are read in memory and the upload's ``value`` is emptied after use, so the photos
+    are not stored in the notebook.
 
     Args:
         model: a trained network (with its recipe).
@@ -185,14 +172,7 @@ class DigitUpload(widgets.VBox):
             self.upload.value = ()  # forget the files: they are not kept in the notebook
 
     def show(self, files: Sequence[dict]) -> list[dict]:
-        """Predict ``files`` (a ``FileUpload`` value) and show one row per file.
-
-        Args:
-            files: dicts with ``"name"`` and ``"content"``.
-
-        Returns:
-            What :func:`~mnist_course.reading.predict_uploads` returned.
-        """
+        """Predict ``files`` (a ``FileUpload`` value) and show one row per file; return the results."""
         results = predict_uploads(self.model, files, self.k)
         rows = []
         for result in results:

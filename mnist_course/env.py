@@ -1,8 +1,4 @@
-"""Seeding, device choice, CPU threads and figure defaults: the setup cell of every lesson calls these.
-
-:func:`get_device` only picks the device; :func:`limit_cpu_threads` is the one call that changes
-PyTorch's thread count.
-"""
+"""Seeding, device choice, CPU threads and figure defaults: the setup cell of every lesson calls these."""
 
 from __future__ import annotations
 
@@ -21,11 +17,7 @@ CPU_MAX_FILE = "/sys/fs/cgroup/cpu.max"
 
 
 def set_seed(seed: int = 0) -> None:
-    """Seed Python's and PyTorch's random number generators (CPU and GPU).
-
-    Args:
-        seed: any integer; the same seed gives the same weights and shuffles.
-    """
+    """Seed Python's, NumPy's and PyTorch's random number generators (CPU and GPU)."""
     random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
     np.random.seed(seed % 2**32)
@@ -43,10 +35,7 @@ def available_devices() -> list[str]:
 
 
 def cpu_quota(cpu_max: str | os.PathLike = CPU_MAX_FILE) -> int:
-    """Return how many CPUs this process may really use (affinity and container quota).
-
-    Binder and other containers often allow 1-2 CPUs on a host with many more, and
-    PyTorch would otherwise start one thread per host CPU.
+    """How many CPUs this process may really use (affinity and container quota, as on Binder).
 
     Args:
         cpu_max: the cgroup v2 ``cpu.max`` file (``"<quota> <period>"`` or ``"max <period>"``).
@@ -66,11 +55,7 @@ def cpu_quota(cpu_max: str | os.PathLike = CPU_MAX_FILE) -> int:
 
 @contextlib.contextmanager
 def torch_threads(count: int | None) -> Iterator[None]:
-    """Use ``count`` PyTorch CPU threads while the block runs, then restore the old number.
-
-    Args:
-        count: threads to use; ``None`` leaves the setting as it is.
-    """
+    """Use ``count`` PyTorch CPU threads while the block runs (``None``: unchanged), then restore them."""
     previous = torch.get_num_threads()
     torch.set_num_threads(previous if count is None else count)
     try:
@@ -80,14 +65,7 @@ def torch_threads(count: int | None) -> Iterator[None]:
 
 
 def limit_cpu_threads() -> int:
-    """Cap PyTorch's CPU threads at :func:`cpu_quota` and return how many it now uses.
-
-    More threads than usable CPUs makes training many times slower. Every lesson's setup
-    cell calls this and prints the count, so the change is never hidden.
-
-    Returns:
-        The number of threads PyTorch uses from now on.
-    """
+    """Cap PyTorch's CPU threads at :func:`cpu_quota` (more make training slower); return the count."""
     if torch.get_num_threads() > cpu_quota():
         torch.set_num_threads(cpu_quota())
     return torch.get_num_threads()
@@ -107,21 +85,13 @@ def _parse_device(choice: str, origin: str) -> torch.device:
 
 
 def get_device(preferred: str | None = None) -> torch.device:
-    """Pick the device to train on: CUDA, then Apple's MPS, then the CPU.
-
-    It changes nothing else (the thread count is :func:`limit_cpu_threads`' job).
+    """Pick the device to train on: CUDA, then Apple's MPS, then the CPU; it changes nothing else.
 
     Args:
-        preferred: ``"cuda"``, ``"mps"`` or ``"cpu"`` to choose one yourself. Without
-            it, the environment variable ``MNIST_COURSE_DEVICE`` decides, else the
-            best available device.
-
-    Returns:
-        A ``torch.device``.
+        preferred: ``"cuda"``, ``"mps"`` or ``"cpu"``; else ``MNIST_COURSE_DEVICE``, else the best.
 
     Raises:
-        ValueError: the name is not a device (for example ``"gpu"``: the message names the
-            valid choices), or the device is not available on this machine.
+        ValueError: not a device name (the message lists the valid ones), or not available here.
     """
     if preferred:
         device = _parse_device(preferred, "")
@@ -136,14 +106,7 @@ def get_device(preferred: str | None = None) -> torch.device:
 
 
 def describe_device(device: str | torch.device) -> str:
-    """Return one line naming the device, for the lessons to print.
-
-    Args:
-        device: a device from :func:`get_device`.
-
-    Returns:
-        For example ``"cuda (NVIDIA H100)"`` or ``"cpu (2 threads)"``.
-    """
+    """One line naming the device, e.g. ``"cuda (NVIDIA H100)"`` or ``"cpu (2 threads)"``."""
     device = torch.device(device)
     if device.type == "cuda":
         return f"cuda ({torch.cuda.get_device_name(device)})"

@@ -1,11 +1,6 @@
-"""The course's own evaluation pictures, beyond MNIST's test set.
+"""The course's own hard evaluation set (``mnist_course/hardset/``, made by ``tools/make_hardset.py``).
 
-:func:`load_hardset` lists the shipped hard set (``mnist_course/hardset/``, made by
-``tools/make_hardset.py``): pictures like the ones students really take and draw (phone
-photos with shadows, lined and squared paper, marker and thin pen, slanted digits,
-European 1s and 7s, open and closed 4s and 9s, tiny digits in big photos, mouse and
-finger drawings). Lesson 5 measures naive vs MNIST-style preprocessing on it; its
-``README.md`` says how each kind was made.
+Pictures like the ones students really take and draw; lesson 5 measures preprocessing on it.
 """
 
 from __future__ import annotations
@@ -27,10 +22,8 @@ class EvalSetError(ValueError):
 def _read_rows(labels_file: Path) -> list[dict[str, str]]:
     """Read ``labels.csv`` and check its header."""
     if not labels_file.is_file():
-        raise EvalSetError(
-            f"no label file at {labels_file}. Reinstall the course, or regenerate the set with "
-            "`python tools/make_hardset.py`."
-        )
+        raise EvalSetError(f"no label file at {labels_file}. Reinstall the course, or regenerate the set "
+                           "with `python tools/make_hardset.py`.")
     with open(labels_file, newline="", encoding="utf-8") as f:
         reader = csv.DictReader(f)
         if tuple(reader.fieldnames or ()) != COLUMNS:
@@ -56,26 +49,19 @@ def _check_row(row: dict[str, str], line: int, folder: Path, seen: set[str]) -> 
     return int(row["label"])
 
 
-def load_hardset(
-    folder: str | os.PathLike = HARDSET_DIR, kinds: str | list[str] | None = None
-) -> tuple[list[Path], list[int], list[str]]:
-    """List the hard set's pictures with their true digits and kinds (lesson 5).
-
-    The label file is checked against the folder: every row names an existing picture
-    once, with a digit 0..9 and a kind, and every picture in the folder has a row.
+def load_hardset(folder: str | os.PathLike = HARDSET_DIR,
+                 kinds: str | list[str] | None = None) -> tuple[list[Path], list[int], list[str]]:
+    """List the hard set's pictures with their true digits and kinds, checked against the folder (lesson 5).
 
     Args:
-        folder: a folder of pictures with a ``labels.csv`` (columns ``file``, ``label``,
-            ``kind``, ``source``, ``style``); default: the shipped hard set.
+        folder: pictures with a ``labels.csv`` (:data:`COLUMNS`); default: the shipped hard set.
         kinds: keep only pictures of this kind (or these kinds), e.g. ``"photo"``.
 
     Returns:
-        ``(paths, labels, kinds)``: the picture files in the label file's order, their
-        digits, and their kinds (``"photo"``, ``"lined"``, ``"mouse"``...).
+        ``(paths, labels, kinds)`` in the label file's order.
 
     Raises:
-        EvalSetError: (a ``ValueError``) the folder or label file is missing or does not
-            match; the message says what to fix.
+        EvalSetError: the folder or label file is missing or does not match.
     """
     folder = Path(folder)
     rows = _read_rows(folder / "labels.csv")
@@ -90,8 +76,5 @@ def load_hardset(
     if wanted is not None and not set(wanted) <= set(known):
         raise EvalSetError(f"unknown kind(s) {sorted(set(wanted) - set(known))}; the kinds are {known}.")
     keep = [i for i, row in enumerate(rows) if wanted is None or row["kind"] in wanted]
-    return (
-        [folder / rows[i]["file"] for i in keep],
-        [labels[i] for i in keep],
-        [rows[i]["kind"] for i in keep],
-    )
+    paths = [folder / rows[i]["file"] for i in keep]
+    return paths, [labels[i] for i in keep], [rows[i]["kind"] for i in keep]
