@@ -1,6 +1,4 @@
-"""What one training run records: the :class:`History` of its epochs and the :class:`Progress`
-that :func:`~mnist_course.training.fit` reports while it trains (lessons 3 and 4).
-"""
+"""What a training run records (:class:`History`) and reports while it trains (:class:`Progress`)."""
 
 from __future__ import annotations
 
@@ -36,7 +34,7 @@ class History:
         self.seconds.append(seconds)
 
     def best_epoch(self, metric: str = "test_accuracy") -> int:
-        """Return the epoch (1-based) with the highest accuracy or lowest loss."""
+        """The epoch (1-based) with the highest accuracy or lowest loss of ``metric``."""
         values = getattr(self, metric)
         if not values:
             raise ValueError("the history is empty: no epoch finished")
@@ -65,5 +63,3 @@ class Progress:
     def epochs_done(self) -> float:
         """Fractional epochs done, e.g. 1.5 halfway through the second epoch."""
         return self.epoch - 1 + self.batch / self.batches_per_epoch
-
-

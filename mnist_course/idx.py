@@ -1,8 +1,7 @@
 """Reading and checking IDX files, the format MNIST is published in (lesson 1 looks at what they hold).
 
-An IDX file is a 4-byte magic number (``0x0803``: images, ``0x0801``: labels), one 4-byte size per
-dimension, then the bytes. A header promising more than MNIST holds is refused before reading, and
-a ``.gz`` that expands to more than its header promises is refused after one extra byte.
+A header promising more than MNIST holds is refused before reading; a file holding more or fewer
+bytes than its header promises is refused too.
 """
 
 from __future__ import annotations
@@ -68,18 +67,11 @@ def _read_exactly(f: BinaryIO, path: Path, shape: tuple[int, ...], header: int) 
 
 
 def read_idx(path: str | os.PathLike) -> torch.Tensor:
-    """Read one IDX file (plain or ``.gz``) of unsigned bytes into a uint8 tensor.
-
-    Args:
-        path: the file, e.g. ``t10k-labels-idx1-ubyte.gz``.
-
-    Returns:
-        A uint8 tensor with the shape the file's header declares.
+    """Read one IDX file (plain or ``.gz``) of unsigned bytes into a uint8 tensor of its header's shape.
 
     Raises:
-        MnistDataError: the file is missing or unreadable, not IDX, not gzip despite its
-            name, declares no items or more than MNIST holds, or holds fewer or more bytes
-            than its header says.
+        MnistDataError: the file is missing, unreadable, not IDX, too large, or not the size its
+            header says.
     """
     path = Path(path)
     if not path.is_file():
@@ -101,12 +93,12 @@ def read_idx(path: str | os.PathLike) -> torch.Tensor:
 
 
 def check_split(images: torch.Tensor, labels: torch.Tensor, where: str) -> None:
-    """Check that images and labels form a valid MNIST split.
+    """Check that uint8 images ``(N, 28, 28)`` and labels ``(N,)`` in 0..9 form a valid split.
 
     Args:
-        images: expected uint8 ``(N, 28, 28)``.
-        labels: expected ``(N,)`` with values 0..9.
-        where: a description of the files, used in the error message.
+        images: the images.
+        labels: the labels.
+        where: a description of the files, for the error message.
 
     Raises:
         MnistDataError: saying which check failed.

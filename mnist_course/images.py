@@ -1,9 +1,7 @@
 """Reading a picture of a digit safely (lesson 5): files, uploads, PIL images, arrays and tensors.
 
-:func:`load_image`, the first step of :func:`~mnist_course.preprocess.to_mnist`, checks a picture's
-size before decoding it, shrinks it to :data:`WORKING_SIZE` and makes it 8-bit. Integers are
-0..255 (0..65535 for 16-bit data); floats are 0..1 (up to :data:`FLOAT_TOLERANCE` above, clipped)
-or else 0..255. Bad input raises :class:`ImageError`, saying what is wrong.
+Sizes are checked before decoding, and pictures are shrunk to :data:`WORKING_SIZE` and made 8-bit.
+Integers are 0..255 (0..65535 for 16-bit data); floats are 0..1 (clipped) or else 0..255.
 """
 
 from __future__ import annotations
@@ -33,7 +31,7 @@ class ImageError(ValueError):
 
 
 def check_size(size: tuple[int, ...], mode: str, name: str = "the image", bytes_per_pixel: int = 0) -> None:
-    """Raise :class:`ImageError` if a picture's decoded pixels would take more than :data:`MAX_DECODED_BYTES`.
+    """Raise :class:`ImageError` if the decoded pixels would take more than :data:`MAX_DECODED_BYTES`.
 
     Args:
         size: ``(width, height)`` (or any sides).
@@ -107,7 +105,7 @@ def _shrink(image: Image.Image) -> Image.Image:
 
 
 def _unit_scale(low: float, high: float, integer: bool, sixteen_bit: bool) -> float:
-    """Return what to divide values by to reach 0..1, following the module's rule."""
+    """What to divide values by to reach 0..1, following the module's rule."""
     if integer:
         if low < 0:
             raise ImageError(f"pixel values must not be negative; this image goes down to {low:g}.")
@@ -128,7 +126,7 @@ def _to_8bit(pixels: np.ndarray, scale: float) -> Image.Image:
 
 
 def _from_array(array: np.ndarray) -> Image.Image:
-    """Convert one picture given as an array, (H, W) or (H, W, C) channels last, to a PIL image."""
+    """Convert one ``(H, W)`` or channels-last ``(H, W, C)`` array to a PIL image."""
     if array.size == 0:
         raise ImageError(f"the image array is empty (shape {array.shape}): it has no pixels.")
     if array.ndim == 3 and array.shape[-1] == 1:
@@ -159,14 +157,7 @@ def _from_array(array: np.ndarray) -> Image.Image:
 
 
 def standard_mode(image: Image.Image) -> Image.Image:
-    """Convert any PIL mode to L, LA, RGB or RGBA (8 bits per channel).
-
-    Args:
-        image: a PIL image of any mode.
-
-    Returns:
-        The image in mode ``"L"``, ``"LA"``, ``"RGB"`` or ``"RGBA"``.
-    """
+    """Convert any PIL mode to ``"L"``, ``"LA"``, ``"RGB"`` or ``"RGBA"`` (8 bits per channel)."""
     if image.mode in ("L", "LA", "RGB", "RGBA"):
         return image
     if image.mode in _HIGH_DEPTH:  # 16-bit, 32-bit integer or float: shrink, then make it mode L
@@ -184,18 +175,15 @@ def load_image(image: ImageLike) -> Image.Image:
     """Read one picture from whatever the student has, checking that it is usable (lesson 5).
 
     Args:
-        image: a PIL image; a numpy array or torch tensor ``(H, W)`` or ``(H, W, C)``
-            (channels last, 1-4 channels), values as the module docstring says; a file
-            path (``str`` or ``Path``); or the raw bytes of an image file (``bytes``,
-            ``bytearray`` or ``memoryview``, e.g. from a ``FileUpload``).
+        image: a PIL image, an array or tensor ``(H, W)`` or ``(H, W, C)`` (1-4 channels last),
+            a file path, or the bytes of an image file (e.g. from a ``FileUpload``).
 
     Returns:
-        A PIL image in mode ``"L"``, ``"LA"``, ``"RGB"`` or ``"RGBA"``, at most :data:`WORKING_SIZE`
-        on its longest side (shrunk antialiased), photos turned upright by their EXIF orientation.
+        A PIL image in mode L, LA, RGB or RGBA, at most :data:`WORKING_SIZE` on its longest side,
+        turned upright by its EXIF orientation.
 
     Raises:
-        ImageError: (a ``ValueError``) the input is not an image, is empty, too large,
-            damaged, holds NaNs, or has an ambiguous shape; the message says which.
+        ImageError: not an image, empty, too large, damaged, NaNs, or an ambiguous shape.
     """
     if isinstance(image, Image.Image):
         check_size(image.size, image.mode)

@@ -1,10 +1,8 @@
-"""The dashboard's knobs, described once in :data:`KNOBS`: label, default, widget, text, parsing.
+"""The dashboard's knobs (lessons 3 and 4), each described once in :data:`KNOBS`.
 
-Lessons 3 and 4 turn them in :class:`~mnist_course.dashboard.TrainingDashboard`. The controls, the
-:class:`Settings` a run trains with (its cache key) and the curves' labels all come from
-:data:`KNOBS`. The values themselves are checked where they are used (``MLP``, ``make_optimizer``);
-here only what a control cannot show is refused (a NaN, an unknown choice, a missing device, a
-network too big to train live).
+The controls, the :class:`Settings` a run trains with and the curves' labels all come from it.
+Values are checked where they are used (``MLP``, ``make_optimizer``); here only what a control
+cannot show is refused.
 """
 
 from __future__ import annotations

@@ -1,6 +1,4 @@
-"""Learning curves: :func:`plot_history` draws loss and accuracy per epoch (lessons 3 and 4).
-
-The dashboard's live plot (:mod:`~mnist_course.curves`) redraws it as points arrive.
+"""Learning curves: :func:`plot_history` draws loss and accuracy per epoch (lessons 3 and 4, the dashboard).
 """
 
 from __future__ import annotations
@@ -20,21 +18,17 @@ PALETTE = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#e66100", "#8c564b", "#e
 def plot_history(histories: History | Sequence[History], names: Sequence[str] | None = None,
                  axes: Sequence[Axes] | None = None, test: bool = True, alpha: float | Sequence[float] = 1.0,
                  test_label: str = "test", colors: Sequence[str] | None = None) -> Sequence[Axes]:
-    """Draw loss and accuracy per epoch for one or several training runs.
+    """Draw loss and accuracy per epoch for one or several runs, the legend below the axes.
 
-    Solid lines are training, dashed ones the ``test`` split; markers sit at the end of each
-    epoch, and epochs without a test result (NaN) are skipped, so a history whose ``epoch``
-    has fractions (the dashboard's points during an epoch) draws too. The legend sits below
-    the axes, never over the curves: one key per line style, one entry per named run.
+    Solid lines are training, dashed ones the ``test`` split; test points that are NaN are skipped.
 
     Args:
         histories: one :class:`~mnist_course.training.History` or a list of them.
         names: a legend name per history.
         axes: two axes (loss, accuracy) to draw into (default: a new figure).
-        test: also draw the test curves (dashed).
-        alpha: line opacity, one for all or one per history (the dashboard draws old runs faintly).
-        test_label: the legend name of the dashed curves, e.g. ``"validation"`` when
-            ``fit`` was given a validation split as ``test`` (lesson 4).
+        test: also draw the test curves.
+        alpha: line opacity, one for all or one per history.
+        test_label: the legend name of the dashed curves, e.g. ``"validation"`` (lesson 4).
         colors: a colour per history (default: :data:`PALETTE` in order).
 
     Returns:
@@ -77,4 +71,3 @@ def plot_history(histories: History | Sequence[History], names: Sequence[str] | 
     loss_ax.figure.legend(handles=keys + runs, loc="outside lower center", ncol=min(3, len(keys + runs)),
                           fontsize=8, frameon=False)
     return axes
-

@@ -1,7 +1,4 @@
-"""Figures of pictures (lesson 5): any-size picture grids, the preprocessing steps, the widgets' PNGs.
-
-The digit grids of lessons 1-4 are in :mod:`mnist_course.plots`.
-"""
+"""Figures of pictures (lesson 5): any-size picture grids, the preprocessing steps, the widgets' PNGs."""
 
 from __future__ import annotations
 
@@ -17,18 +14,13 @@ from .plots import _grid, figure_to_png
 
 
 def show_pictures(pictures: list, titles: list[str] | None = None, ncols: int = 8, fig: Figure | None = None):
-    """Show pictures of any size and kind (paths, PIL images, arrays) in a grid.
-
-    Transparent pixels show the white figure behind them.
+    """Show pictures of any size and kind in a grid; return the figure.
 
     Args:
         pictures: anything :func:`~mnist_course.images.load_image` accepts.
         titles: one title per picture.
         ncols: pictures per row.
-        fig: a matplotlib figure to draw into (default: a new one).
-
-    Returns:
-        The figure.
+        fig: a figure to draw into (default: a new one).
     """
     fig, axes = _grid(fig, len(pictures), ncols, cell=(1.5, 1.7), pad=0)
     for i, ax in enumerate(axes):
@@ -42,14 +34,7 @@ def show_pictures(pictures: list, titles: list[str] | None = None, ncols: int = 
 
 
 def show_steps(steps: dict[str, np.ndarray], fig: Figure | None = None):
-    """Draw the images of :func:`~mnist_course.preprocess.preprocess_steps` side by side, titled by step.
-
-    Args:
-        steps: the dict returned by ``preprocess_steps``.
-        fig: a matplotlib figure to draw into (default: a new one).
-
-    Returns:
-        The figure.
+    """Draw the images of :func:`~mnist_course.preprocess.preprocess_steps` side by side; return the figure.
     """
     import matplotlib.pyplot as plt
 
@@ -67,15 +52,7 @@ def show_steps(steps: dict[str, np.ndarray], fig: Figure | None = None):
 
 
 def digit_png(image: torch.Tensor, scale: int = 5) -> bytes:
-    """Enlarge a ``(1, 28, 28)`` image in 0..1 (sharp pixels) and encode it as PNG bytes.
-
-    Args:
-        image: the model's input, e.g. from ``to_mnist``.
-        scale: pixels per MNIST pixel.
-
-    Returns:
-        The PNG file's bytes, for an ``ipywidgets.Image`` or an HTML ``<img>``.
-    """
+    """A ``(1, 28, 28)`` image in 0..1 as PNG bytes, ``scale`` screen pixels per pixel, sharp."""
     from torchvision.transforms.functional import to_pil_image
 
     side = 28 * scale
@@ -87,17 +64,7 @@ def digit_png(image: torch.Tensor, scale: int = 5) -> bytes:
 
 
 def probability_chart_png(probabilities: Sequence[float], width: float = 3.2, height: float = 1.8) -> bytes:
-    """Draw a bar chart of the ten probabilities (the best in orange) and encode it as PNG bytes.
-
-    A standalone ``Figure`` (no pyplot): nothing appears in the notebook by itself.
-
-    Args:
-        probabilities: ten numbers for digits 0..9.
-        width: figure width in inches.
-        height: figure height in inches.
-
-    Returns:
-        The PNG file's bytes.
+    """A bar chart of the ten probabilities (the best in orange) as PNG bytes, ``width`` x ``height`` inches.
     """
     fig = Figure(figsize=(width, height), dpi=80, layout="constrained")
     ax = fig.subplots()
