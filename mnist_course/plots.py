@@ -1,7 +1,7 @@
 """Figures of lessons 1-4: digit grids, class counts, confusion matrices, mistakes, learned weights.
 
 Also :func:`figure_to_png`, used for every PNG. Each function draws into the ``ax`` (or ``fig``)
-it is given, or a new one, and returns it; none calls ``plt.show()``.
+it is given, or a new one, and returns it.
 """
 
 from __future__ import annotations
@@ -16,15 +16,12 @@ from matplotlib.figure import Figure
 
 
 def figure_to_png(fig: Figure, dpi: float | None = None, fast: bool = False) -> bytes:
-    """Return ``fig`` as PNG bytes on an opaque white background (readable in dark themes too).
+    """``fig`` as PNG bytes on an opaque white background (readable in dark themes too).
 
     Args:
         fig: the figure to render.
         dpi: dots per inch (default: the figure's own).
         fast: compress less, for images sent many times a second (the dashboard).
-
-    Returns:
-        The PNG file's bytes.
     """
     buffer = io.BytesIO()
     options = {"compress_level": 1} if fast else {}
@@ -33,7 +30,7 @@ def figure_to_png(fig: Figure, dpi: float | None = None, fast: bool = False) -> 
 
 
 def _as_pixels(image: torch.Tensor):
-    """Return a 2-D numpy array for imshow from ``(28, 28)``, ``(1, 28, 28)`` or ``(784,)``."""
+    """A 2-D numpy array for imshow from ``(28, 28)``, ``(1, 28, 28)`` or ``(784,)``."""
     image = image.detach().cpu().float()
     if image.numel() == 28 * 28:
         return image.reshape(28, 28).numpy()
@@ -42,7 +39,7 @@ def _as_pixels(image: torch.Tensor):
 
 def _grid(fig: Figure | None, n: int, ncols: int, cell: tuple[float, float] = (1.6, 1.6),
           pad: float = 0.3) -> tuple[Figure, list[Axes]]:
-    """Return ``fig`` (default: a new one, ``cell`` inches per picture) and ``n`` axes without ticks."""
+    """``fig`` (default: a new one, ``cell`` inches per picture) and ``n`` axes without ticks."""
     ncols = max(1, min(ncols, n))
     nrows = (n + ncols - 1) // ncols
     if fig is None:
@@ -59,10 +56,9 @@ def _grid(fig: Figure | None, n: int, ncols: int, cell: tuple[float, float] = (1
 def show_digits(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | None = None,
                 predictions: Sequence[int] | torch.Tensor | None = None, ncols: int = 3,
                 title: str | None = None, fig: Figure | None = None) -> Figure:
-    """Show digits in a grid, titled with their label (and prediction, if given).
+    """Show digits in a grid, titled with their label (and prediction, if given); return the figure.
 
-    One grey scale for all of them, as the model sees them: 0..255 for uint8 images, 0..1
-    for floats in 0..1 (black is 0); other floats (normalised ones) are scaled to fit.
+    uint8 images are shown on 0..255, floats in 0..1 on 0..1, other floats scaled to fit.
 
     Args:
         images: ``(N, 28, 28)`` or ``(N, 1, 28, 28)``, uint8 or float.
@@ -71,9 +67,6 @@ def show_digits(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | Non
         ncols: images per row.
         title: a title for the whole figure.
         fig: a figure to draw into (default: a new one).
-
-    Returns:
-        The figure.
     """
     fig, axes = _grid(fig, len(images), ncols)
     if images.dtype == torch.uint8:
@@ -94,16 +87,7 @@ def show_digits(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | Non
 
 
 def plot_class_counts(labels: torch.Tensor, ax: Axes | None = None, title: str = "Images per digit") -> Axes:
-    """Draw a bar chart of how many images each digit 0..9 has.
-
-    Args:
-        labels: int64 ``(N,)``.
-        ax: axes to draw into (default: new figure).
-        title: the axes title.
-
-    Returns:
-        The axes.
-    """
+    """Draw a bar chart of how many images each digit 0..9 has; return the axes."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3))
     counts = torch.bincount(labels.cpu(), minlength=10)
@@ -116,30 +100,13 @@ def plot_class_counts(labels: torch.Tensor, ax: Axes | None = None, title: str =
 
 
 def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor) -> torch.Tensor:
-    """Count how often each true digit (row) was predicted as each digit (column).
-
-    Args:
-        labels: true digits ``(N,)``.
-        predictions: predicted digits ``(N,)``.
-
-    Returns:
-        An int64 ``(10, 10)`` tensor; the diagonal holds the correct predictions.
-    """
+    """Count how often each true digit (row) was predicted as each digit (column): int64 ``(10, 10)``."""
     index = labels.cpu().long() * 10 + predictions.cpu().long()
     return torch.bincount(index, minlength=100).reshape(10, 10)
 
 
 def plot_confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, ax: Axes | None = None) -> Axes:
-    """Draw the confusion matrix with its counts written in the cells.
-
-    Args:
-        labels: true digits ``(N,)``.
-        predictions: predicted digits ``(N,)``.
-        ax: axes to draw into (default: a new figure).
-
-    Returns:
-        The axes.
-    """
+    """Draw the confusion matrix (log shading) with its counts in the cells; return the axes."""
     matrix = confusion_matrix(labels, predictions)
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 5.5))
@@ -161,18 +128,10 @@ def plot_confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, ax: A
 
 def show_misclassified(images: torch.Tensor, labels: torch.Tensor, predictions: torch.Tensor, n: int = 12,
                        ncols: int = 6, fig: Figure | None = None) -> Figure:
-    """Show the first ``n`` images whose prediction is wrong, titled true vs predicted.
+    """Show the first ``n`` images whose prediction is wrong, titled true vs predicted; return the figure.
 
-    Args:
-        images: ``(N, 28, 28)`` or ``(N, 1, 28, 28)``.
-        labels: true digits ``(N,)``.
-        predictions: predicted digits ``(N,)``.
-        n: how many mistakes to show.
-        ncols: images per row.
-        fig: a figure to draw into (default: a new one).
-
-    Returns:
-        The figure.
+    Raises:
+        ValueError: no prediction is wrong.
     """
     wrong = (labels.cpu() != predictions.cpu()).nonzero().flatten()[:n]
     if len(wrong) == 0:
@@ -185,17 +144,11 @@ def show_misclassified(images: torch.Tensor, labels: torch.Tensor, predictions: 
 
 
 def show_weights(weights: torch.Tensor, fig: Figure | None = None) -> Figure:
-    """Show the 10 weight vectors of a single-layer model as 28x28 images.
-
-    Red pixels push towards the digit, blue ones away from it (lesson 2).
+    """Show the 10 weight vectors of a single-layer model as 28x28 images (lesson 2); return the figure.
 
     Args:
-        weights: ``(10, 784)`` as in ``nn.Linear.weight``, or ``(784, 10)`` as in
-            lesson 2's hand-made ``weights``.
+        weights: ``(10, 784)`` as in ``nn.Linear.weight``, or ``(784, 10)`` as lesson 2's ``weights``.
         fig: a figure to draw into (default: a new one).
-
-    Returns:
-        The figure.
     """
     weights = weights.detach().cpu()
     if weights.shape == (28 * 28, 10):

@@ -1,8 +1,7 @@
 """Reading many pictures at once: lesson 5's uploads and drawings, and the command line.
 
-Each picture is read, checked to look like one digit (:func:`~mnist_course.guard.check_digit`)
-and predicted with the model's recipe; what cannot be read is reported, never raised, so
-one bad file does not lose the others' answers.
+Each picture is checked by the guard and predicted with the model's recipe; what cannot be read
+is reported, never raised, so one bad file does not lose the others' answers.
 """
 
 from __future__ import annotations
@@ -27,9 +26,8 @@ def read_pictures(model: nn.Module, pictures: Sequence[tuple[str, ImageLike]], k
         k: guesses per picture.
 
     Returns:
-        One dict per picture with ``"name"``, and either ``"error"`` (why it cannot be
-        read), or ``"image"`` (the ``(1, 28, 28)`` input), ``"guesses"`` and ``"problems"``
-        (why it does not look like one digit; empty when it does).
+        One dict per picture: ``"name"``, and either ``"error"``, or ``"image"`` (``(1, 28, 28)``),
+        ``"guesses"`` and ``"problems"`` (empty when it looks like one digit).
     """
     preprocess = model_recipe(model)["preprocess"]
     results = []
@@ -47,7 +45,7 @@ def read_pictures(model: nn.Module, pictures: Sequence[tuple[str, ImageLike]], k
 
 
 def format_result(result: dict) -> str:
-    """Write one :func:`read_pictures` result as a line: the guesses, the problems, or the error."""
+    """One :func:`read_pictures` result as a line: the guesses, the problems, or the error."""
     if "error" in result:
         return f"{result['name']}: error: {result['error']}"
     if result["problems"]:
@@ -56,15 +54,7 @@ def format_result(result: dict) -> str:
 
 
 def predict_uploads(model: nn.Module, files: Sequence[dict], k: int = 3) -> list[dict]:
-    """Predict each file of an ``ipywidgets.FileUpload`` value, reading it from memory only.
-
-    Args:
-        model: a trained network.
-        files: dicts with ``"name"`` and ``"content"`` (the file's bytes).
-        k: guesses per file.
-
-    Returns:
-        What :func:`read_pictures` returns, one dict per file.
+    """:func:`read_pictures` for the files of a ``FileUpload`` value (dicts with ``"name"``, ``"content"``).
     """
     pictures = []
     for i, file in enumerate(files):
@@ -78,10 +68,7 @@ def predict_uploads(model: nn.Module, files: Sequence[dict], k: int = 3) -> list
 
 def predict_files(checkpoint: str | os.PathLike, paths: Sequence[str | os.PathLike], k: int = 3,
                   device: str | torch.device = "cpu", keep_going: bool = False) -> list[str]:
-    """Load a checkpoint and return one line per image file: guesses, problems or error.
-
-    What ``python -m mnist_course predict IMAGE... --checkpoint PATH`` prints. The
-    checkpoint is loaded safely (``weights_only``), with its own recipe.
+    """Load a checkpoint and return one line per image file: what ``python -m mnist_course predict`` prints.
 
     Args:
         checkpoint: a file written by :func:`~mnist_course.checkpoints.save_checkpoint`.
@@ -91,10 +78,10 @@ def predict_files(checkpoint: str | os.PathLike, paths: Sequence[str | os.PathLi
         keep_going: on an unreadable image, write ``"<path>: error: <why>"`` and go on.
 
     Returns:
-        One line per path, in order, e.g. ``"seven.png: 7 (93.1%), 1 (4.0%), 9 (1.2%)"``.
+        One line per path, e.g. ``"seven.png: 7 (93.1%), 1 (4.0%), 9 (1.2%)"``.
 
     Raises:
-        CheckpointError: the checkpoint is missing or unreadable (a ``ValueError``).
+        CheckpointError: the checkpoint is missing or unreadable.
         ValueError: no paths, a bad ``k``, or (unless ``keep_going``) an unreadable image.
     """
     from .checkpoints import load_checkpoint

@@ -1,9 +1,7 @@
-"""The dashboard's scheduler: one worker thread, newest request wins (lessons 3 and 4).
+"""The dashboard's scheduler (lessons 3 and 4): one worker thread, the newest request wins.
 
-Every request (a knob change, Start, ``run_sync``) becomes a :class:`Run` with its own cancel
-event and one job on a single-thread executor. A job waits out the debounce, then trains only if
-its run is still the newest: a newer request (or Stop) sets its cancel event, which also ends the
-wait early and stops ``fit`` after the current batch. Results are kept in a small LRU cache.
+Each request is a :class:`Run` with its own cancel event and one job on a single-thread
+executor; the job waits out the debounce, then works only if its run is still the newest.
 """
 
 from __future__ import annotations
@@ -53,11 +51,10 @@ class Run:
 
 
 class Runner:
-    """Run ``work(run, cached)`` for the newest request on one worker thread.
+    """Run ``work(run, cached)`` for the newest request on one worker thread, caching the results.
 
-    ``work`` gets the :class:`Run` and the cached result for its settings (or ``None``) and
-    returns the result; results of runs that were not cancelled are cached. ``_lock`` guards
-    ``_latest``, ``_closed`` and ``_cache``, which the caller's thread and the worker share.
+    ``_lock`` guards ``_latest``, ``_closed`` and ``_cache``, which the caller's thread and the
+    worker share.
 
     Args:
         work: trains (or shows the cached result) for one run.
@@ -89,10 +86,7 @@ class Runner:
             return self._latest
 
     def request(self, settings: Hashable, immediate: bool = False) -> Run:
-        """Ask for a run with ``settings``; the run in progress (if any) is replaced.
-
-        Start pressed again during a run with the same settings changes nothing.
-        """
+        """Ask for a run with ``settings``, replacing the one in progress (unless it has the same ones)."""
         with self._lock:
             if self._closed:
                 raise RuntimeError(CLOSED)
