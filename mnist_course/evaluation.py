@@ -1,7 +1,7 @@
 """Measuring a trained model: loss, accuracy and predicted digits, with dropout off.
 
-Lesson 3's ``test_model`` lives here unchanged; :func:`evaluate` runs it on whole tensors (uint8
-images normalised with the model's recipe) and puts the model back in the mode it was in.
+Lesson 3's ``test_model`` lives here unchanged; :func:`evaluate` adds running it on whole tensors
+(uint8 images prepared by the model's recipe) and restoring the model's mode.
 """
 
 from __future__ import annotations
@@ -31,8 +31,8 @@ def _model_device(model: nn.Module) -> torch.device:
 
 
 def recipe_images(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
-    """Return uint8 MNIST images as the model's recipe wants them: deskewed when its
-    ``recipe["preprocess"]`` says ``deskew=True`` (as ``to_mnist`` then does), else unchanged."""
+    """uint8 MNIST images deskewed when ``model.recipe["preprocess"]`` says ``deskew=True``, else unchanged.
+    """
     preprocess = (getattr(model, "recipe", None) or {}).get("preprocess") or {}
     if images.dtype == torch.uint8 and preprocess.get("deskew"):
         from .deskew import deskew_batch
@@ -43,8 +43,7 @@ def recipe_images(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
 
 
 def _prepared(model: nn.Module, images: torch.Tensor, mean: float | None, std: float | None) -> torch.Tensor:
-    """Move ``images`` to the model's device; deskew (if its recipe says so) and normalise uint8
-    ones with its recipe (contract 2)."""
+    """``images`` on the model's device; uint8 ones deskewed and normalised by its recipe."""
     images = recipe_images(model, images.to(_model_device(model)))
     if images.dtype != torch.uint8:
         if images.numel() and images.min() >= 0:  # normalised MNIST has a negative background
@@ -69,18 +68,13 @@ def eval_logits(model: nn.Module, images: torch.Tensor, batch_size: int = 2000) 
         model.train(was_training)
 
 
-
 def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 2000,
              mean: float | None = None, std: float | None = None) -> tuple[float, float]:
     """Lesson 3's ``test_model`` for whole tensors: average cross-entropy loss and accuracy.
 
-    Runs in eval mode without gradients, then restores the model's mode.
-
     Args:
         model: the network; the data is moved to its device.
-        images: uint8 ``(N, 28, 28)`` (prepared here by ``model.recipe``: deskewed if it says
-            so, normalised with its mean and std, default MNIST's) or float ``(N, 1, 28, 28)``
-            already normalised.
+        images: uint8 ``(N, 28, 28)`` (prepared by ``model.recipe``) or normalised float ``(N, 1, 28, 28)``.
         labels: int64 ``(N,)``.
         batch_size: images per forward pass (only affects memory use).
         mean, std: override the normalisation of uint8 images.
@@ -102,5 +96,3 @@ def predict_labels(model: nn.Module, images: torch.Tensor, batch_size: int = 200
                    mean: float | None = None, std: float | None = None) -> torch.Tensor:
     """Return the model's predicted digit for each image (uint8 or normalised float) as int64 ``(N,)``."""
     return eval_logits(model, _prepared(model, images, mean, std), batch_size).argmax(dim=1).cpu()
-
-

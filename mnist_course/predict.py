@@ -1,22 +1,10 @@
 """Asking a trained model what digit a picture shows, with how sure it is (lesson 5).
 
-A model carries its *recipe*, ``model.recipe = {"mean", "std", "preprocess"}`` (set by
-:func:`~mnist_course.checkpoints.load_checkpoint`; :data:`DEFAULT_RECIPE` when absent):
-:func:`predict` normalises with its mean and std and prepares pictures with
-``to_mnist(picture, **recipe["preprocess"])``, so callers never pass them.
-
-What :func:`predict` reads as *one* picture and what as a *batch* (no guessing):
-
-* a stack of MNIST-size images, a tensor or array ``(N, 28, 28)`` or ``(N, 1, 28, 28)``,
-  is always N images that are already MNIST-style: uint8 ones (as ``load_mnist`` gives)
-  are divided by 255 (and deskewed first if the recipe deskews, as its training images
-  were), float ones must be in 0..1 (as ``to_mnist`` gives) and are not preprocessed again;
-* anything else is one picture: a PIL image, a path, bytes, or an array ``(H, W)`` or
-  ``(H, W, C)`` with the colour channels last; it goes through ``to_mnist``;
-* a list holds one picture (or one prepared ``(1, 28, 28)`` image) per entry.
-
-:mod:`mnist_course.reading` reads many pictures at once (files, uploads, the canvas) and
-says which do not look like one digit.
+:func:`predict` reads the normalisation and preprocessing from ``model.recipe`` (set by
+:func:`~mnist_course.checkpoints.load_checkpoint`; :data:`DEFAULT_RECIPE` when absent). A stack
+``(N, 28, 28)`` or ``(N, 1, 28, 28)`` is N prepared MNIST-style images (uint8, or floats in 0..1);
+anything else (PIL image, path, bytes, ``(H, W[, C])`` array) is one picture for ``to_mnist``;
+a list holds one picture per entry.
 """
 
 from __future__ import annotations
@@ -52,8 +40,7 @@ def _is_stack(images: object) -> bool:
 
 
 def _from_stack(images: torch.Tensor | np.ndarray, preprocess: dict | None = None) -> torch.Tensor:
-    """Turn a stack of MNIST-style images into float ``(N, 1, 28, 28)`` in 0..1; uint8 ones
-    (MNIST's own) are deskewed first when ``preprocess`` says ``deskew=True``, as in training."""
+    """A stack of MNIST-style images as float ``(N, 1, 28, 28)`` in 0..1; uint8 ones deskewed if asked."""
     batch = torch.as_tensor(images).detach().cpu().reshape(-1, 1, 28, 28)
     if len(batch) == 0:
         raise ValueError("no images to predict: the tensor is empty.")
@@ -78,17 +65,14 @@ def _from_stack(images: torch.Tensor | np.ndarray, preprocess: dict | None = Non
 
 
 def prepare_images(images: ImageLike | Sequence[ImageLike], preprocess: dict | None = None) -> torch.Tensor:
-    """Turn one picture, a list of pictures, or a stack of images into a ``(N, 1, 28, 28)`` batch.
+    """One picture, a list of pictures, or a stack of images as a float32 ``(N, 1, 28, 28)`` batch in 0..1.
 
     Args:
         images: see the module docstring for what is one picture and what a batch.
         preprocess: keyword arguments for ``to_mnist`` (a recipe's ``"preprocess"``).
 
-    Returns:
-        float32 ``(N, 1, 28, 28)`` in 0..1.
-
     Raises:
-        ValueError: no images, or an image that cannot be used (the message says which).
+        ValueError: no images, or an image that cannot be used.
     """
     if _is_stack(images):
         return _from_stack(images, preprocess)
@@ -113,20 +97,15 @@ def _describe(image: object) -> str:
 def predict(
     model: nn.Module, images: ImageLike | Sequence[ImageLike], k: int = 3
 ) -> list[list[tuple[int, float]]]:
-    """Return the ``k`` most likely digits for each image, with their probabilities.
-
-    Pictures are prepared and normalised by the model's recipe, and run through the model
-    in eval mode without gradients, on its device; its train/eval mode is restored.
+    """The ``k`` most likely digits for each image, with their probabilities.
 
     Args:
-        model: a trained network returning logits ``(N, 10)``.
-        images: one picture, a list of them, or a stack ``(N, 28, 28)`` / ``(N, 1, 28, 28)``
-            of MNIST-style images (see the module docstring).
+        model: a trained network returning logits ``(N, 10)``; its recipe prepares the pictures.
+        images: one picture, a list of them, or a stack of MNIST-style images (module docstring).
         k: how many digits to return per image, 1..10.
 
     Returns:
-        One list per image, even for a single picture: ``k`` pairs ``(digit, probability)``,
-        most likely first. With ``k=10`` the probabilities sum to 1.
+        One list per image: ``k`` pairs ``(digit, probability)``, most likely first.
 
     Raises:
         ValueError: ``k`` is out of range, or an image cannot be used.
@@ -143,7 +122,7 @@ def predict(
 
 
 def all_probabilities(model: nn.Module, image: torch.Tensor) -> list[float]:
-    """Return the model's probability for each digit 0..9 for one image (lesson 5's bar charts)."""
+    """The model's probability for each digit 0..9 for one image (lesson 5's bar charts)."""
     return [p for _, p in sorted(predict(model, image, k=10)[0])]
 
 

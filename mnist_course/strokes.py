@@ -1,7 +1,4 @@
-"""Digits as strokes: lists of ``(x, y)`` points, rendered like lesson 5's canvas draws them.
-
-:data:`EXAMPLE_STROKES` holds one drawing of each digit (used by the tests, the samples and lesson 5).
-"""
+"""Digits as strokes: lists of ``(x, y)`` points, rendered as lesson 5's canvas draws them."""
 
 from __future__ import annotations
 
@@ -50,36 +47,21 @@ EXAMPLE_STROKES = {
 
 def scale_strokes(strokes: Sequence[Stroke], size: float = CANVAS_SIZE,
                   margin: float = 0.15) -> list[list[Point]]:
-    """Map strokes from the unit square onto a canvas, leaving a margin.
-
-    Args:
-        strokes: strokes with coordinates in 0..1, e.g. ``EXAMPLE_STROKES[7]``.
-        size: the canvas side in pixels.
-        margin: the fraction of the canvas left empty on each side.
-
-    Returns:
-        The strokes in canvas pixels.
-    """
+    """Map strokes from the unit square onto a ``size`` pixel canvas, leaving a ``margin`` fraction."""
     span = size * (1 - 2 * margin)
     return [[(size * margin + x * span, size * margin + y * span) for x, y in stroke] for stroke in strokes]
 
 
 def strokes_to_image(strokes: Sequence[Stroke], size: int | tuple[int, int] = CANVAS_SIZE,
                      line_width: float = LINE_WIDTH, ink: int = 255, background: int = 0) -> Image.Image:
-    """Render strokes as thick round lines, the way the drawing canvas shows them.
-
-    Drawn at twice the size and shrunk, so the edges are smooth (antialiased).
+    """Render strokes as thick round antialiased lines, as the canvas shows them; a mode ``"L"`` image.
 
     Args:
-        strokes: each stroke a list of ``(x, y)`` points in canvas pixels; a stroke of
-            one point is a dot.
+        strokes: lists of ``(x, y)`` points in canvas pixels; a stroke of one point is a dot.
         size: canvas side, or ``(width, height)``.
         line_width: pen width in pixels.
-        ink: pen brightness 0..255 (255: white pen, like the canvas).
+        ink: pen brightness 0..255.
         background: paper brightness 0..255.
-
-    Returns:
-        A grayscale (mode ``"L"``) PIL image.
     """
     width, height = (size, size) if isinstance(size, int) else size
     big = Image.new("L", (2 * width, 2 * height), background)
@@ -96,18 +78,10 @@ def strokes_to_image(strokes: Sequence[Stroke], size: int | tuple[int, int] = CA
 
 def predict_strokes(model: nn.Module, strokes: Sequence[Stroke], k: int = 3, size: int = CANVAS_SIZE,
                     line_width: float = LINE_WIDTH) -> tuple[torch.Tensor, list[tuple[int, float]]]:
-    """Predict the digit drawn by ``strokes`` (the canvas does this too, with the not-a-digit guard).
-
-    Args:
-        model: a trained network.
-        strokes: lists of ``(x, y)`` points in canvas pixels.
-        k: how many guesses to return.
-        size: the canvas side in pixels.
-        line_width: pen width in pixels.
+    """Predict the digit drawn by ``strokes`` (in canvas pixels), as the canvas does without the guard.
 
     Returns:
-        ``(image, guesses)``: the ``(1, 28, 28)`` input the model saw, and its ``k``
-        most likely ``(digit, probability)`` pairs, most likely first.
+        ``(image, guesses)``: the ``(1, 28, 28)`` input and its ``k`` best ``(digit, probability)``.
 
     Raises:
         ValueError: nothing was drawn.

@@ -1,8 +1,4 @@
-"""Thin pen strokes made as thick as MNIST's, so they survive the shrink to 20x20 (lesson 5).
-
-A step of :func:`~mnist_course.preprocess.to_mnist`: MNIST's strokes are about an eighth of
-the digit's height, while a ballpoint line on a photo is a few pixels in a big picture.
-"""
+"""Thin pen strokes made as thick as MNIST's, to survive the shrink to 20x20 (lesson 5's ``to_mnist``)."""
 
 from __future__ import annotations
 
@@ -24,15 +20,7 @@ def _pil(image: np.ndarray) -> Image.Image:
 
 
 def stroke_width(image: np.ndarray, threshold: float = INK_THRESHOLD) -> float:
-    """Estimate the pen's width in pixels: twice the ink's area divided by its outline.
-
-    Args:
-        image: float ``(H, W)`` in 0..1, light digit on black.
-        threshold: pixels brighter than this count as ink.
-
-    Returns:
-        The estimated width in pixels (0 for a blank image).
-    """
+    """The pen's width in pixels of a float ``(H, W)`` light-on-black image: 2 x ink area / outline."""
     ink = image > threshold
     padded = np.pad(ink, 1)
     inside = padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
@@ -53,11 +41,7 @@ def _resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
 
 
 def thicken_strokes(image: np.ndarray, min_stroke: float = MIN_STROKE, target: float = TARGET_STROKE):
-    """Thicken thin pen strokes to about MNIST's thickness, relative to the digit's size.
-
-    MNIST's strokes are about an eighth of the digit's height; a ballpoint line would
-    shrink to a faint trace in 20x20. Strokes thinner than ``min_stroke`` times the
-    longest side are widened to ``target`` times it; thicker ones (MNIST's) are left alone.
+    """Widen strokes thinner than ``min_stroke`` times the longest side to ``target`` times it.
 
     Args:
         image: float ``(h, w)`` in 0..1, cropped to the ink.

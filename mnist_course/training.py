@@ -1,18 +1,12 @@
-"""Training: lesson 3's loop, and :func:`fit`, which runs it for the later lessons.
+"""Training: lesson 3's loop, moved here unchanged, and :func:`fit`, which runs it for the later lessons.
 
-Lesson 3 writes ``train_one_epoch`` and ``test_model`` by hand; they live here unchanged,
-and :func:`fit` runs them epoch after epoch. What ``fit`` adds to lesson 3's loop, and why:
+What ``fit`` adds to lesson 3's loop, and why:
 
-* the batches come from :class:`~mnist_course.batches.TensorBatches`, not a ``DataLoader``
-  (appendix A1 measures it: batches many times faster for a set as small as MNIST);
-* the optimizer is chosen by name (:func:`make_optimizer`, lesson 4) and the images can be
-  augmented (:mod:`~mnist_course.augment`, lesson 4) and deskewed as ``model.recipe`` says;
-* a progress bar, a ``callback`` every few batches and a ``cancel`` event, so the
-  dashboard can draw curves while it trains and stop a run at once;
-* its random numbers (shuffling, dropout, augmentation) come from ``seed`` inside
-  ``torch.random.fork_rng``, so a run repeats exactly and never changes yours;
-* a loss that turns NaN or infinite stops the run with :class:`DivergedError`, instead
-  of training on and saving a broken model.
+* batches from :class:`~mnist_course.batches.TensorBatches` (appendix A1: far faster than a ``DataLoader``);
+* the optimizer by name (:func:`make_optimizer`), augmentation and deskewing (lesson 4);
+* a progress bar, a ``callback`` and a ``cancel`` event, so the dashboard draws curves live and stops at once;
+* random numbers from ``seed`` inside ``torch.random.fork_rng``: a run repeats and leaves yours alone;
+* a NaN or infinite loss raises :class:`DivergedError` instead of training on.
 """
 
 from __future__ import annotations
@@ -92,10 +86,10 @@ def train_one_epoch(model, loader, loss_fn, optimizer, device):
 
 
 class _Steps:
-    """What fit adds around lesson 3's loop. As its ``loss_fn`` it adds up the epoch's loss and
-    right answers; ``epoch()`` yields the (augmented) batches and, between them, stops on a
-    non-finite loss, updates the bar, calls the callback every ``every`` batches and stops
-    once ``cancel`` is set (after one batch at least, so the epoch's averages exist)."""
+    """What fit adds around lesson 3's loop: as ``loss_fn`` it sums the epoch's loss and right answers;
+    ``epoch()`` yields the (augmented) batches and, between them, checks the loss, updates the bar,
+    calls the callback and honours ``cancel``.
+    """
 
     def __init__(self, batches, augment, bar, callback, every, cancel, history, model, seed):
         self.batches, self.augment, self.bar, self.callback = batches, augment, bar, callback
@@ -144,23 +138,20 @@ def fit(model: nn.Module, train: Sequence[torch.Tensor], test: Sequence[torch.Te
     """Train ``model`` with lesson 3's loop for ``epochs`` epochs; record each epoch's metrics.
 
     Args:
-        model: the network, moved to ``device`` and trained in place; uint8 images are
-            normalised with ``model.recipe``'s mean and std (default MNIST's).
-        train, test: ``(uint8 images (N, 28, 28), int64 labels)``, e.g. ``load_mnist("train")``;
-            ``test`` (or ``None``) is evaluated after every epoch.
+        model: the network, moved to ``device`` and trained in place; uint8 images are normalised
+            (and deskewed) as ``model.recipe`` says.
+        train, test: ``(uint8 images (N, 28, 28), int64 labels)``; ``test`` (or ``None``) is
+            evaluated after every epoch.
         epochs: passes over the training data, at least 1.
         optimizer, lr, momentum, weight_decay: see :func:`make_optimizer`.
         batch_size: images per step; the last incomplete batch is dropped.
         device: where to train; default: the model's current device.
         seed: seeds the shuffling, dropout and augmentation (your own RNG is left as it was).
         subset: train on only the first ``subset`` training images.
-        augment: ``True`` (shifts, rotations, zooms), names from :mod:`~mnist_course.augment`
-            or ``False``; training images are deskewed first if ``model.recipe`` says so.
+        augment: ``True``, names from :mod:`~mnist_course.augment`, or ``False``.
         progress: show a ``tqdm`` progress bar.
-        callback: called with a :class:`Progress` after every epoch, and every
-            ``callback_every`` batches within one if that is set.
-        cancel: once this ``threading.Event`` is set, training stops after the current
-            batch and the finished epochs are returned with ``cancelled=True``.
+        callback: called with a :class:`Progress` after every epoch (and every ``callback_every`` batches).
+        cancel: once set, training stops after the current batch (``History.cancelled``).
         log_dir: write TensorBoard scalars there (needs ``tensorboard``).
 
     Returns:
