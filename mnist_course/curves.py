@@ -1,8 +1,4 @@
-"""The dashboard's plot: the current run bold, up to :data:`MAX_PAST_RUNS` earlier ones faint.
-
-Drawn with :func:`~mnist_course.learning_curves.plot_history` into a figure the plot owns (no
-pyplot state), sent to the page as a PNG.
-"""
+"""The dashboard's plot: the current run bold, up to :data:`MAX_PAST_RUNS` earlier ones faint, as PNG."""
 
 from __future__ import annotations
 
@@ -32,7 +28,7 @@ class Record:
     last: tuple[int, int, float, float] | None = None  # epoch, batch and running means at the last point
 
     def add_point(self, p: Progress, every: int, test: bool) -> bool:
-        """Add the train means over the batches since the last point (and the test result at an epoch's end).
+        """Add the train means since the last point (and the test result at an epoch's end).
 
         Returns:
             False if the point was skipped: the epoch's last point is about to cover it.
@@ -61,7 +57,7 @@ class Record:
 
 
 class LivePlot:
-    """Loss and accuracy of the current run and the past ones, as PNG bytes.
+    """Loss and accuracy of the current run and the past ones, drawn by ``plot_history`` into its own figure.
 
     Args:
         lesson: knobs every label names (the lesson's own).
@@ -107,13 +103,7 @@ class LivePlot:
         return label + (" (stopped)" if record.outcome == "stopped" else "")
 
     def render(self, current: Record | None, now: Any, message: str = "") -> bytes:
-        """Draw the past runs faint and ``current`` bold; return the PNG.
-
-        Args:
-            current: the run in progress or just shown (``None``: only the past runs).
-            now: the settings the labels compare with.
-            message: a hint on the empty plot.
-        """
+        """Draw the past runs faint and ``current`` (or ``None``) bold, ``message`` on an empty plot: PNG."""
         runs = [*(r for r in self.past if r is not current), *([current] if current else [])]
         labels = [self.label(r, now) for r in runs]
         if current is not None:

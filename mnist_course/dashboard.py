@@ -1,7 +1,6 @@
 """A live training dashboard: turn a knob, watch the network learn (lessons 3 and 4).
 
-Its parts: the knobs (:mod:`.knobs`), one worker with debounce, cancel and cache (:mod:`.runner`),
-the training (:func:`.training.fit`) and the plot (:mod:`.curves`).
+Its parts: the knobs (:mod:`.knobs`), the worker (:mod:`.runner`), ``fit`` and the plot (:mod:`.curves`).
 """
 
 from __future__ import annotations
@@ -26,13 +25,7 @@ POINTS_PER_EPOCH = 10  # curve points per epoch (fit's callback_every)
 
 
 class TrainingDashboard:
-    """Sliders and buttons that train an MLP live, with curves updated during training.
-
-    Example (lesson 3)::
-
-        dashboard = TrainingDashboard(train, test, controls=("hidden", "dropout", "activation"))
-        dashboard            # shows it; nothing trains until a knob moves or Start is pressed
-        history = dashboard.run_sync(dropout=0.2, epochs=2)   # the same training, in this cell
+    """Sliders and buttons that train an MLP live, with curves updated during training (lessons 3, 4).
 
     Args:
         train: ``(images, labels)`` of the training split, e.g. ``load_mnist("train")``.
@@ -96,10 +89,11 @@ class TrainingDashboard:
         return run.latency if run is not None and run.shown.wait(timeout) else None
 
     def run_sync(self, **settings: Any) -> History:
-        """Train in this cell with the current settings changed by ``settings``; return the History.
+        """Train in this cell with the settings changed by ``settings`` as Start does; return the History.
 
-        The code path of Start (cache, curves, status); the controls then show every setting of the
-        run. ValueError: a value no control can show (NaN, unknown choice); RuntimeError: closed.
+        Raises:
+            ValueError: a value no control can show.
+            RuntimeError: the dashboard is closed.
         """
         chosen = knobs.make_settings(settings, self._ctx, base=self._settings)
         self.set_values(**asdict(chosen))
