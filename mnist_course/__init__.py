@@ -1,8 +1,6 @@
-"""mnist_course: the helper package behind the mnist-course lessons.
+"""mnist_course: the helper package behind the lessons; what a lesson taught, later lessons import.
 
-Every idea here is taught in a lesson first; the package holds it afterwards so later
-lessons can import it. Nothing runs at import time: importing this package does not
-load data, pick a device or train anything.
+Nothing runs at import time: importing it loads no data, picks no device and trains nothing.
 """
 
 __version__ = "0.1.0"

@@ -2,7 +2,8 @@
 
 Taught in lesson 4 (augmentation fights overfitting); ``fit(augment=...)`` applies it. The
 package adds batching: each function transforms a whole normalised ``(N, 1, 28, 28)`` batch on
-its device with one random draw on ``generator``, so that training stays fast.
+its device with one random draw on ``generator`` (repeatable draws), so that training stays fast;
+``background`` is the value of empty pixels after normalising.
 """
 
 from __future__ import annotations
@@ -55,8 +56,6 @@ def random_affine(images: torch.Tensor, max_shift: float = 2.0, max_degrees: flo
         max_shift: largest shift in pixels, in x and in y.
         max_degrees: largest rotation in degrees, either way.
         scale: smallest and largest zoom factor.
-        background: the pixel value of empty background.
-        generator: a generator for repeatable draws.
 
     Returns:
         A new float tensor ``(N, 1, 28, 28)``.
@@ -73,8 +72,6 @@ def random_thickness(images: torch.Tensor, thinner: float = 0.5, thicker: float 
         images: normalised float ``(N, 1, H, W)``.
         thinner: the largest fraction of a full erosion, 0..1.
         thicker: the largest fraction of a full dilation, 0..1.
-        background: the pixel value of empty background.
-        generator: a generator for repeatable draws.
 
     Returns:
         A new float tensor of the same shape.
@@ -122,8 +119,6 @@ def elastic_distort(images: torch.Tensor, alpha: float = 34.0, sigma: float = 4.
         images: normalised float ``(N, 1, H, W)``.
         alpha: the strength of the distortion, in pixels (0 leaves the images as they are).
         sigma: the smoothness of the field (a Gaussian's width), in pixels.
-        background: the pixel value of empty background.
-        generator: a generator for repeatable draws.
 
     Returns:
         A new float tensor of the same shape.

@@ -30,31 +30,28 @@ class TrainingDashboard:
     Args:
         train: ``(images, labels)`` of the training split, e.g. ``load_mnist("train")``.
         test: ``(images, labels)`` evaluated after every epoch, or ``None``.
-        controls: the knobs the lesson teaches, shown first (names in :data:`~mnist_course.knobs.KNOBS`).
+        controls: the knobs the lesson teaches, shown before :data:`~mnist_course.knobs.COMMON_CONTROLS`.
         defaults: starting values of any knobs, e.g. ``{"dropout": 0.5, "epochs": 3}``.
         device: the starting device (default: :func:`~mnist_course.env.get_device`).
-        common_controls: knobs shown beside the lesson's ones.
         seed: seeds the weights, shuffling and dropout of every run.
         debounce: seconds without a new change before a run starts.
         cpu_threads: PyTorch CPU threads of a run (``None``: unchanged; restored afterwards).
-        live: start a run whenever a knob changes (otherwise only on Start).
         test_label: what to call the ``test`` split on screen, e.g. ``"validation"`` (lesson 4).
     """
 
     def __init__(self, train: Sequence[torch.Tensor], test: Sequence[torch.Tensor] | None = None,
                  controls: Sequence[str] = ("hidden", "dropout", "activation"), defaults: dict | None = None,
-                 device: str | torch.device | None = None,
-                 common_controls: Sequence[str] = knobs.COMMON_CONTROLS, seed: int = 0, debounce: float = 0.2,
-                 cpu_threads: int | None = 1, live: bool = True, test_label: str = "test") -> None:
+                 device: str | torch.device | None = None, seed: int = 0, debounce: float = 0.2,
+                 cpu_threads: int | None = 1, test_label: str = "test") -> None:
         self._train, self._test = (train[0], train[1]), (test[0], test[1]) if test is not None else None
         self._lesson = tuple(controls)
-        shown = tuple(dict.fromkeys([*controls, *common_controls]))
+        shown = tuple(dict.fromkeys([*controls, *knobs.COMMON_CONTROLS]))
         if unknown := sorted(set(shown) - set(knobs.KNOBS)):
             raise ValueError(f"unknown controls {unknown}; known: {list(knobs.KNOBS)}")
         self._ctx = knobs.Context(len(self._train[1]), tuple(available_devices()))
         start = {"device": get_device(device).type, **(defaults or {})}
         self._settings = knobs.make_settings(start, self._ctx)
-        self.seed, self.cpu_threads, self.live = seed, cpu_threads, live
+        self.seed, self.cpu_threads = seed, cpu_threads
         self._test_label = test_label if test is not None else None
         self.controls = {n: knobs.make_control(n, getattr(self._settings, n), self._ctx) for n in shown}
         self._build_widgets(test_label)
@@ -152,7 +149,7 @@ class TrainingDashboard:
                              self._stop, self._status, self._accuracy, self._curves]
 
     def _on_change(self, change: dict) -> None:
-        if not self._quiet and self.live:
+        if not self._quiet:
             self._request(immediate=False)
 
     def _request(self, immediate: bool) -> None:

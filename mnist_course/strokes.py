@@ -39,10 +39,8 @@ EXAMPLE_STROKES: dict[int, list[list[Point]]] = {
     9: [[(0.5 + 0.22 * np.cos(t), 0.3 - 0.24 * np.sin(t)) for t in np.linspace(0, 2 * np.pi, 30)]
         + [(0.7, 0.6), (0.66, 0.95)]],
 }
-EXAMPLE_STROKES = {
-    digit: [[(float(x), float(y)) for x, y in stroke] for stroke in strokes]
-    for digit, strokes in EXAMPLE_STROKES.items()
-}
+EXAMPLE_STROKES = {digit: [[(float(x), float(y)) for x, y in stroke] for stroke in strokes]
+                   for digit, strokes in EXAMPLE_STROKES.items()}
 
 
 def scale_strokes(strokes: Sequence[Stroke], size: float = CANVAS_SIZE,
