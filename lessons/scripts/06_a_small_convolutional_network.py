@@ -46,8 +46,9 @@ import matplotlib.pyplot as plt
 import torch
 import torch.nn.functional as F
 
-from mnist_course.checkpoints import load_checkpoint
+from mnist_course.checkpoints import load_checkpoint, save_checkpoint
 from mnist_course.data import data_source, load_mnist, load_samples
+from mnist_course.draw import DigitCanvas
 from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
 from mnist_course.evalsets import load_hardset
 from mnist_course.exercises import check
@@ -341,6 +342,12 @@ plt.show()
 # its last layer still cares about positions, on a 4x4 grid instead of 28x28. It is not
 # immune either: moved far enough, its accuracy falls too, because its last layer has only
 # seen features in the places where the training digits had them.
+#
+# For your own pictures, lesson 5's `to_mnist` already centres every digit by its centre
+# of mass, as MNIST did, so a whole digit moved is rarely the problem there. What is left
+# is the variation *inside* a digit: a stroke a little longer, a loop a little higher, lines
+# or smudges next to it. The next sections measure whether the CNN's way of seeing helps
+# with that.
 
 # %% [markdown]
 # ## 8. Your own digits
@@ -479,6 +486,27 @@ print(f"blots among the pictures both get wrong: {blots[both_wrong].sum().item()
 print(f"CNN accuracy on the blots: {cnn_right[blots].float().mean():.0%}, "
       f"on the others: {cnn_right[~blots].float().mean():.0%}")
 assert blots[both_wrong].sum().item() > len(both_wrong) / 2
+
+# %% [markdown]
+# ## 11. Your turn: draw for the CNN
+#
+# We save the CNN beside lesson 4's model, with its recipe, as lesson 4 did
+# (`python -m mnist_course train --model cnn` writes the same file from a terminal):
+
+# %%
+cnn_path = save_checkpoint(Path("checkpoints") / "lesson6_cnn.pt", cnn, metrics={"test_accuracy": cnn_test})
+print("saved", cnn_path)
+
+# %% [markdown]
+# From the course's folder, `python -m mnist_course predict my_digit.png --checkpoint
+# lessons/checkpoints/lesson6_cnn.pt` reads your photos with it. And here is lesson 5's
+# canvas, now asking the CNN: draw a digit, press **Predict**, and compare with what lesson
+# 5's canvas says for the MLP. (`to_mnist` crops and centres your drawing, so where you draw
+# it in the square does not matter to either model.) Try the shapes lesson 5 found hard: a
+# 1 with a flag and a foot, a crossed 7, a closed 4.
+
+# %%
+DigitCanvas(cnn)
 
 # %% [markdown]
 # ## Recap
