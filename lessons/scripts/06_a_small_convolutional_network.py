@@ -97,7 +97,8 @@ else:
 #
 # So what happens when we move the test digits a few pixels to the right? The ink lands
 # on pixels whose weights were trained for other parts of other digits. Here is one digit
-# moved by 0 to 6 pixels (black comes in on the left):
+# moved by 0 to 6 pixels (black comes in on the left), with exercise 5.3's `shift_right`
+# written in one line with `F.pad`:
 
 # %%
 def shift_right(images, pixels):
@@ -274,10 +275,12 @@ print(f"multiplications per image: MLP {mlp_multiplications:,}   CNN {cnn_multip
 #
 # The CNN's settings are `CNN_RECIPE`, beside lesson 4's `FINAL_RECIPE`: the same optimizer
 # (Adam, `lr=1e-3`), batch size, augmentation (small random shifts, rotations and zooms) and
-# deskewing as the MLP, and dropout before the last layer. `train_final_model(...,
-# model="cnn")` builds a `SmallCNN` and trains it with `fit`, exactly like lesson 4's final
-# model (`python -m mnist_course train --model cnn` does the same from a terminal). We use
-# lesson 4's split: the same training images, and the same 1,000 for validation.
+# deskewing as the MLP, dropout before the last layer, and 15 epochs instead of 40 (more
+# did not help the CNN when we chose the recipe; `mnist_course/recipe.py` says how it was
+# chosen). `train_final_model(..., model="cnn")` builds a `SmallCNN` and trains it with
+# `fit`, exactly like lesson 4's final model (`python -m mnist_course train --model cnn`
+# trains the same recipe from a terminal, on all the training images). We use lesson 4's
+# split: the same training images, and the same 1,000 for validation.
 
 # %%
 print(CNN_RECIPE)
@@ -405,16 +408,17 @@ for kind in [*kinds, "all"]:
 paper = ["photo", "lined", "grid", "tiny"]
 paper_cnn = sum(per_kind[k][1] for k in paper) / len(paper)
 others_cnn = sum(per_kind[k][1] for k in kinds if k not in paper) / (len(kinds) - len(paper))
-assert abs(per_kind["all"][1] - per_kind["all"][0]) < 0.1 and per_kind["all"][1] < cnn_test - 0.3
+assert abs(per_kind["all"][1] - per_kind["all"][0]) < 0.1
+assert per_kind["all"][0] < mlp_test - 0.3 and per_kind["all"][1] < cnn_test - 0.3
 assert paper_cnn <= others_cnn - 0.3
 
 # %% [markdown]
 # What this table says:
 #
 # - The CNN does **not** fix the hard set. Overall the two models are within 10 points of
-#   each other, and both far below their MNIST accuracy (check: the CNN more than 30 points
-#   below). Kind by kind the CNN wins some and loses others; with only 20 to 30 pictures of
-#   a kind, a difference of a few pictures is noise.
+#   each other, and both far below their MNIST accuracy (check: more than 30 points below).
+#   Kind by kind, most differences are a few pictures; with only 20 to 40 pictures of a
+#   kind, that is noise.
 # - Pictures of paper (photos of a sheet, lined and squared paper, tiny digits in a big
 #   photo) stay far worse than the rest for the CNN too (check: at least 30 points below
 #   the other kinds on average). Lesson 5 showed why: for many of them the *cleaning*
