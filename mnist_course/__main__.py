@@ -88,10 +88,15 @@ def _train(args: argparse.Namespace) -> int:
     from .checkpoints import check_writable, save_checkpoint
     from .data import load_mnist
     from .env import describe_device, get_device, limit_cpu_threads, set_seed
-    from .recipe import FINAL_RECIPE, recipe_settings, train_final_model
+    from .recipe import RECIPES, recipe_settings, train_final_model
 
+    if args.model == "cnn" and (args.hidden or args.activation):
+        raise ValueError("--hidden and --activation are the MLP's settings; the CNN has none of them")
+    args.out = args.out or DEFAULT_CHECKPOINT.with_name("lesson6_cnn.pt" if args.model == "cnn" else
+                                                        DEFAULT_CHECKPOINT.name)
     check_writable(args.out)  # before training, not after it
-    settings = recipe_settings(**{name: getattr(args, name) for name in FINAL_RECIPE})
+    given = {name: getattr(args, name, None) for name in RECIPES[args.model]}  # None: the recipe's
+    settings = recipe_settings(args.model, **given)
     set_seed(settings["seed"])
     device = get_device(args.device)
     train, test = load_mnist("train"), load_mnist("test")
@@ -107,7 +112,7 @@ def _train(args: argparse.Namespace) -> int:
                   f"acc {progress.test_accuracy:.4f}  ({progress.seconds:.1f} s)", flush=True)
 
     model, history = train_final_model(train, test, device=device, progress=not args.quiet, callback=report,
-                                       subset=args.subset, **settings)
+                                       subset=args.subset, model=args.model, **settings)
     metrics = {"test_accuracy": history.test_accuracy[-1], "test_loss": history.test_loss[-1],
                "epochs": len(history), "seconds": history.seconds[-1],
                "train_images": history.settings["train_images"]}
@@ -131,6 +136,7 @@ def _predict(args: argparse.Namespace) -> int:
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of ``python -m mnist_course``."""
     from .models import ACTIVATIONS
+    from .recipe import RECIPES
     from .training import OPTIMIZERS
 
     checkpoint_help = f"default: {DEFAULT_CHECKPOINT}, lesson 4's best model, whatever the current folder"
@@ -144,6 +150,8 @@ def build_parser() -> argparse.ArgumentParser:
                                 description="Train the course's final model, mnist_course.recipe."
                                             "FINAL_RECIPE (the one lesson 4 trains and lesson 5 loads); "
                                             "a flag changes one of its settings.")
+    train.add_argument("--model", choices=list(RECIPES), default="mlp",
+                       help="mlp: lesson 4's final MLP (default); cnn: lesson 6's small CNN (CNN_RECIPE)")
     train.add_argument("--hidden", type=_hidden_sizes, help="hidden layer sizes, e.g. 500,256")
     train.add_argument("--dropout", type=float)
     train.add_argument("--activation", choices=sorted(ACTIVATIONS))
@@ -159,15 +167,16 @@ def build_parser() -> argparse.ArgumentParser:
                        help="deskew the training images, and (through the checkpoint) every picture "
                             "predict reads")
     train.add_argument("--seed", type=int)
-    for action in train._actions[1:]:
+    for action in train._actions[2:]:
         action.help = f"{action.help + '; ' if action.help else ''}default: the recipe's"
     train.add_argument("--subset", type=_whole_number(1), default=None,
                        help="use only this many training images")
     train.add_argument("--device", type=_device, default=None,
                        help="cuda, mps or cpu (default: MNIST_COURSE_DEVICE, else the best one here)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
-    train.add_argument("--out", type=Path, default=DEFAULT_CHECKPOINT,
-                       help=f"checkpoint file to write ({checkpoint_help})")
+    train.add_argument("--out", type=Path, default=None,
+                       help=f"checkpoint file to write ({checkpoint_help}; for --model cnn lesson6_cnn.pt "
+                            "beside it)")
     train.set_defaults(run=_train)
 
     predict = commands.add_parser("predict", help="read digits from image files")

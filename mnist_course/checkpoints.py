@@ -99,7 +99,7 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, metrics: dict | N
 
     Args:
         path: file to write, e.g. ``checkpoints/best.pt`` (folders are created).
-        model: an ``MLP`` or ``SoftmaxRegression``; its ``recipe`` (default
+        model: an ``MLP``, ``SmallCNN`` or ``SoftmaxRegression``; its ``recipe`` (default
             :data:`DEFAULT_RECIPE`) is saved with it.
         metrics: plain values to keep with it, e.g. ``{"test_accuracy": 0.97}``.
 

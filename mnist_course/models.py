@@ -1,4 +1,5 @@
-"""The networks of the course: softmax regression (lesson 2) and multi-layer perceptrons (lesson 3).
+"""The networks of the course: softmax regression (lesson 2), multi-layer perceptrons (lesson 3)
+and a small convolutional network (optional lesson 6).
 
 They live here so that later lessons, the dashboard and the checkpoints can rebuild them from settings.
 """
@@ -16,6 +17,8 @@ ACTIVATIONS = {"relu": nn.ReLU, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh}
 MAX_WIDTH = 4096
 MAX_DEPTH = 8
 MAX_PARAMETERS = 20_000_000
+#: The most channels a convolution of :class:`SmallCNN` may have.
+MAX_CHANNELS = 256
 
 
 def mlp_parameters(hidden: Sequence[int]) -> int:
@@ -107,6 +110,41 @@ class MLP(nn.Module):
         return self.layers(x.reshape(len(x), -1))
 
 
+class SmallCNN(nn.Module):
+    """A small convolutional network: two Conv -> ReLU -> MaxPool blocks, Dropout, Linear (lesson 6).
+
+    ``SmallCNN()`` is conv 1->16 5x5, pool 2, conv 16->32 5x5, pool 2, then 32 * 4 * 4 = 512
+    features to 10 logits. Input ``(N, 28, 28)``, ``(N, 1, 28, 28)`` or ``(N, 784)``.
+
+    Args:
+        channels: output channels of the two convolutions, each 1 to :data:`MAX_CHANNELS`.
+        kernel_size: odd size of the square kernels, 3 to 7 (no padding: 28 -> 28 - k + 1).
+        dropout: probability of zeroing each feature before the last layer (0 = off).
+    """
+
+    def __init__(self, channels: Sequence[int] = (16, 32), kernel_size: int = 5,
+                 dropout: float = 0.25) -> None:
+        super().__init__()
+        sizes = [] if isinstance(channels, str) else list(channels)
+        if len(sizes) != 2 or not all(type(c) is int and 1 <= c <= MAX_CHANNELS for c in sizes):
+            raise ValueError(f"channels must be two whole numbers from 1 to {MAX_CHANNELS}, not {channels!r}")
+        if kernel_size not in (3, 5, 7):
+            raise ValueError(f"kernel_size must be 3, 5 or 7, not {kernel_size!r}")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"dropout must be in [0, 1), not {dropout}")
+        self.config = {"channels": sizes, "kernel_size": int(kernel_size), "dropout": float(dropout)}
+        side = ((28 - kernel_size + 1) // 2 - kernel_size + 1) // 2  # 4 for 5x5 kernels
+        self.features = nn.Sequential(
+            nn.Conv2d(1, sizes[0], kernel_size), nn.ReLU(), nn.MaxPool2d(2),  # (N, 16, 12, 12)
+            nn.Conv2d(sizes[0], sizes[1], kernel_size), nn.ReLU(), nn.MaxPool2d(2),  # (N, 32, 4, 4)
+        )
+        self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout),
+                                        nn.Linear(sizes[1] * side * side, 10))  # (N, 10)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.classifier(self.features(x.reshape(len(x), 1, 28, 28)))
+
+
 def parse_hidden(value: str | Sequence[int]) -> tuple[int, ...]:
     """Read hidden layer sizes from text like ``"128, 256"`` (or a list of ints).
 
@@ -131,14 +169,14 @@ def parse_hidden(value: str | Sequence[int]) -> tuple[int, ...]:
     return check_hidden(sizes)
 
 
-MODEL_CLASSES = {"SoftmaxRegression": SoftmaxRegression, "MLP": MLP}
+MODEL_CLASSES = {"SoftmaxRegression": SoftmaxRegression, "MLP": MLP, "SmallCNN": SmallCNN}
 
 
 def build_model(name: str, config: dict) -> nn.Module:
     """Rebuild a model from its class name and ``config`` (used by checkpoints).
 
     Args:
-        name: ``"MLP"`` or ``"SoftmaxRegression"``.
+        name: ``"MLP"``, ``"SmallCNN"`` or ``"SoftmaxRegression"``.
         config: the model's ``config`` dict.
 
     Returns:

@@ -19,7 +19,7 @@ from mnist_course.checkpoints import (
     load_checkpoint,
     save_checkpoint,
 )
-from mnist_course.models import MLP, SoftmaxRegression
+from mnist_course.models import MLP, SmallCNN, SoftmaxRegression
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -268,3 +268,26 @@ def test_check_writable_refuses_folders_and_unwritable_places(tmp_path):
         check_writable(tmp_path / "file" / "m.pt")
     with pytest.raises(CheckpointError, match="is a folder"):
         save_checkpoint(tmp_path, SoftmaxRegression())
+
+
+def test_a_small_cnn_round_trips_with_its_recipe(tmp_path, test_split):
+    from mnist_course.recipe import build_final_model
+
+    torch.manual_seed(0)
+    model = build_final_model(model="cnn").eval()
+    path = save_checkpoint(tmp_path / "cnn.pt", model, {"test_accuracy": 0.99})
+    loaded, info = load_checkpoint(path)
+    assert info["model_class"] == "SmallCNN" and info["config"] == model.config
+    assert loaded.recipe == model.recipe and loaded.recipe["preprocess"] == {"deskew": True}
+    x = (test_split.images[:8].float() / 255 - 0.1307) / 0.3081
+    assert torch.equal(loaded(x), model(x))
+
+
+def test_a_small_cnn_with_settings_that_do_not_fit_its_weights_is_refused(tmp_path):
+    path = save_checkpoint(tmp_path / "cnn.pt", SmallCNN(channels=(4, 8)))
+    rewrite(path, lambda p: p["config"].update(channels=[256, 256]))  # allowed sizes, other shapes
+    with pytest.raises(CheckpointError, match=r"do not fit .*features.0.weight: expected \(256, 1, 5, 5\)"):
+        load_checkpoint(path)
+    rewrite(path, lambda p: p["config"].update(channels=[4, 100_000]))
+    with pytest.raises(CheckpointError, match="settings are invalid: channels must be"):
+        load_checkpoint(path)

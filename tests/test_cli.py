@@ -91,11 +91,13 @@ def test_train_refuses_bad_arguments_before_doing_anything(argument, message, ca
 def test_choice_lists_come_from_the_package():
     from mnist_course.__main__ import build_parser
     from mnist_course.models import ACTIVATIONS
+    from mnist_course.recipe import RECIPES
     from mnist_course.training import OPTIMIZERS
 
     train = build_parser()._subparsers._group_actions[0].choices["train"]
     choices = {a.dest: a.choices for a in train._actions if a.choices}
-    assert choices == {"activation": sorted(ACTIVATIONS), "optimizer": list(OPTIMIZERS)}
+    assert choices == {"activation": sorted(ACTIVATIONS), "optimizer": list(OPTIMIZERS),
+                       "model": list(RECIPES)}
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="needs a machine without CUDA")
@@ -180,3 +182,23 @@ def test_main_turns_os_errors_into_one_line(monkeypatch, capsys):
     monkeypatch.setattr(mnist_course.data, "load_mnist", no_space)
     assert main(["data"]) == 1
     assert capsys.readouterr().err == "error: [Errno 28] No space left on device\n"
+
+
+def test_train_model_cnn_saves_lesson_6s_cnn_beside_lesson_4s_checkpoint(tmp_path, capsys, monkeypatch):
+    import mnist_course.__main__ as cli
+    from mnist_course.data import SAMPLES_DIR
+
+    monkeypatch.setattr(cli, "DEFAULT_CHECKPOINT", tmp_path / "lesson4_best.pt")
+    assert main(["train", "--model", "cnn", "--epochs", "1", "--subset", "1000", "--quiet"]) == 0
+    assert f"saved {tmp_path / 'lesson6_cnn.pt'}" in capsys.readouterr().out
+    assert not (tmp_path / "lesson4_best.pt").exists()  # lesson 4's model is left alone
+    model, info = load_checkpoint(tmp_path / "lesson6_cnn.pt")
+    assert info["model_class"] == "SmallCNN" and info["recipe"]["preprocess"] == {"deskew": True}
+    sample = sorted(SAMPLES_DIR.glob("*.png"))[0]
+    assert main(["predict", str(sample), "--checkpoint", str(tmp_path / "lesson6_cnn.pt")]) == 0
+    assert capsys.readouterr().out.count("%") == 3
+
+
+def test_train_model_cnn_refuses_the_mlps_settings(tmp_path, capsys):
+    assert main(["train", "--model", "cnn", "--hidden", "32", "--out", str(tmp_path / "c.pt")]) == 1
+    assert "the CNN has none of them" in capsys.readouterr().err and not (tmp_path / "c.pt").exists()

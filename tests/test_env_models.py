@@ -7,7 +7,7 @@ import torch
 
 from mnist_course import env
 from mnist_course.env import available_devices, describe_device, get_device, limit_cpu_threads, set_seed
-from mnist_course.models import MLP, SoftmaxRegression, build_model, count_parameters, parse_hidden
+from mnist_course.models import MLP, SmallCNN, SoftmaxRegression, build_model, count_parameters, parse_hidden
 
 
 def test_set_seed_repeats_random_numbers():
@@ -152,3 +152,29 @@ def test_the_largest_allowed_networks_still_build():
     assert parse_hidden("4096, 2048, 1024") == (4096, 2048, 1024)
     assert count_parameters(MLP(hidden=(4096, 2048, 1024))) < 20_000_000
     assert len(MLP(hidden=(8,) * 8).config["hidden"]) == 8
+
+
+def test_small_cnn_reads_every_input_shape_and_counts_its_parameters():
+    torch.manual_seed(0)
+    model = SmallCNN().eval()
+    images = torch.randn(3, 1, 28, 28)
+    logits = model(images)
+    assert logits.shape == (3, 10)
+    assert torch.equal(model(images.reshape(3, 28, 28)), logits)
+    assert torch.equal(model(images.reshape(3, 784)), logits)
+    assert count_parameters(model) == (16 * 25 + 16) + (32 * 16 * 25 + 32) + (512 * 10 + 10)
+    assert count_parameters(SmallCNN(channels=(8, 16), kernel_size=3)) == \
+        (8 * 9 + 8) + (16 * 8 * 9 + 16) + (16 * 5 * 5 * 10 + 10)  # 28 -> 26 -> 13 -> 11 -> 5
+
+
+def test_small_cnn_rebuilds_from_its_config_and_refuses_bad_settings():
+    model = SmallCNN(channels=(4, 8), kernel_size=3, dropout=0.1)
+    assert model.config == {"channels": [4, 8], "kernel_size": 3, "dropout": 0.1}
+    rebuilt = build_model("SmallCNN", model.config)
+    assert {k: v.shape for k, v in rebuilt.state_dict().items()} == \
+        {k: v.shape for k, v in model.state_dict().items()}
+    for bad, message in (({"channels": (16,)}, "two whole numbers"), ({"channels": (16, 10_000)}, "1 to 256"),
+                         ({"channels": (True, 2)}, "two whole numbers"), ({"kernel_size": 4}, "3, 5 or 7"),
+                         ({"dropout": 1.0}, "dropout")):
+        with pytest.raises(ValueError, match=message):
+            SmallCNN(**bad)

@@ -240,6 +240,25 @@ WRONG = [
             "    moved = torch.zeros_like(images, dtype=torch.float32)\n"
             "    moved[:, :, pixels:] = images[:, :, : 28 - pixels]\n"
             "    return moved", "dtype changed"),
+    ("6.1", "def output_size(size, kernel_size, padding=0, stride=1):\n    return size - kernel_size",
+     "one too few"),
+    ("6.1", "def output_size(size, kernel_size, padding=0, stride=1):\n"
+            "    return size + padding - kernel_size + 1", "padding counted once"),
+    ("6.1", "def output_size(size, kernel_size, padding=0, stride=1):\n"
+            "    return size + 2 * padding - kernel_size + 1", "stride is ignored"),
+    ("6.1", "def output_size(size, kernel_size, padding=0, stride=1):\n"
+            "    return (size + 2 * padding - kernel_size) / stride + 1", "use `//`"),
+    ("6.2", "conv_parameters = 32 * 16 * 5 * 5", "biases are missing"),
+    ("6.2", "conv_parameters = 32 * 5 * 5 + 32", "16 input channels"),
+    ("6.2", "conv_parameters = 32 * 16 * 5 + 32", "not 5"),
+    ("6.2", "conv_parameters = 32 * 16 * 5 * 5 * 8 * 8 + 32", "every position"),
+    ("6.3", "def convolve(image, kernel):\n"
+            "    return F.conv2d(image[None, None], kernel.flip(0, 1)[None, None])[0, 0]", "flipped"),
+    ("6.3", "def convolve(image, kernel):\n"
+            "    return F.conv2d(image[None, None], kernel[None, None], padding=1)[0, 0]", "padded"),
+    ("6.3", "def convolve(image, kernel):\n"
+            "    return F.conv2d(image[None, None], kernel.T[None, None])[0, 0]", "transposed"),
+    ("6.3", "def convolve(image, kernel):\n    return image * kernel.sum()", "padded"),
 ]
 
 

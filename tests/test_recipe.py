@@ -120,3 +120,21 @@ def test_the_hardset_benchmark_uses_the_checkpoints_recipe(tmp_path):
     correct = sum(g == int(r["label"]) for g, r in zip(guesses, chosen, strict=True))
     assert table["all"]["to_mnist"] == (correct, 6) and table["slant"]["naive"][1] == 3
     assert "| all | 6 |" in format_table(table)
+
+
+def test_the_cnn_recipe_sits_beside_the_mlp_one_and_trains_with_the_same_fit(train_split):
+    from mnist_course.models import SmallCNN
+    from mnist_course.recipe import CNN_RECIPE, RECIPES
+
+    assert RECIPES == {"mlp": FINAL_RECIPE, "cnn": CNN_RECIPE} and recipe_settings() == FINAL_RECIPE
+    assert recipe_settings("cnn", epochs=2) == {**CNN_RECIPE, "epochs": 2}
+    with pytest.raises(ValueError, match=r"unknown recipe setting.*'hidden'.*the cnn recipe"):
+        recipe_settings("cnn", hidden=(32,))
+    with pytest.raises(ValueError, match="unknown model 'resnet'"):
+        recipe_settings("resnet")
+    model, history = train_final_model((train_split.images[:600], train_split.labels[:600]), device="cpu",
+                                       progress=False, epochs=1, model="cnn")
+    assert isinstance(model, SmallCNN) and model.config["channels"] == list(CNN_RECIPE["channels"])
+    assert model.recipe["preprocess"] == {"deskew": True} and not model.training
+    assert history.settings["model"] == "SmallCNN" and history.settings["augment"] == CNN_RECIPE["augment"]
+    assert history.settings["train_images"] == 600 and history.settings["epochs"] == 1

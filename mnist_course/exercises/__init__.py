@@ -8,7 +8,7 @@ then shows a help bar: **Hint** reveals the hints one at a time, **Solution** th
 code. Solutions live here, as source strings, never in a notebook cell, so Run All never
 replaces a student's answer and no stored output shows them.
 
-Each lesson has its own module (``lesson1`` ... ``lesson5``) that registers its exercises
+Each lesson has its own module (``lesson1`` ... ``lesson6``) that registers its exercises
 with :func:`exercise`. The tests run every solution through its own check.
 """
 
@@ -207,5 +207,5 @@ def check(key: str, answer: Any, **inputs: Any) -> None:
     display(HelpBar(EXERCISES[key]))
 
 
-from . import lesson1, lesson2, lesson3, lesson4, lesson5  # noqa: E402,F401  (registers the exercises)
+from . import lesson1, lesson2, lesson3, lesson4, lesson5, lesson6  # noqa: E402,F401  (registers the exercises)
 from .guesses import compare_guess, guess_feedback  # noqa: E402,F401  (predict-first cells)

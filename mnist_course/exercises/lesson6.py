@@ -1,0 +1,125 @@
+"""Lesson 6's exercises: a convolution's output size, its parameter count, and a convolution by hand."""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from . import Stop, as_float, call, correct, exercise, mistake, mnist, need
+
+
+def _namespace() -> dict:
+    return {"torch": torch, "nn": nn, "F": F, "test": mnist("test")}
+
+
+def _reference_size(size: int, kernel_size: int, padding: int, stride: int) -> int:
+    """What ``nn.Conv2d`` really gives, measured on a blank image."""
+    conv = nn.Conv2d(1, 1, kernel_size, stride=stride, padding=padding)
+    with torch.no_grad():
+        return conv(torch.zeros(1, 1, size, size)).shape[-1]
+
+
+@exercise("6.1", "the output size of a convolution", answer="output_size", kind="function",
+          namespace=_namespace, hints=(
+    "Without padding, a k x k kernel fits in `size - k + 1` positions along each side.",
+    "Padding adds `padding` pixels on *both* sides: the image becomes `size + 2 * padding` wide.",
+    "With a stride, the kernel jumps `stride` pixels: `(size + 2 * padding - k) // stride + 1`.",
+), solution="""
+def output_size(size, kernel_size, padding=0, stride=1):
+    return (size + 2 * padding - kernel_size) // stride + 1
+""")
+def check_output_size(answer) -> object:
+    cases = [(28, 5, 0, 1), (12, 5, 0, 1), (28, 3, 1, 1), (28, 5, 2, 1), (28, 2, 0, 2), (24, 2, 0, 2),
+             (27, 3, 0, 2), (14, 3, 1, 2)]
+    for size, kernel, padding, stride in cases:
+        out = call(answer, size, kernel, padding, stride, name="output_size")
+        want = _reference_size(size, kernel, padding, stride)
+        if isinstance(out, float) and out.is_integer():
+            out = int(out)
+        call_text = f"output_size({size}, {kernel}, {padding}, {stride})"
+        need(isinstance(out, int) and not isinstance(out, bool), f"{call_text} returned {out!r}",
+             "a size is a whole number of pixels: use `//`, which rounds down like PyTorch")
+        if out == want:
+            continue
+        need(padding == 0 or out != size + padding - kernel + 1,
+             f"{call_text} gave {out}: padding counted once",
+             "padding is added on both sides: size + 2 * padding")
+        need(stride > 1 or out != size + 2 * padding - kernel, f"{call_text} gave {out}, one too few",
+             "a kernel of width k fits size - k + 1 times: count the first position too")
+        need(stride == 1 or out != size + 2 * padding - kernel + 1,
+             f"{call_text} gave {out}: the stride is ignored",
+             "with stride s only every s-th position is used: divide by the stride (//)")
+        raise Stop(mistake(f"{call_text} gave {out}, but nn.Conv2d gives {want}",
+                           "(size + 2 * padding - kernel_size) // stride + 1"))
+    return correct("28 -> 24 -> pool 12 -> 8 -> pool 4: SmallCNN's last layer sees 32 x 4 x 4 = 512 numbers")
+
+
+@exercise("6.2", "the parameter count of a convolution, by hand", answer="conv_parameters",
+          namespace=_namespace, hints=(
+    "Each output channel has one kernel per *input* channel: in_channels x 5 x 5 weights.",
+    "And one bias per output channel.",
+    "SmallCNN's second convolution is `nn.Conv2d(16, 32, 5)`: 32 output channels of 16 x 5 x 5 weights.",
+), solution="""
+conv_parameters = 32 * 16 * 5 * 5 + 32
+""")
+def check_conv_parameters(answer) -> object:
+    value = as_float(answer, "conv_parameters")
+    want = 32 * 16 * 5 * 5 + 32
+    if value == want:
+        return correct(f"{want:,}, the same for a 28x28 image or a 1000x1000 one: the kernel is shared "
+                       "by every position")
+    need(value != 32 * 16 * 5 * 5, "the biases are missing", "each output channel also has one bias")
+    need(value != 32 * 5 * 5 + 32, "that forgets the 16 input channels",
+         "each output channel has a 5x5 kernel for every input channel")
+    need(value != 32 * 16 * 5 + 32, "a 5x5 kernel has 5 * 5 weights, not 5", "square the kernel size")
+    need(value not in (32 * 16 * 5 * 5 * 8 * 8 + 32, 32 * 16 * 5 * 5 * 12 * 12 + 32),
+         "that counts a weight for every position", "the same kernel slides over every position: "
+         "the image size does not appear")
+    need(value != 16 * 5 * 5 + 16, "that is the first convolution", "this one is nn.Conv2d(16, 32, 5)")
+    return mistake("not the parameter count of nn.Conv2d(16, 32, 5)",
+                   "out_channels * in_channels * kernel * kernel + out_channels")
+
+
+def _asymmetric_kernel() -> torch.Tensor:
+    return torch.tensor([[1.0, 2.0, 0.0], [0.0, 1.0, -1.0], [-2.0, 0.0, 0.5]])
+
+
+@exercise("6.3", "a convolution by hand", answer="convolve", kind="function", namespace=_namespace, hints=(
+    "Output pixel (r, c) is the sum of `image[r:r + k, c:c + k] * kernel`: a sum of products.",
+    "Without padding the output is (H - k + 1) x (W - k + 1): loop over those positions.",
+    "PyTorch's conv2d does not flip the kernel (it is a cross-correlation): neither should you.",
+), solution="""
+def convolve(image, kernel):
+    k = kernel.shape[0]
+    rows, cols = image.shape[0] - k + 1, image.shape[1] - k + 1
+    out = torch.zeros(rows, cols)
+    for r in range(rows):
+        for c in range(cols):
+            out[r, c] = (image[r : r + k, c : c + k] * kernel).sum()
+    return out
+""")
+def check_convolve(answer) -> object:
+    kernel = _asymmetric_kernel()
+    small = torch.rand(6, 7, generator=torch.Generator().manual_seed(0))  # not square, no symmetry
+    for image in (small, mnist("test").images[0].float() / 255):
+        want = F.conv2d(image[None, None], kernel[None, None])[0, 0]
+        out = call(answer, image.clone(), kernel.clone(), name="convolve")
+        need(torch.is_tensor(out), f"convolve returned a {type(out).__name__}", "return a tensor")
+        out = out.float().squeeze()
+        size = tuple(image.shape)
+        need(out.shape != image.shape, f"the output has the image's size {size}: padded",
+             "without padding a 3x3 kernel fits H - 2 times: no output at the border")
+        need(out.shape == want.shape, f"the output is {tuple(out.shape)}, not {tuple(want.shape)}",
+             "(H - k + 1, W - k + 1)")
+        if torch.allclose(out, want, atol=1e-4):
+            continue
+        flipped = F.conv2d(image[None, None], kernel.flip(0, 1)[None, None])[0, 0]
+        need(not torch.allclose(out, flipped, atol=1e-4), "the kernel is flipped (a textbook convolution)",
+             "PyTorch's conv2d, and every CNN, slides the kernel as it is: do not flip it")
+        transposed = F.conv2d(image[None, None], kernel.T[None, None])[0, 0]
+        need(not torch.allclose(out, transposed, atol=1e-4), "the kernel is transposed",
+             "kernel[i, j] multiplies image[r + i, c + j]: rows with rows")
+        raise Stop(mistake("not the sum of products under the kernel",
+                           "out[r, c] = (image[r:r + k, c:c + k] * kernel).sum()"))
+    return correct("the same numbers as F.conv2d: a convolution is one small dot product at every position")
