@@ -259,6 +259,11 @@ WRONG = [
     ("6.3", "def convolve(image, kernel):\n"
             "    return F.conv2d(image[None, None], kernel.T[None, None])[0, 0]", "transposed"),
     ("6.3", "def convolve(image, kernel):\n    return image * kernel.sum()", "padded"),
+    ("6.3", "def convolve(image, kernel):\n    return F.conv2d(image[None, None], kernel[None, None])[0, 0]",
+     "calls conv2d itself"),
+    ("6.3", "def convolve(image, kernel):\n"
+            "    return torch.conv2d(image[None, None], kernel[None, None])[0, 0]",
+     "calls conv2d itself"),
 ]
 
 
@@ -278,6 +283,24 @@ def test_every_check_has_at_least_two_wrong_answers_and_hints():
     assert min(counts.values()) >= 2, counts
     assert all(len(item.hints) >= 2 for item in EXERCISES.values())
     assert len(EXERCISES) >= 15
+
+
+OTHER_RIGHT_ANSWERS = [
+    ("6.1", "def output_size(size, kernel_size, padding=0, stride=1):\n"
+            "    return torch.tensor((size + 2 * padding - kernel_size) // stride + 1)"),
+    ("6.1", "import numpy as np\ndef output_size(size, kernel_size, padding=0, stride=1):\n"
+            "    return np.int64((size + 2 * padding - kernel_size) // stride + 1)"),
+    ("6.3", "def convolve(image, kernel):\n    k = len(kernel)\n"
+            "    return torch.stack([torch.stack([(image[r:r + k, c:c + k] * kernel).sum()\n"
+            "        for c in range(image.shape[1] - k + 1)]) for r in range(image.shape[0] - k + 1)])"),
+]
+
+
+@pytest.mark.parametrize(("key", "source"), OTHER_RIGHT_ANSWERS)
+def test_other_right_answers_are_accepted(key, source):
+    answer, inputs = answer_of(key, source)
+    verdict = feedback(key, answer, **inputs)
+    assert verdict.status == "correct", str(verdict)
 
 
 def test_a_function_that_raises_is_named_kindly():

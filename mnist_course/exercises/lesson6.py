@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import numbers
+from unittest import mock
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -35,8 +38,11 @@ def check_output_size(answer) -> object:
     for size, kernel, padding, stride in cases:
         out = call(answer, size, kernel, padding, stride, name="output_size")
         want = _reference_size(size, kernel, padding, stride)
-        if isinstance(out, float) and out.is_integer():
-            out = int(out)
+        if torch.is_tensor(out) and out.numel() == 1:
+            out = out.item()  # a size computed with tensors is still a size
+        whole = isinstance(out, float) and out.is_integer()
+        if whole or (isinstance(out, numbers.Integral) and not isinstance(out, bool)):
+            out = int(out)  # 24.0, or numpy's int64
         call_text = f"output_size({size}, {kernel}, {padding}, {stride})"
         need(isinstance(out, int) and not isinstance(out, bool), f"{call_text} returned {out!r}",
              "a size is a whole number of pixels: use `//`, which rounds down like PyTorch")
@@ -81,6 +87,18 @@ def check_conv_parameters(answer) -> object:
                    "out_channels * in_channels * kernel * kernel + out_channels")
 
 
+def _call_without_conv2d(answer, image: torch.Tensor, kernel: torch.Tensor) -> tuple[object, bool]:
+    """Call the student's ``convolve``; also say whether it used PyTorch's conv2d (via F, torch or nn)."""
+    used, real = [], F.conv2d
+
+    def spy(*args, **kwargs):
+        used.append(True)
+        return real(*args, **kwargs)
+
+    with mock.patch.object(F, "conv2d", spy), mock.patch.object(torch, "conv2d", spy):
+        return call(answer, image, kernel, name="convolve"), bool(used)
+
+
 def _asymmetric_kernel() -> torch.Tensor:
     return torch.tensor([[1.0, 2.0, 0.0], [0.0, 1.0, -1.0], [-2.0, 0.0, 0.5]])
 
@@ -104,7 +122,7 @@ def check_convolve(answer) -> object:
     small = torch.rand(6, 7, generator=torch.Generator().manual_seed(0))  # not square, no symmetry
     for image in (small, mnist("test").images[0].float() / 255):
         want = F.conv2d(image[None, None], kernel[None, None])[0, 0]
-        out = call(answer, image.clone(), kernel.clone(), name="convolve")
+        out, used_conv2d = _call_without_conv2d(answer, image.clone(), kernel.clone())
         need(torch.is_tensor(out), f"convolve returned a {type(out).__name__}", "return a tensor")
         out = out.float().squeeze()
         size = tuple(image.shape)
@@ -113,6 +131,8 @@ def check_convolve(answer) -> object:
         need(out.shape == want.shape, f"the output is {tuple(out.shape)}, not {tuple(want.shape)}",
              "(H - k + 1, W - k + 1)")
         if torch.allclose(out, want, atol=1e-4):
+            need(not used_conv2d, "the right numbers, but convolve calls conv2d itself",
+                 "write the two loops over the output positions, with a sum of products at each")
             continue
         flipped = F.conv2d(image[None, None], kernel.flip(0, 1)[None, None])[0, 0]
         need(not torch.allclose(out, flipped, atol=1e-4), "the kernel is flipped (a textbook convolution)",
