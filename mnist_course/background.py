@@ -1,8 +1,9 @@
 """Removing the paper from a picture of a digit: background, shadows, ruled lines (lesson 5).
 
-Steps 3-6 of :func:`~mnist_course.preprocess.to_mnist`: light or dark paper is judged from the
-picture's border, the background is estimated by a morphological opening and taken away, thin
-lines across the whole picture are removed, and the contrast is stretched to 0..1.
+Steps 2, 4, 5 and 7 of :func:`~mnist_course.preprocess.to_mnist`: one brightness per pixel, light
+or dark paper judged from the picture's border (:mod:`mnist_course.paper` first paints a table
+around the sheet in the paper's colour), the background estimated by a morphological opening and
+taken away, and the contrast stretched to 0..1. Ruled lines: :mod:`mnist_course.lines`.
 """
 
 from __future__ import annotations
@@ -18,8 +19,6 @@ INK_THRESHOLD = 0.2
 MIN_CONTRAST = 0.1
 #: The background is estimated from shapes wider than this fraction of the picture's shorter side.
 BACKGROUND_WINDOW = 0.3
-#: A ruled line crosses at least this fraction of the picture, at most ``LINE_THICKNESS`` thick.
-LINE_LENGTH, LINE_THICKNESS = 0.9, 0.03
 
 
 def _pil(image: np.ndarray) -> Image.Image:
@@ -124,40 +123,12 @@ def remove_background(image: np.ndarray) -> np.ndarray:
     return np.clip((image - background) / np.maximum(1 - background, 0.05), 0, 1).astype(np.float32)
 
 
-def _line_bands(profile: np.ndarray, thickness: int) -> list[tuple[int, int]]:
-    """Runs of True in ``profile`` at most ``thickness`` long, as (start, stop)."""
-    changes = np.flatnonzero(np.diff(np.concatenate([[0], profile.astype(np.int8), [0]])))
-    starts, stops = changes[0::2], changes[1::2]  # where each run begins, and where it has ended
-    return [(int(a), int(b)) for a, b in zip(starts, stops, strict=True) if b - a <= thickness]
-
-
-def remove_lines(image: np.ndarray) -> np.ndarray:
-    """Take away thin straight lines that cross the whole picture (ruled or squared paper).
-
-    A row (or column) is a line when ink covers at least :data:`LINE_LENGTH` of it and the
-    band is at most :data:`LINE_THICKNESS` of the picture thick; a digit does not span its
-    whole picture. The band is replaced by the darker of the rows just above and below it,
-    so a stroke crossing the line survives.
-
-    Args:
-        image: float ``(H, W)`` in 0..1, light ink on black.
-
-    Returns:
-        float32 ``(H, W)``: ``image`` itself, or a copy without its lines.
-    """
-    result = image.astype(np.float32)
-    for axis in (0, 1):
-        pixels = result if axis == 0 else result.T  # rows of ``pixels`` are lines of that direction
-        peak = float(pixels.max())
-        covered = (pixels > max(INK_THRESHOLD, 0.3 * peak)).mean(axis=1) >= LINE_LENGTH
-        for start, stop in _line_bands(covered, max(1, round(LINE_THICKNESS * len(pixels)))):
-            above, below = pixels[max(start - 1, 0)], pixels[min(stop, len(pixels) - 1)]
-            pixels[start:stop] = np.minimum(above, below)
-    return result
-
-
 def stretch_contrast(image: np.ndarray) -> np.ndarray:
     """Make the background exactly 0 and the brightest ink 1, like MNIST.
+
+    The background level is the larger of the border's median (:func:`border_level`) and the
+    whole picture's median (the ink covers less than half of it; the border of a photo may
+    be painted paper, a little darker than the sheet).
 
     Args:
         image: float ``(H, W)`` in 0..1, light digit on a dark background.
@@ -168,7 +139,7 @@ def stretch_contrast(image: np.ndarray) -> np.ndarray:
     Raises:
         ImageError: no digit stands out from the background: the image is blank.
     """
-    background, ink = border_level(image), float(image.max())
+    background, ink = max(border_level(image), float(np.median(image))), float(image.max())
     if ink - background < MIN_CONTRAST:
         raise ImageError("the image looks blank: no digit stands out from the background. "
                          "Draw or photograph a darker (or thicker) digit.")
