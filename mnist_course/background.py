@@ -19,6 +19,9 @@ INK_THRESHOLD = 0.2
 MIN_CONTRAST = 0.1
 #: The background is estimated from shapes wider than this fraction of the picture's shorter side.
 BACKGROUND_WINDOW = 0.3
+#: ...and, in a picture at least ``MIN_MEDIAN_SIDE`` pixels on its shorter side, as the level
+#: that ``BACKGROUND_RANK`` of the pixels in a window of ``BACKGROUND_MEDIAN`` of it stay under.
+BACKGROUND_MEDIAN, BACKGROUND_RANK, MIN_MEDIAN_SIDE = 0.6, 0.4, 56
 
 
 def _pil(image: np.ndarray) -> Image.Image:
@@ -83,26 +86,36 @@ def invert_if_light_background(gray: np.ndarray) -> np.ndarray:
 def estimate_background(image: np.ndarray, window: float = BACKGROUND_WINDOW) -> np.ndarray:
     """Estimate the background (paper, shadows, uneven light) of a light-on-dark picture.
 
-    A morphological *opening* (a moving minimum, then a moving maximum) wipes out every
-    shape narrower than the window, the pen strokes included, and keeps what is wider: the
-    paper's slowly changing brightness. It runs on a copy at most 64 pixels wide, then is
-    blurred and enlarged back.
+    On a copy at most 64 pixels wide (each pixel the median of its block), a morphological
+    *opening* (a moving minimum, then a moving maximum) wipes out every shape narrower than
+    the window, the pen strokes included, and keeps what is wider: the paper's slowly
+    changing brightness. But it also wipes out a narrow strip of shadow, so in a picture at
+    least :data:`MIN_MEDIAN_SIDE` pixels on a side the background is the larger of that and a
+    moving *rank filter* (the 40th percentile, nearly a median) over :data:`BACKGROUND_MEDIAN`
+    of the picture: the ink covers less than 60% of such a window, and a shadow's edge stays
+    sharp. Then it is blurred and enlarged back.
 
     Args:
         image: float ``(H, W)`` in 0..1, light ink on a dark background.
-        window: the window's side, as a fraction of the picture's shorter side.
+        window: the opening's side, as a fraction of the picture's shorter side.
 
     Returns:
-        float32 ``(H, W)``, the estimated background.
+        float32 ``(H, W)``, the estimated background (never above ``image``).
     """
     h, w = image.shape
     block = max(1, int(np.ceil(max(h, w) / 64)))
     small = image[: h - h % block or h, : w - w % block or w]
-    small = small.reshape(small.shape[0] // block, block, small.shape[1] // block, block).min(axis=(1, 3))
+    blocks = small.reshape(small.shape[0] // block, block, small.shape[1] // block, block)
+    small = np.median(blocks, axis=(1, 3))
     size = max(3, int(window * min(small.shape)) | 1)
-    padded = _pil(np.pad(small, size, mode="edge"))  # the picture goes on beyond its edges
+    median_size = max(3, int(BACKGROUND_MEDIAN * min(small.shape)) | 1)
+    pad = max(size, median_size)
+    padded = _pil(np.pad(small, pad, mode="edge"))  # the picture goes on beyond its edges
     opened = np.asarray(padded.filter(ImageFilter.MinFilter(size)).filter(ImageFilter.MaxFilter(size)))
-    smooth = Image.fromarray(opened[size:-size, size:-size].clip(0, 1) * 255).convert("L")
+    if min(h, w) >= MIN_MEDIAN_SIDE:
+        low = ImageFilter.RankFilter(median_size, int(BACKGROUND_RANK * median_size**2))
+        opened = np.maximum(opened, np.asarray(padded.filter(low)))
+    smooth = Image.fromarray(opened[pad:-pad, pad:-pad].clip(0, 1) * 255).convert("L")
     smooth = smooth.filter(ImageFilter.GaussianBlur(1)).resize((w, h), Image.Resampling.BILINEAR)
     return np.minimum(np.asarray(smooth, dtype=np.float32) / 255, image)
 

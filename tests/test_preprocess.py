@@ -600,7 +600,7 @@ def test_remove_lines_finds_tilted_lines_on_a_sheet_smaller_than_the_photo():
     cleaned = remove_lines(steps["background removed"])
     assert cleaned[:, :150].max() < 0.15  # beside the digit nothing is left of the rules
     turned = photos.clean_seven().rotate(4, resample=Image.Resampling.BICUBIC, fillcolor=235)  # no rules
-    assert _similarity(to_mnist(photos.tilted_lined_sheet(digit=True)), to_mnist(turned)) > 0.95
+    assert _similarity(to_mnist(photos.tilted_lined_sheet(digit=True)), to_mnist(turned)) > 0.9
 
 
 def test_remove_lines_keeps_one_long_thin_stroke():
