@@ -67,8 +67,10 @@ def border_level(gray: np.ndarray) -> float:
 
 
 def has_light_background(gray: np.ndarray) -> bool:
-    """Say whether the background (the border of the image) is lighter than mid-gray."""
-    return border_level(gray) > 0.5
+    """Say whether the background is lighter than mid-gray: the border of the image, or the
+    picture as a whole (its median: the ink is a small part of it) when vignetting or a
+    shadow darkens the border of a photo of paper."""
+    return max(border_level(gray), float(np.median(gray))) > 0.5
 
 
 def invert_if_light_background(gray: np.ndarray) -> np.ndarray:

@@ -96,3 +96,11 @@ def white_on_black_zero() -> Image.Image:
     image = Image.new("L", (280, 280), 0)
     ImageDraw.Draw(image).ellipse((60, 30, 220, 250), outline=255, width=30)
     return image
+
+
+def vignetted_paper(digit: bool = False) -> Image.Image:
+    """Paper in dim light: bright in the middle, darker than mid-gray along the whole border."""
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE] / SIZE - 0.5
+    light = 1 - 2.4 * (xx**2 + yy**2)  # 1 in the middle, 0.4 at the edges' middles, less in the corners
+    image = Image.fromarray((235 * light).clip(0, 255).astype(np.uint8))
+    return draw_seven(image) if digit else image

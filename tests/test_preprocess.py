@@ -171,6 +171,14 @@ def test_invert_uses_the_border_not_the_average():
     assert has_light_background(page)
 
 
+def test_paper_in_dim_light_is_light_though_its_border_is_dark():
+    from mnist_course.background import border_level
+
+    gray = to_grayscale(photos.vignetted_paper(digit=True))
+    assert border_level(gray) < 0.5 and has_light_background(gray)  # the picture as a whole is paper
+    assert not has_light_background(to_grayscale(photos.white_on_black_zero()))
+
+
 def test_stretch_contrast_makes_background_black_and_ink_white():
     image = np.full((30, 30), 0.2, np.float32)  # gray paper after inverting
     image[10:20, 12:16] = 0.7
