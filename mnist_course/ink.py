@@ -24,7 +24,7 @@ NEAR, FAR_SHARE = 0.3, 0.5
 THIN = 0.15
 #: The digit is the largest shape away from the picture's edge, if it has this share of the
 #: largest shape's ink (a strip along the edge of a sheet is not the digit).
-MAIN_SHARE = 0.2
+MAIN_SHARE = 0.05
 
 
 def label_shapes(ink: np.ndarray) -> np.ndarray:

@@ -632,6 +632,16 @@ def test_keep_main_ink_drops_specks_and_far_marks_but_keeps_the_digits_parts():
     assert kept[10, 10] == 0 and kept[180, 20] == 0 and kept[172, 170] == 0
 
 
+def test_keep_main_ink_takes_a_small_digit_not_a_long_strip_along_the_edge():
+    from mnist_course.ink import keep_main_ink
+
+    image = np.zeros((300, 300), np.float32)
+    image[140:160, 146:154] = 1.0  # a small 1 in the middle
+    image[296:300, :] = 1.0  # the sheet's edge, along the bottom of the photo: more ink than the 1
+    kept = keep_main_ink(image)
+    assert kept[150, 150] == 1 and kept[298, 100] == 0
+
+
 def test_a_tiny_digit_among_specks_fills_the_20x20_box():
     tiny = to_mnist(photos.tiny_seven_with_specks())
     rows = np.flatnonzero(tiny[0].numpy().max(axis=1) > 0.2)
