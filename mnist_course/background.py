@@ -1,8 +1,9 @@
 """Removing the paper from a picture of a digit: background, shadows, ruled lines (lesson 5).
 
-Steps 3-6 of :func:`~mnist_course.preprocess.to_mnist`: light or dark paper is judged from the
-picture's border, the background is estimated by a morphological opening and taken away, thin
-lines across the whole picture are removed, and the contrast is stretched to 0..1.
+Steps 2, 4, 5 and 7 of :func:`~mnist_course.preprocess.to_mnist`: one brightness per pixel, light
+or dark paper judged from the picture's border (:mod:`mnist_course.paper` first paints a table
+around the sheet in the paper's colour), the background estimated by a morphological opening and
+taken away, and the contrast stretched to 0..1. Ruled lines: :mod:`mnist_course.lines`.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ INK_THRESHOLD = 0.2
 MIN_CONTRAST = 0.1
 #: The background is estimated from shapes wider than this fraction of the picture's shorter side.
 BACKGROUND_WINDOW = 0.3
-#: A ruled line crosses at least this fraction of the picture, at most ``LINE_THICKNESS`` thick.
-LINE_LENGTH, LINE_THICKNESS = 0.9, 0.03
+#: ...and, in a picture at least ``MIN_MEDIAN_SIDE`` pixels on its shorter side, as the level
+#: that ``BACKGROUND_RANK`` of the pixels in a window of ``BACKGROUND_MEDIAN`` of it stay under.
+BACKGROUND_MEDIAN, BACKGROUND_RANK, MIN_MEDIAN_SIDE = 0.6, 0.4, 56
 
 
 def _pil(image: np.ndarray) -> Image.Image:
@@ -65,8 +67,10 @@ def border_level(gray: np.ndarray) -> float:
 
 
 def has_light_background(gray: np.ndarray) -> bool:
-    """Say whether the background (the border of the image) is lighter than mid-gray."""
-    return border_level(gray) > 0.5
+    """Say whether the background is lighter than mid-gray: the border of the image, or the
+    picture as a whole (its median: the ink is a small part of it) when vignetting or a
+    shadow darkens the border of a photo of paper."""
+    return max(border_level(gray), float(np.median(gray))) > 0.5
 
 
 def invert_if_light_background(gray: np.ndarray) -> np.ndarray:
@@ -84,26 +88,36 @@ def invert_if_light_background(gray: np.ndarray) -> np.ndarray:
 def estimate_background(image: np.ndarray, window: float = BACKGROUND_WINDOW) -> np.ndarray:
     """Estimate the background (paper, shadows, uneven light) of a light-on-dark picture.
 
-    A morphological *opening* (a moving minimum, then a moving maximum) wipes out every
-    shape narrower than the window, the pen strokes included, and keeps what is wider: the
-    paper's slowly changing brightness. It runs on a copy at most 64 pixels wide, then is
-    blurred and enlarged back.
+    On a copy at most 64 pixels wide (each pixel the median of its block), a morphological
+    *opening* (a moving minimum, then a moving maximum) wipes out every shape narrower than
+    the window, the pen strokes included, and keeps what is wider: the paper's slowly
+    changing brightness. But it also wipes out a narrow strip of shadow, so in a picture at
+    least :data:`MIN_MEDIAN_SIDE` pixels on a side the background is the larger of that and a
+    moving *rank filter* (the 40th percentile, nearly a median) over :data:`BACKGROUND_MEDIAN`
+    of the picture: the ink covers less than 60% of such a window, and a shadow's edge stays
+    sharp. Then it is blurred and enlarged back.
 
     Args:
         image: float ``(H, W)`` in 0..1, light ink on a dark background.
-        window: the window's side, as a fraction of the picture's shorter side.
+        window: the opening's side, as a fraction of the picture's shorter side.
 
     Returns:
-        float32 ``(H, W)``, the estimated background.
+        float32 ``(H, W)``, the estimated background (never above ``image``).
     """
     h, w = image.shape
     block = max(1, int(np.ceil(max(h, w) / 64)))
     small = image[: h - h % block or h, : w - w % block or w]
-    small = small.reshape(small.shape[0] // block, block, small.shape[1] // block, block).min(axis=(1, 3))
+    blocks = small.reshape(small.shape[0] // block, block, small.shape[1] // block, block)
+    small = np.median(blocks, axis=(1, 3))
     size = max(3, int(window * min(small.shape)) | 1)
-    padded = _pil(np.pad(small, size, mode="edge"))  # the picture goes on beyond its edges
+    median_size = max(3, int(BACKGROUND_MEDIAN * min(small.shape)) | 1)
+    pad = max(size, median_size)
+    padded = _pil(np.pad(small, pad, mode="edge"))  # the picture goes on beyond its edges
     opened = np.asarray(padded.filter(ImageFilter.MinFilter(size)).filter(ImageFilter.MaxFilter(size)))
-    smooth = Image.fromarray(opened[size:-size, size:-size].clip(0, 1) * 255).convert("L")
+    if min(h, w) >= MIN_MEDIAN_SIDE:
+        low = ImageFilter.RankFilter(median_size, int(BACKGROUND_RANK * median_size**2))
+        opened = np.maximum(opened, np.asarray(padded.filter(low)))
+    smooth = Image.fromarray(opened[pad:-pad, pad:-pad].clip(0, 1) * 255).convert("L")
     smooth = smooth.filter(ImageFilter.GaussianBlur(1)).resize((w, h), Image.Resampling.BILINEAR)
     return np.minimum(np.asarray(smooth, dtype=np.float32) / 255, image)
 
@@ -124,40 +138,12 @@ def remove_background(image: np.ndarray) -> np.ndarray:
     return np.clip((image - background) / np.maximum(1 - background, 0.05), 0, 1).astype(np.float32)
 
 
-def _line_bands(profile: np.ndarray, thickness: int) -> list[tuple[int, int]]:
-    """Runs of True in ``profile`` at most ``thickness`` long, as (start, stop)."""
-    changes = np.flatnonzero(np.diff(np.concatenate([[0], profile.astype(np.int8), [0]])))
-    starts, stops = changes[0::2], changes[1::2]  # where each run begins, and where it has ended
-    return [(int(a), int(b)) for a, b in zip(starts, stops, strict=True) if b - a <= thickness]
-
-
-def remove_lines(image: np.ndarray) -> np.ndarray:
-    """Take away thin straight lines that cross the whole picture (ruled or squared paper).
-
-    A row (or column) is a line when ink covers at least :data:`LINE_LENGTH` of it and the
-    band is at most :data:`LINE_THICKNESS` of the picture thick; a digit does not span its
-    whole picture. The band is replaced by the darker of the rows just above and below it,
-    so a stroke crossing the line survives.
-
-    Args:
-        image: float ``(H, W)`` in 0..1, light ink on black.
-
-    Returns:
-        float32 ``(H, W)``: ``image`` itself, or a copy without its lines.
-    """
-    result = image.astype(np.float32)
-    for axis in (0, 1):
-        pixels = result if axis == 0 else result.T  # rows of ``pixels`` are lines of that direction
-        peak = float(pixels.max())
-        covered = (pixels > max(INK_THRESHOLD, 0.3 * peak)).mean(axis=1) >= LINE_LENGTH
-        for start, stop in _line_bands(covered, max(1, round(LINE_THICKNESS * len(pixels)))):
-            above, below = pixels[max(start - 1, 0)], pixels[min(stop, len(pixels) - 1)]
-            pixels[start:stop] = np.minimum(above, below)
-    return result
-
-
 def stretch_contrast(image: np.ndarray) -> np.ndarray:
     """Make the background exactly 0 and the brightest ink 1, like MNIST.
+
+    The background level is the larger of the border's median (:func:`border_level`) and the
+    whole picture's median (the ink covers less than half of it; the border of a photo may
+    be painted paper, a little darker than the sheet).
 
     Args:
         image: float ``(H, W)`` in 0..1, light digit on a dark background.
@@ -168,7 +154,7 @@ def stretch_contrast(image: np.ndarray) -> np.ndarray:
     Raises:
         ImageError: no digit stands out from the background: the image is blank.
     """
-    background, ink = border_level(image), float(image.max())
+    background, ink = max(border_level(image), float(np.median(image))), float(image.max())
     if ink - background < MIN_CONTRAST:
         raise ImageError("the image looks blank: no digit stands out from the background. "
                          "Draw or photograph a darker (or thicker) digit.")

@@ -8,14 +8,16 @@ can show each (:func:`preprocess_steps`):
 
 1. :func:`~mnist_course.images.load_image`: read a file, bytes, PIL image or array.
 2. :func:`to_grayscale`: one brightness per pixel; a transparent background is filled.
-3. :func:`invert_if_light_background`: dark ink on light paper becomes light on dark.
-4. :func:`remove_background`: shadows and uneven light are estimated and taken away.
-5. :func:`remove_lines`: ruled or squared paper lines across the picture are taken away.
-6. :func:`stretch_contrast`: the background becomes 0 and the ink reaches 1.
-7. :func:`crop_to_ink`: cut away the empty border (``Image.getbbox``).
-8. :func:`~mnist_course.thickness.thicken_strokes`: widen a thin pen line (``MaxFilter``).
-9. :func:`fit_in_20x20`: scale the longest side to 20 pixels (``ImageOps.contain``).
-10. :func:`center_by_mass`: place it in 28x28 with its centre of mass at the centre.
+3. :func:`~mnist_course.paper.mask_outside_paper`: a table around the sheet takes the paper's colour.
+4. :func:`invert_if_light_background`: dark ink on light paper becomes light on dark.
+5. :func:`remove_background`: shadows and uneven light are estimated and taken away.
+6. :func:`~mnist_course.lines.remove_lines`: ruled or squared paper lines, even tilted, are taken away.
+7. :func:`stretch_contrast`: the background becomes 0 and the ink reaches 1.
+8. :func:`~mnist_course.ink.keep_main_ink`: specks and marks far from the digit are dropped.
+9. :func:`crop_to_ink`: cut away the empty border (``Image.getbbox``).
+10. :func:`~mnist_course.thickness.thicken_strokes`: widen a thin pen line (``MaxFilter``).
+11. :func:`fit_in_20x20`: scale the longest side to 20 pixels (``ImageOps.contain``).
+12. :func:`center_by_mass`: place it in 28x28 with its centre of mass at the centre.
 
 With ``to_mnist(image, deskew=True)`` a last step :func:`~mnist_course.deskew.deskew`
 straightens slanted digits. :func:`~mnist_course.guard.digit_problems` says when a picture
@@ -28,14 +30,11 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from .background import (
-    invert_if_light_background,
-    remove_background,
-    remove_lines,
-    stretch_contrast,
-    to_grayscale,
-)
+from .background import invert_if_light_background, remove_background, stretch_contrast, to_grayscale
 from .images import ImageError, ImageLike, load_image
+from .ink import keep_main_ink
+from .lines import remove_lines
+from .paper import mask_outside_paper
 from .thickness import INK_THRESHOLD, thicken_strokes
 
 #: Where MNIST puts the centre of mass of its digits (row, column), in pixels.
@@ -137,9 +136,9 @@ def preprocess_steps(image: ImageLike, deskew: bool = False) -> dict[str, np.nda
 
     Returns:
         An ordered dict from step name to image: ``"loaded"`` (uint8, as loaded), then
-        float32 2-D arrays in 0..1: ``"grayscale"``, ``"inverted"``, ``"background removed"``,
-        ``"lines removed"``, ``"stretched"``, ``"cropped"``, ``"thickened"``, ``"20x20"``,
-        ``"28x28"`` (and ``"deskewed"``).
+        float32 2-D arrays in 0..1: ``"grayscale"``, ``"paper found"``, ``"inverted"``,
+        ``"background removed"``, ``"lines removed"``, ``"stretched"``, ``"specks removed"``,
+        ``"cropped"``, ``"thickened"``, ``"20x20"``, ``"28x28"`` (and ``"deskewed"``).
 
     Raises:
         ImageError: the image cannot be used; the message says why.
@@ -147,11 +146,13 @@ def preprocess_steps(image: ImageLike, deskew: bool = False) -> dict[str, np.nda
     loaded = load_image(image)
     steps: dict[str, np.ndarray] = {"loaded": np.asarray(loaded)}
     steps["grayscale"] = to_grayscale(loaded)
-    steps["inverted"] = invert_if_light_background(steps["grayscale"])
+    steps["paper found"] = mask_outside_paper(steps["grayscale"])
+    steps["inverted"] = invert_if_light_background(steps["paper found"])
     steps["background removed"] = remove_background(steps["inverted"])
     steps["lines removed"] = remove_lines(steps["background removed"])
     steps["stretched"] = stretch_contrast(steps["lines removed"])
-    steps["cropped"] = crop_to_ink(steps["stretched"])
+    steps["specks removed"] = keep_main_ink(steps["stretched"])
+    steps["cropped"] = crop_to_ink(steps["specks removed"])
     steps["thickened"] = thicken_strokes(steps["cropped"])
     steps["20x20"] = fit_in_20x20(steps["thickened"])
     steps["28x28"] = center_by_mass(steps["20x20"])

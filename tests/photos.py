@@ -68,3 +68,39 @@ def two_digits() -> Image.Image:
     """Two digits side by side on paper."""
     image = draw_seven(_paper(), (0.1, 0.3, 0.35, 0.7))
     return draw_seven(image, (0.6, 0.3, 0.85, 0.7))
+
+
+def tilted_lined_sheet(digit: bool = False, angle: float = 4.0) -> Image.Image:
+    """Lined paper turned a few degrees, on a dark table that shows around it (the sheet is smaller)."""
+    sheet = lined_paper(digit=digit)
+    table = Image.new("L", (int(SIZE * 1.2), int(SIZE * 1.2)), 60)
+    turned = sheet.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
+    alpha = Image.new("L", sheet.size, 255).rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
+    table.paste(turned, ((table.width - turned.width) // 2, (table.height - turned.height) // 2), alpha)
+    return table
+
+
+def tiny_seven_with_specks(seed: int = 0) -> Image.Image:
+    """A 24-pixel 7 in a 400x300 photo of paper with dark specks (dust, noise) far from it."""
+    image = Image.new("L", (400, 300), 235)
+    draw_seven(image, (0.62, 0.3, 0.68, 0.38), width=3)
+    rng = np.random.default_rng(seed)
+    pen = ImageDraw.Draw(image)
+    for x, y in rng.integers(10, 290, (12, 2)):  # dots on the left of the page, away from the 7
+        pen.ellipse((x * 0.7, y, x * 0.7 + 2, y + 2), fill=90)
+    return image
+
+
+def white_on_black_zero() -> Image.Image:
+    """A thick white 0 drawn on a black canvas (a drawing, not paper on a table)."""
+    image = Image.new("L", (280, 280), 0)
+    ImageDraw.Draw(image).ellipse((60, 30, 220, 250), outline=255, width=30)
+    return image
+
+
+def vignetted_paper(digit: bool = False) -> Image.Image:
+    """Paper in dim light: bright in the middle, darker than mid-gray along the whole border."""
+    yy, xx = np.mgrid[0:SIZE, 0:SIZE] / SIZE - 0.5
+    light = 1 - 2.4 * (xx**2 + yy**2)  # 1 in the middle, 0.4 at the edges' middles, less in the corners
+    image = Image.fromarray((235 * light).clip(0, 255).astype(np.uint8))
+    return draw_seven(image) if digit else image

@@ -819,8 +819,11 @@ KINDS = {
 }
 
 
-def make_hardset(out: Path = HARDSET) -> list[dict]:
-    """Write every picture, labels.csv and README.md into ``out``; return the label rows."""
+def make_hardset(out: Path = HARDSET, seed: int = SEED) -> list[dict]:
+    """Write every picture, labels.csv and README.md into ``out``; return the label rows.
+
+    ``seed`` other than :data:`SEED` makes a different set of the same kinds (a dev set to tune on).
+    """
     require_fonts(FONTS.values())
     out.mkdir(parents=True, exist_ok=True)
     for old in [*out.glob("*.png"), *out.glob("*.jpg")]:
@@ -830,7 +833,7 @@ def make_hardset(out: Path = HARDSET) -> list[dict]:
         digits = list(digits)
         for i in range(count):
             digit = digits[i % len(digits)]
-            rng = random.Random(f"{SEED}/{kind}/{i}")
+            rng = random.Random(f"{seed}/{kind}/{i}")
             nrng = np.random.default_rng(rng.randrange(2**32))
             image, ext, source, style = maker(digit, i, rng, nrng)
             name = f"{kind}_{i:02d}_{digit}.{ext}"
@@ -897,8 +900,11 @@ def main() -> None:
     """Command line: regenerate the hard set (optionally into another folder)."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HARDSET, help="folder to write (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=SEED,
+                        help="another seed makes a dev set to tune on, e.g. --seed 12 --out /tmp/dev "
+                        "(default: %(default)s, the shipped set)")
     args = parser.parse_args()
-    rows = make_hardset(args.out)
+    rows = make_hardset(args.out, args.seed)
     total = sum(p.stat().st_size for p in args.out.iterdir())
     print(f"wrote {len(rows)} pictures + labels.csv + README.md to {args.out} ({total / 1024:.0f} KiB)")
 

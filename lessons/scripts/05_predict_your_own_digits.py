@@ -243,10 +243,12 @@ compare_guess(my_guess, naive_accuracy, tolerance=0.1)
 # |---|---|---|
 # | loaded | `load_image` | reads a file, bytes, a PIL image or an array |
 # | grayscale | `to_grayscale` | one brightness per pixel; a transparent background becomes paper |
+# | paper found | `mask_outside_paper` | a table around the sheet is painted in the paper's colour |
 # | inverted | `invert_if_light_background` | if the border is light, dark-on-light becomes light-on-dark |
 # | background removed | `remove_background` | shadows and uneven light are estimated and taken away |
-# | lines removed | `remove_lines` | ruled or squared paper lines across the picture go |
+# | lines removed | `remove_lines` | ruled or squared paper lines go, even when the sheet is a little turned |
 # | stretched | `stretch_contrast` | the background becomes exactly 0 and the ink 1 |
+# | specks removed | `keep_main_ink` | specks and marks far from the digit are dropped |
 # | cropped | `crop_to_ink` | cut away everything around the ink |
 # | thickened | `thicken_strokes` | a thin pen line is made as thick as MNIST's pen |
 # | 20x20 | `fit_in_20x20` | longest side to 20 pixels, keeping the proportions |
@@ -263,11 +265,20 @@ show_steps(steps)
 plt.show()
 
 # %% [markdown]
-# The paper's colour, the shadow and the red margin are mostly gone by the "stretched"
-# step, but not all of it: faint traces of the rules are left. So the crop is wider than
-# the 4, the thickening turns the leftovers into a grey haze, and the digit ends up
-# smaller than MNIST's 20 pixels, inside a faint grey box. Cleaning a photo is the hard
-# part, and section 7 shows how often it goes wrong.
+# The paper's colour, the shadow, the rules and the red margin are gone by the
+# "stretched" step, so the crop holds just the 4 and it fills MNIST's 20x20 box.
+#
+# A phone photo often shows the table around the sheet, and the sheet is a little turned.
+# Here the border of the picture is the dark table, so `mask_outside_paper` first finds
+# the sheet (the large light region) and paints the table in the paper's colour; then the
+# border is paper, and the inverting, the background and the crop are judged from it.
+# `remove_lines` finds the tilt of the rules before taking them away:
+
+# %%
+show_steps(preprocess_steps(HARDSET_DIR / "lined_00_0.jpg", **recipe["preprocess"]))
+plt.show()
+
+# %% [markdown]
 #
 # A pen line that is thin compared to the digit (drawn with a 3-pixel pen here) would
 # shrink to a faint trace in 20x20, so `thicken_strokes` widens it first:
@@ -350,19 +361,20 @@ for kind in [*kinds, "all"]:
     per_kind[kind] = right[rows].float().mean().item()
     print(f"{kind:12} {rows.sum().item():8}  {naive_right[rows].float().mean():5.0%}  {per_kind[kind]:8.0%}")
 drawn = (per_kind["mouse"] + per_kind["finger"]) / 2
-photographed = (per_kind["photo"] + per_kind["lined"] + per_kind["grid"] + per_kind["tiny"]) / 4
-assert per_kind["all"] >= naive_right.float().mean() + 0.2
-assert drawn >= 0.8 and photographed <= drawn - 0.3
+paper = (per_kind["photo"] + per_kind["lined"] + per_kind["grid"]) / 3
+assert per_kind["all"] >= naive_right.float().mean() + 0.5
+assert drawn >= 0.9 and paper >= 0.8
+assert per_kind["tiny"] == min(per_kind.values()) and per_kind["tiny"] < 0.7
 
 # %% [markdown]
 # Three things to see in this table:
 #
-# - `to_mnist` again reads far more than the naive pipeline (check: at least 20 points more).
+# - `to_mnist` again reads far more than the naive pipeline (check: at least 50 points more).
 # - Drawings made with a mouse or a finger, like the canvas below, are read well (check:
-#   80% or more on average).
-# - Pictures of paper are read far worse: photos of a sheet on a table, lined and squared
-#   paper, and tiny digits in a big photo (check: at least 30 points below the drawings).
-#   Section 7 shows why: mostly it is the preprocessing, not the network, that fails.
+#   90% or more on average), and so are photos of a sheet on a table, lined and squared
+#   paper (check: 80% or more on average), thanks to the cleaning steps of section 4.
+# - Tiny digits in a big photo are the hardest kind (check: the lowest of all kinds, under
+#   70%). Section 7 shows why: there it is the preprocessing, not the network, that fails.
 
 # %% [markdown]
 # ## 6. Top-3 guesses, with probabilities
@@ -411,24 +423,33 @@ show_digits(hard_images[gallery], hard_labels[gallery], hard_predictions[gallery
 plt.show()
 
 # %% [markdown]
-# Two kinds of mistakes:
-#
-# - Many inputs are not digits any more: the whole sheet of paper, a shadow or a bundle
-#   of ruled lines came through the cleaning as "ink", and the real digit is a small blob
-#   inside it. The network never had a chance. Here is one such photo, step by step: the
-#   page is tilted, so its lines are not level and `remove_lines` (which looks for lines
-#   crossing the whole picture) misses them, and the crop keeps the whole page:
+# Which kinds do the mistakes come from? (Check: tiny digits give more mistakes than any
+# other kind.)
 
-# %%
-show_steps(preprocess_steps(HARDSET_DIR / "lined_00_0.jpg", **recipe["preprocess"]))
-plt.show()
+# %% tags=["nbval-ignore-output"]
+mistakes_per_kind = Counter(hard_kinds[i] for i in wrong)
+print(dict(mistakes_per_kind.most_common()))
+assert mistakes_per_kind.most_common(1)[0][0] == "tiny"
 
 # %% [markdown]
-# How many mistakes are of this kind? Such an input is a *blot*: a large share of its
-# pixels is lit. We count the inputs in which more than a third of the pixels are above
-# 0.1. (Check: fewer than 1% of MNIST's test digits are like that; more than half of the
-# hard-set mistakes are; and on the other hard-set pictures the model is right more than
-# 60% of the time.)
+# A tiny digit is only a few rows tall, so a ruled line often runs right through it, and
+# where a stroke lies along the line, `remove_lines` takes it away with the line. For a
+# digit this small that is a big part of it. Here is one, step by step: the rule through
+# the top of the 9's loop goes, and so does the top of the loop; what is left is an open
+# hook, which the model reads as a 7:
+
+# %% tags=["nbval-ignore-output"]
+show_steps(preprocess_steps(HARDSET_DIR / "tiny_29_9.jpg", **recipe["preprocess"]))
+plt.show()
+tiny_nine = [path.name for path in hard_paths].index("tiny_29_9.jpg")
+assert hard_labels[tiny_nine] == 9 and hard_predictions[tiny_nine] == 7  # check: read as a 7
+
+# %% [markdown]
+# The worst cleaning failure is a *blot*: an input in which a large share of the pixels
+# is lit (the whole sheet, or a shadow, came through as "ink"). We count the inputs in
+# which more than a third of the pixels are above 0.1. (Check: fewer than 1% of MNIST's
+# test digits are like that, and fewer than 5% of the hard set's inputs; on the other
+# hard-set pictures the model is right more than 85% of the time.)
 
 # %% tags=["nbval-ignore-output"]
 def lit_share(images):
@@ -442,13 +463,14 @@ print(f"blots among MNIST's test digits: {mnist_blots.sum().item()} of {len(mnis
 print(f"blots among the hard set's inputs: {blots.sum().item()} of {len(blots)}")
 print(f"mistakes that are blots: {(blots & ~right).sum().item()} of {len(wrong)}")
 print(f"right on the other hard-set pictures: {right[~blots].float().mean():.0%}")
-assert mnist_blots.float().mean() < 0.01 and (blots & ~right).sum().item() > len(wrong) / 2
-assert right[~blots].float().mean() > 0.6
+assert mnist_blots.float().mean() < 0.01 and blots.float().mean() < 0.05
+assert right[~blots].float().mean() > 0.85
 
 # %% [markdown]
-# - The others are not blots, but some of them are cleaning failures too: a rule or a
-#   grid line left through the digit. The rest are shapes MNIST's writers rarely made,
-#   or made differently.
+# The other mistakes in the gallery are of both sorts. Some are still cleaning failures: a
+# bit of a rule, of the sheet's edge or of a shadow is left beside the digit and widens the
+# crop. The others are shapes MNIST's writers rarely made, or made differently: digits
+# slanted far, a marker 8 read as a 3, an open 4 read as a 9.
 
 # %% [markdown]
 # ### The not-a-digit guard
@@ -458,27 +480,31 @@ assert right[~blots].float().mean() > 0.6
 # look like one digit: ink that covers most of the picture, ink along the picture's edge,
 # speckles, several separate shapes. The upload button and `python -m mnist_course
 # predict` then answer "this does not look like a single digit" instead of a guess.
-# `read_pictures` is that read-check-predict loop; on the photo above:
+# `read_pictures` is that read-check-predict loop; on a tiny 4 that the model misreads:
 
 # %%
-result = read_pictures(model, [("lined_00_0.jpg", HARDSET_DIR / "lined_00_0.jpg")])[0]
+result = read_pictures(model, [("tiny_04_4.jpg", HARDSET_DIR / "tiny_04_4.jpg")])[0]
 print(format_result(result))
 assert result["problems"]
 
 # %% [markdown]
 # How many hard-set pictures does the guard refuse, and how often is the model wrong on
-# them, compared with the ones it lets through? (Check: the model is wrong at least 10
-# points more often on the refused ones, which is what the guard is for. But the guard
-# lets through at least 10 of the blots above.)
+# them, compared with the ones it lets through? (Check: the model is wrong at least 5
+# points more often on the refused ones, which is what the guard is for. But more than
+# half of the refused pictures are ones the model reads correctly, and more than half of
+# the refusals are tiny digits or thin pen: at the guard's small size their strokes look
+# like specks.)
 
 # %% tags=["nbval-ignore-output"]
 refused = torch.tensor([bool(problems) for problems in hard_problems])  # (300,)
 print(f"refused by the guard: {refused.sum().item()} of {len(refused)}")
 print(f"wrong among the refused: {(~right[refused]).float().mean():.0%}")
 print(f"wrong among the others:  {(~right[~refused]).float().mean():.0%}")
-print(f"blots it lets through:   {(blots & ~refused).sum().item()} of {blots.sum().item()}")
-assert (~right[refused]).float().mean() >= (~right[~refused]).float().mean() + 0.1
-assert (blots & ~refused).sum().item() >= 10
+print(f"read correctly among the refused: {right[refused].sum().item()} of {refused.sum().item()}")
+small_or_thin = sum(hard_kinds[i] in ("tiny", "thinpen") for i in refused.nonzero().flatten().tolist())
+print(f"tiny or thin pen among the refused: {small_or_thin}")
+assert (~right[refused]).float().mean() >= (~right[~refused]).float().mean() + 0.05
+assert right[refused].sum().item() > refused.sum().item() / 2 and small_or_thin > refused.sum().item() / 2
 
 # %% [markdown]
 # ### Sure, and wrong
@@ -506,9 +532,10 @@ assert confidence[~right].mean() < confidence[right].mean() and sure_and_wrong >
 # shifted, rotated and zoomed a little at random. `fit` can also make the pen thinner or
 # thicker and bend the digits (`augment=("thickness", "elastic", "affine")`, in
 # `mnist_course.augment`); try it in lesson 4's final model and measure it here. What is
-# left needs other tools: better cleaning of photos (the misreadings above that are whole
-# sheets of paper), or a network built for images, a *convolutional* network, which
-# recognises a stroke wherever it is (the next step after this course).
+# left needs other tools: better cleaning of tiny digits in big photos (the misreadings
+# above where taking a rule away cut the digit), or a network built for images, a
+# *convolutional* network, which recognises a stroke wherever it is (the next step after
+# this course).
 
 # %% [markdown]
 # ## 8. Draw your own digits
@@ -567,15 +594,18 @@ for result in predict_uploads(model, files):
 # - A model only works on inputs like the ones it was trained on. `convert('L')` +
 #   `Resize((28, 28))` gives the right *shape*, but not MNIST's look: the naive pipeline
 #   is right on only a few of our pictures.
-# - MNIST-style preprocessing (`to_mnist`): clean the paper away, ink as the high value
+# - MNIST-style preprocessing (`to_mnist`): clean the paper away (the table around the
+#   sheet, shadows, ruled lines, specks), ink as the high value
 #   on black, crop to the ink, fit the longest side in 20 pixels keeping the proportions,
 #   centre the centre of mass in 28x28, and deskew when the model was trained on deskewed
 #   digits. The model's recipe, saved in its checkpoint, says which options it needs;
 #   `predict` and `evaluate` apply it.
-# - Measured honestly, on the course's hard set: drawings are read well, photos of paper
-#   much worse, mostly because the cleaning fails on them (the "blots"). The not-a-digit
-#   guard refuses some pictures instead of guessing, but it lets most blots through, and
-#   it also refuses some pictures the model would have read correctly.
+# - Measured honestly, on the course's hard set: drawings and most photos of paper are
+#   read well, once the cleaning finds the sheet, takes away its rules (even tilted) and
+#   drops specks; tiny digits in a big photo are still read badly, because the cleaning
+#   damages them (a rule taken away cuts through the digit). The not-a-digit guard
+#   refuses some pictures instead of guessing, but most of those the model would have
+#   read correctly (tiny digits, thin pen).
 # - `predict(model, images, k=3)` gives each image's top guesses with probabilities.
 #   High probability is not correctness: on data unlike its training data (distribution
 #   shift), a model can be confidently wrong.

@@ -1,0 +1,141 @@
+"""Removing the ruled or squared lines of the paper, level or slightly tilted (lesson 5).
+
+Step 6 of :func:`~mnist_course.preprocess.to_mnist`. A photographed sheet is seldom perfectly
+level, and it may not fill the picture, so a line is looked for along the tilt that makes
+the lines sharpest (:func:`line_tilt`), and it needs to cross most of the picture, not all.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+#: A ruled line is lit over at least this fraction of its length (the sheet may be narrower
+#: than the photo) and at most ``LINE_THICKNESS`` of the picture thick.
+LINE_LENGTH, LINE_THICKNESS = 0.6, 0.03
+#: A line is at least this much brighter (0..1) than the rows around it.
+LINE_CONTRAST = 0.04
+#: Ruled paper has several lines: fewer than this in one direction must each cross at least
+#: ``SINGLE_LINE_LENGTH`` of the picture (a margin; a tall 1 in thin pen is not a ruled line).
+MIN_LINES, SINGLE_LINE_LENGTH = 2, 0.9
+#: When looking for the tilt, each row is judged in this many pieces.
+TILT_PIECES = 8
+#: Tilts tried, in degrees (a sheet photographed a little askew).
+TILTS = np.arange(-8.0, 8.01, 0.5)
+#: Pictures smaller than this (pixels, shorter side) are not photos of paper: no lines there.
+MIN_SIDE = 56
+
+
+def _offsets(width: int, degrees: float) -> np.ndarray:
+    """How many rows each column shifts for lines tilted by ``degrees``."""
+    return np.round(np.arange(width) * np.tan(np.radians(degrees))).astype(int)
+
+
+def _shear(image: np.ndarray, degrees: float) -> np.ndarray:
+    """Shift each column so that lines tilted by ``degrees`` become level rows (wrapping round)."""
+    h, w = image.shape
+    rows = (np.arange(h)[:, None] + _offsets(w, degrees)[None, :]) % h
+    return image[rows, np.arange(w)[None, :]]
+
+
+def _unshear(image: np.ndarray, degrees: float) -> np.ndarray:
+    """Undo :func:`_shear`."""
+    h, w = image.shape
+    result = np.empty_like(image)
+    result[(np.arange(h)[:, None] + _offsets(w, degrees)[None, :]) % h, np.arange(w)[None, :]] = image
+    return result
+
+
+def _line_profile(image: np.ndarray, length: float = LINE_LENGTH) -> np.ndarray:
+    """For each row, the brightness that ``length`` of the row (or of the rows just above and
+    below it: a line may step by a pixel on its way) reaches (a percentile)."""
+    padded = np.pad(image, ((1, 1), (0, 0)))
+    near = np.maximum(np.maximum(padded[:-2], padded[1:-1]), padded[2:])
+    return np.percentile(near, 100 * (1 - length), axis=1)
+
+
+def line_tilts(image: np.ndarray, count: int = 3) -> list[float]:
+    """The tilts (degrees, rows per column) along which the picture's rows are sharpest lines, best first.
+
+    Each sheared row is cut into :data:`TILT_PIECES` pieces; its brightness is the median of
+    the pieces' means (a digit covers only a few pieces). Lines that are level after the
+    shear put all their brightness into one or two rows, so the sum of squares is largest.
+
+    Args:
+        image: float ``(H, W)`` in 0..1, light ink on black.
+        count: how many tilts to return.
+
+    Returns:
+        ``count`` of :data:`TILTS` (a long thick stroke may come first: it is then tried and
+        left, as no thin lines appear along it).
+    """
+    step = max(1, int(np.ceil(max(image.shape) / 200)))
+    h, w = (side - side % step for side in image.shape)
+    small = image[:h, :w].reshape(h // step, step, w // step, step).max(axis=(1, 3))  # keeps 1-pixel lines
+    pieces = small[:, : small.shape[1] - small.shape[1] % TILT_PIECES]
+
+    def score(tilt: float) -> tuple[float, float]:
+        sheared = _shear(pieces, tilt)
+        profile = np.median(sheared.reshape(len(sheared), TILT_PIECES, -1).mean(axis=2), axis=1)
+        return float((np.clip(profile - np.median(profile), 0, None) ** 2).sum()), -abs(tilt)
+
+    return [float(t) for t in sorted(TILTS, key=score, reverse=True)[:count]]
+
+
+def _line_bands(profile: np.ndarray, thickness: int) -> list[tuple[int, int]]:
+    """Runs of True in ``profile`` at most ``thickness`` long, as (start, stop)."""
+    changes = np.flatnonzero(np.diff(np.concatenate([[0], profile.astype(np.int8), [0]])))
+    starts, stops = changes[0::2], changes[1::2]  # where each run begins, and where it has ended
+    return [(int(a), int(b)) for a, b in zip(starts, stops, strict=True) if b - a <= thickness]
+
+
+def _remove_rows(image: np.ndarray) -> bool:
+    """Take away thin bright bands of rows (in place), each replaced by the darker of its neighbours.
+
+    Returns:
+        Whether there were any.
+    """
+    h = len(image)
+    profile, whole = _line_profile(image), _line_profile(image, SINGLE_LINE_LENGTH)
+    baseline = float(np.median(profile))
+    threshold = baseline + max(LINE_CONTRAST, 0.1 * (float(image.max()) - baseline))
+    bands = _line_bands(profile > threshold, max(1, round(LINE_THICKNESS * h)) + 2)  # + the rows beside
+    if len(bands) < MIN_LINES:  # a single line must cross (nearly) the whole picture
+        bands = [(a, b) for a, b in bands if whole[a:b].max() > threshold]
+    if not bands:
+        return False
+    for start, stop in bands:
+        start, stop = max(start - 1, 0), min(stop + 1, h)  # the line's soft edges too
+        above, below = image[max(start - 1, 0)], image[min(stop, h - 1)]
+        image[start:stop] = np.minimum(above, below)
+    return True
+
+
+def remove_lines(image: np.ndarray) -> np.ndarray:
+    """Take away the thin straight lines of ruled or squared paper, even slightly tilted.
+
+    For each direction (across, then down) the tilt of the lines is found with
+    :func:`line_tilts` and the picture is sheared so they become level rows. A row band is a
+    line when :data:`LINE_LENGTH` of it is brighter than usual and it is at most
+    :data:`LINE_THICKNESS` of the picture thick, and there are at least :data:`MIN_LINES`
+    such lines (or it crosses :data:`SINGLE_LINE_LENGTH` of the picture); a digit is neither
+    that long, that thin, nor repeated. The band is replaced by the darker of the rows just
+    above and below it, so a stroke crossing the line survives.
+
+    Args:
+        image: float ``(H, W)`` in 0..1, light ink on black.
+
+    Returns:
+        float32 ``(H, W)``: a copy without its lines (``image`` unchanged when it is smaller
+        than :data:`MIN_SIDE`).
+    """
+    result = image.astype(np.float32)
+    if min(result.shape) < MIN_SIDE:
+        return result
+    for axis in (0, 1):
+        pixels = result if axis == 0 else result.T  # rows of ``pixels`` are lines of that direction
+        for tilt in line_tilts(pixels):
+            sheared = _shear(pixels, tilt)
+            if _remove_rows(sheared):
+                pixels[...] = _unshear(sheared, tilt)
+                break
+    return result

@@ -1,0 +1,115 @@
+"""Finding the sheet of paper in a photo of a sheet on a darker table (lesson 5).
+
+Step 3 of :func:`~mnist_course.preprocess.to_mnist`. Later steps judge the paper from the
+picture's border; in a photo of a sheet on a table the border is the table. So
+:func:`find_paper` looks for one large, light, solid region (the sheet, its ink included) and
+:func:`mask_outside_paper` paints everything outside it in the paper's own brightness.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+#: The sheet is looked for on a copy at most this many pixels wide.
+PAPER_SIZE = 96
+#: A sheet covers at least this fraction of the picture (and not all of it)...
+MIN_PAPER, MAX_PAPER = 0.2, 0.97
+#: ...is at least this much lighter than the table around it (0..1)...
+MIN_PAPER_CONTRAST = 0.2
+#: ...is light over at least this fraction of its area (the ink is a small part of it)...
+MIN_LIGHT = 0.8
+#: ...fills at least this fraction of its bounding box (a slightly turned rectangle), and
+#: covers the middle of the picture (this fraction of its width and height, around the centre).
+MIN_SOLID, MIDDLE = 0.7, 0.5
+
+
+def _otsu(values: np.ndarray) -> float:
+    """The threshold that best splits ``values`` (0..1) into a dark and a light group (Otsu)."""
+    counts, edges = np.histogram(values, bins=64, range=(0, 1))
+    centres = (edges[:-1] + edges[1:]) / 2
+    weight = np.cumsum(counts)
+    mass = np.cumsum(counts * centres)
+    total, total_mass = weight[-1], mass[-1]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        between = (total_mass * weight - total * mass) ** 2 / (weight * (total - weight))
+    return float(edges[1:][np.nanargmax(np.nan_to_num(between[:-1], nan=-1.0))])
+
+
+def find_paper(gray: np.ndarray) -> np.ndarray | None:
+    """Find a light sheet of paper lying on a darker table (lesson 5).
+
+    On a copy at most :data:`PAPER_SIZE` pixels wide, the ink is closed over (a moving
+    maximum, then minimum), the light pixels are split from the dark ones (Otsu), and the
+    dark region that touches the border (the table) is flood-filled: what it does not reach
+    is the sheet, with its ink. It counts only if it is large, light and solid.
+
+    Args:
+        gray: float ``(H, W)`` in 0..1 (0 = black).
+
+    Returns:
+        bool ``(H, W)``, True on the sheet (a margin along its edge left out), or None when
+        the picture is not a light sheet on a darker table (a plain scan, a drawing).
+    """
+    h, w = gray.shape
+    scale = min(1.0, PAPER_SIZE / max(h, w))
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    small = np.asarray(Image.fromarray(gray.astype(np.float32)).resize(size, Image.Resampling.BOX))
+    if min(small.shape) < 8:
+        return None
+    closed = Image.fromarray(small).filter(ImageFilter.MaxFilter(5)).filter(ImageFilter.MinFilter(5))
+    closed = np.asarray(closed)  # the ink closed over: paper and table only
+    light = closed > _otsu(closed)
+    padded = Image.fromarray(np.pad(light, 1).astype(np.uint8) * 255).copy()  # a dark ring joins the table
+    ImageDraw.floodfill(padded, (0, 0), 128, thresh=0)
+    sheet = (np.asarray(padded) != 128)[1:-1, 1:-1]
+    if not MIN_PAPER <= sheet.mean() <= MAX_PAPER or sheet.all():
+        return None
+    rows, cols = np.flatnonzero(sheet.any(axis=1)), np.flatnonzero(sheet.any(axis=0))
+    box = (rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1)
+    sh, sw = sheet.shape
+    middle = sheet[round(sh * (1 - MIDDLE) / 2) : round(sh * (1 + MIDDLE) / 2),
+                   round(sw * (1 - MIDDLE) / 2) : round(sw * (1 + MIDDLE) / 2)]
+    if (closed[sheet].mean() - closed[~sheet].mean() < MIN_PAPER_CONTRAST or light[sheet].mean() < MIN_LIGHT
+            or sheet.sum() < MIN_SOLID * box or not middle.all()):
+        return None  # not a sheet on a table (a shadow is not a table: it does not frame the middle)
+    inner = Image.fromarray(sheet.astype(np.uint8) * 255).filter(ImageFilter.MinFilter(5))  # the edge goes
+    return np.asarray(inner.resize((w, h), Image.Resampling.BILINEAR)) > 127
+
+
+def _spread(values: np.ndarray, known: np.ndarray, cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """Average ``values`` where ``known`` over about ``cells`` blocks across (shrink, then enlarge),
+    and how much known area each pixel drew on (0..1)."""
+    h, w = values.shape
+    small = (max(1, round(w * cells / max(h, w))), max(1, round(h * cells / max(h, w))))
+
+    def blur(a: np.ndarray) -> np.ndarray:
+        shrunk = Image.fromarray(a.astype(np.float32)).resize(small, Image.Resampling.BOX)
+        return np.asarray(shrunk.resize((w, h), Image.Resampling.BILINEAR))
+
+    weight = blur(known)
+    return blur(np.where(known, values, 0)) / np.maximum(weight, 1e-6), weight
+
+
+def mask_outside_paper(gray: np.ndarray) -> np.ndarray:
+    """Paint the table around a sheet of paper in the paper's brightness (lesson 5).
+
+    Then the picture's border is paper, so the next steps judge light or dark paper, and
+    the crop, from the sheet instead of the table.
+
+    Args:
+        gray: float ``(H, W)`` in 0..1.
+
+    Returns:
+        float32 ``(H, W)``: ``gray`` itself when :func:`find_paper` finds no sheet, else a copy
+        in which every pixel outside the sheet takes the brightness of the paper nearest to it
+        (a blur of the sheet alone, so shadows and uneven light carry on smoothly).
+    """
+    sheet = find_paper(gray)
+    if sheet is None or not sheet.any():
+        return gray.astype(np.float32)
+    fill = np.full(gray.shape, np.median(gray[sheet]), np.float32)
+    for cells in (4, 12):  # far from the sheet: a wide blur; near it: a narrow one
+        near, weight = _spread(gray, sheet, cells)
+        fill = np.where(weight > 0.1, near, fill)
+    return np.where(sheet, gray, fill).astype(np.float32)
