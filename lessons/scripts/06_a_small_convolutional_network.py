@@ -17,7 +17,7 @@
 #
 # Every network of lessons 2 to 5 was fully connected: it flattens a digit into 784
 # numbers and gives every pixel its own weights. Lesson 5 showed where that leaves us: MNIST's
-# test digits are read almost perfectly, the course's hard set much less well. This
+# test digits are read almost perfectly, the course's hard set less well. This
 # optional lesson builds the network made for pictures, a **convolutional neural network**
 # (CNN), trains it with the same `fit` as lesson 4, and compares it honestly with lesson 4's
 # MLP: on MNIST, on the course's own digits and on the hard set.
@@ -40,6 +40,7 @@
 # (`CNN_RECIPE`), beside the MLP's.
 
 # %% tags=["nbval-ignore-output", "volatile"]
+from collections import Counter
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -480,29 +481,26 @@ for kind in [*kinds, "all"]:
 # %% [markdown]
 # What this table says:
 #
-# - The CNN does **not** fix the hard set. Overall the two models are within 10 points of
-#   each other, and both far below their MNIST accuracy (check: more than 30 points below).
-#   Kind by kind, most differences are a few pictures; with only 20 to 40 pictures of a
-#   kind, that is noise.
-# - Pictures of paper (photos of a sheet, lined and squared paper, tiny digits in a big
-#   photo) stay far worse than the rest for the CNN too (check: at least 30 points below
-#   the other kinds on average). Lesson 5 showed why: for many of them the *cleaning*
-#   fails, and what reaches the network is a sheet of paper or a bundle of ruled lines,
-#   not a digit. No network can read a digit that is not in its input: that is a
-#   preprocessing problem, not a model problem.
+# - On the hard set the CNN changes little: overall the two models are within 5 points of
+#   each other, and both stay below their MNIST accuracy (check: more than 3 points
+#   below). Kind by kind, most differences are a picture or two; with only 20 to 40
+#   pictures of a kind, that is noise.
+# - Tiny digits in a big photo are the hardest kind for both (check: the lowest row for
+#   both). Lesson 5 showed why: a tiny digit is a few dozen pixels of a big picture, and the
+#   cleaning that takes away the paper's rules and specks can cut its strokes. A network
+#   only gets what the cleaning leaves: that is a preprocessing problem, not a model problem.
 # - Sharing kernels across positions does nothing for a digit that is *turned* or drawn at
 #   another *size*: the kernels see its strokes at other angles and thicknesses than they
 #   learned. For both networks that is the job of the preprocessing (deskewing, and fitting
 #   the digit in 20x20) and of the augmentation.
 
 # %% tags=["nbval-ignore-output"]
-paper = ["photo", "lined", "grid", "tiny"]
-paper_cnn = sum(cnn_kind[k] for k in paper) / len(paper)
-others_cnn = sum(cnn_kind[k] for k in kinds if k not in paper) / (len(kinds) - len(paper))
-print(f"CNN on paper kinds {paper_cnn:.0%}, on the others {others_cnn:.0%}")
-assert abs(cnn_kind["all"] - mlp_kind["all"]) < 0.1
-assert mlp_kind["all"] < mlp_test - 0.3 and cnn_kind["all"] < cnn_test - 0.3
-assert paper_cnn <= others_cnn - 0.3
+hardest_mlp, hardest_cnn = min(kinds, key=mlp_kind.get), min(kinds, key=cnn_kind.get)
+print(f"hardest kind: MLP {hardest_mlp} ({mlp_kind[hardest_mlp]:.0%}), CNN {hardest_cnn} "
+      f"({cnn_kind[hardest_cnn]:.0%})")
+assert abs(cnn_kind["all"] - mlp_kind["all"]) < 0.05
+assert mlp_kind["all"] < mlp_test - 0.03 and cnn_kind["all"] < cnn_test - 0.03
+assert hardest_mlp == hardest_cnn == "tiny"
 
 # %% [markdown]
 # ## 10. What each one gets wrong
@@ -530,17 +528,6 @@ show_digits(hard_images[first], hard_labels[first], mlp_guesses[first], ncols=8,
 plt.show()
 
 # %% [markdown]
-# Many of them are digits with ruled or grid lines left across them: the CNN's kernels pick
-# out the digit's strokes among the lines more often than the MLP does (check: on lined and
-# squared paper together, the CNN reads more pictures than the MLP):
-
-# %% tags=["nbval-ignore-output"]
-on_lines = torch.tensor([kind in ("lined", "grid") for kind in hard_kinds])  # (300,)
-print(f"lined and squared paper, {on_lines.sum().item()} pictures: "
-      f"MLP reads {mlp_right[on_lines].sum().item()}, CNN {cnn_right[on_lines].sum().item()}")
-assert cnn_right[on_lines].sum() > mlp_right[on_lines].sum()
-
-# %% [markdown]
 # And the other way round, the pictures only the MLP reads correctly (titled with the CNN's
 # guess):
 
@@ -551,25 +538,35 @@ show_digits(hard_images[first], hard_labels[first], cnn_guesses[first], ncols=8,
 plt.show()
 
 # %% [markdown]
-# And what both still get wrong, the first 16 of them:
+# What both still get wrong, counted by kind (check: tiny digits are the most common):
+
+# %% tags=["nbval-ignore-output"]
+wrong_kinds = Counter(hard_kinds[i] for i in both_wrong.tolist())  # kind -> pictures both get wrong
+print(dict(wrong_kinds.most_common()))
+assert wrong_kinds.most_common(1)[0][0] == "tiny"
+
+# %% [markdown]
+# And the first 16 of them:
 
 # %%
-show_digits(hard_images[both_wrong[:16]], hard_labels[both_wrong[:16]], cnn_guesses[both_wrong[:16]],
-            ncols=8, title="both are wrong (titles: the CNN's guess)")
+first = both_wrong[:16]  # at most 16 of them
+show_digits(hard_images[first], hard_labels[first], cnn_guesses[first], ncols=8,
+            title="both are wrong (titles: the CNN's guess)")
 plt.show()
 
 # %% [markdown]
-# Many of the pictures both get wrong are not digits any more: a grey sheet, a shadow, a
-# grid, with the digit as a small blob inside. Lesson 5 called them *blots*: inputs with
-# more than a third of their pixels lit. How many of the mistakes both make are blots?
-# (Check: more than half of them.)
+# Lesson 5 called an input with more than a third of its pixels lit a *blot*: a sheet of
+# paper or a shadow reached the network instead of a digit. With lesson 5's cleaning
+# hardly any are left (check below: at most 5 of the 300). What the gallery shows instead
+# are smaller failures of the cleaning (a piece of a rule or of the sheet's edge kept
+# beside or instead of a tiny digit, a stroke cut where a rule was taken away) and some
+# clean digits written in a way neither network learned.
 
 # %% tags=["nbval-ignore-output"]
 blots = (hard_images > 0.1).flatten(1).float().mean(dim=1) > 1 / 3  # (300,)
-print(f"blots among the pictures both get wrong: {blots[both_wrong].sum().item()} of {len(both_wrong)}")
-print(f"CNN accuracy on the blots: {cnn_right[blots].float().mean():.0%}, "
-      f"on the others: {cnn_right[~blots].float().mean():.0%}")
-assert blots[both_wrong].sum().item() > len(both_wrong) / 2
+print(f"blots: {blots.sum().item()} of {len(blots)}; among the pictures both get wrong: "
+      f"{blots[both_wrong].sum().item()} of {len(both_wrong)}")
+assert blots.sum().item() <= 5
 
 # %% [markdown]
 # ## 11. Your turn: draw for the CNN
@@ -608,10 +605,11 @@ DigitCanvas(cnn)
 #   (`CNN_RECIPE`, `python -m mnist_course train --model cnn`).
 # - It makes fewer mistakes on MNIST's test set and copes better with digits moved by 4
 #   pixels or more (`to_mnist` centres your own pictures, so that rarely matters for
-#   them). On the course's easy pictures it brings nothing, and it does not fix the hard
-#   set: most of its mistakes there are the MLP's mistakes too, and photos of paper stay
-#   hard for it. When the cleaning fails, the network gets no digit to read: better
-#   preprocessing, not another network, is the next step there.
+#   them). On the course's easy pictures it brings nothing, and on the hard set, after
+#   lesson 5's cleaning, the two are within a few points: most of its mistakes there are
+#   the MLP's mistakes too, and tiny digits stay the hardest for both. What the cleaning
+#   cuts or leaves out, no network can read: better preprocessing, not another network,
+#   is the next step there.
 
 # %% [markdown]
 # ## Exercises
@@ -624,8 +622,8 @@ DigitCanvas(cnn)
 # %% [markdown]
 # **Exercise 6.1.** Write `output_size(size, kernel_size, padding=0, stride=1)`: the width of
 # the output of `nn.Conv2d(..., kernel_size, padding=padding, stride=stride)` for an input
-# `size` pixels wide. (`nn.MaxPool2d(2)` is the same rule with `kernel_size=2, stride=2`.)
-# Then follow a 28x28 digit through `SmallCNN`.
+# `size` pixels wide. (`nn.MaxPool2d(2)` is the same rule with `kernel_size=2, stride=2`;
+# once your rule is right, the check uses it to follow a 28x28 digit through `SmallCNN`.)
 
 # %% tags=["exercise"]
 def output_size(size, kernel_size, padding=0, stride=1):
