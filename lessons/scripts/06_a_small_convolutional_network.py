@@ -521,7 +521,7 @@ assert len(both_wrong) > len(only_cnn_right) + len(only_mlp_right)
 # The pictures only the CNN reads correctly, as the models see them (titled with the true
 # digit and the MLP's guess):
 
-# %%
+# %% tags=["nbval-ignore-output", "volatile"]
 first = only_cnn_right[:16]  # at most 16 of them
 show_digits(hard_images[first], hard_labels[first], mlp_guesses[first], ncols=8,
             title="the CNN is right, the MLP is wrong (titles: the MLP's guess)")
@@ -531,7 +531,7 @@ plt.show()
 # And the other way round, the pictures only the MLP reads correctly (titled with the CNN's
 # guess):
 
-# %%
+# %% tags=["nbval-ignore-output", "volatile"]
 first = only_mlp_right[:8]  # at most 8 of them
 show_digits(hard_images[first], hard_labels[first], cnn_guesses[first], ncols=8,
             title="the MLP is right, the CNN is wrong (titles: the CNN's guess)")
@@ -548,7 +548,7 @@ assert wrong_kinds.most_common(1)[0][0] == "tiny"
 # %% [markdown]
 # And the first 16 of them:
 
-# %%
+# %% tags=["nbval-ignore-output", "volatile"]
 first = both_wrong[:16]  # at most 16 of them
 show_digits(hard_images[first], hard_labels[first], cnn_guesses[first], ncols=8,
             title="both are wrong (titles: the CNN's guess)")
