@@ -1,9 +1,8 @@
 """Does this picture look like one digit? The guard against confident nonsense (lesson 5).
 
-A model trained on MNIST answers something for any input, even a photo of a table.
-:func:`digit_problems` lists what is wrong with a cleaned picture (too much ink, a solid area,
-specks, several shapes, ink along the edge); lesson 5's widgets and the CLI then show
-"this does not look like a single digit (why)" instead of a guess.
+A model trained on MNIST answers something for any input, even a photo of a table, so lesson 5's
+widgets and the CLI show "this does not look like a single digit (why)" when
+:func:`digit_problems` finds too much ink, a solid area, specks, several shapes or ink along the edge.
 """
 
 from __future__ import annotations
@@ -33,7 +32,7 @@ MAX_BORDER = 0.3
 
 
 def _components(ink: np.ndarray) -> list[np.ndarray]:
-    """Split a small boolean mask into 8-connected shapes (a breadth-first search), largest first."""
+    """Split a small boolean mask into 8-connected shapes (breadth-first search), largest first."""
     h, w = ink.shape
     seen = np.zeros_like(ink)
     shapes = []
@@ -55,15 +54,14 @@ def _components(ink: np.ndarray) -> list[np.ndarray]:
 
 
 def digit_problems(image: np.ndarray) -> list[str]:
-    """List the reasons why a cleaned picture does not look like one digit (none: it does).
+    """Short reasons why a cleaned picture does not look like one digit; empty when it does.
 
     Args:
         image: float ``(H, W)`` in 0..1, light ink on black, the whole picture (the
             ``"stretched"`` step of ``preprocess_steps``, or an MNIST image / 255).
 
     Returns:
-        Short reasons, e.g. ``["the ink covers 62% of the picture"]``; empty when the
-        picture looks like a single digit.
+        e.g. ``["the ink covers 62% of the picture"]``.
     """
     scale = GUARD_SIZE / max(image.shape)
     size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
@@ -100,12 +98,11 @@ def check_digit(image: ImageLike, **preprocess: object) -> tuple[torch.Tensor, l
     """Preprocess a picture and say whether it looks like one digit.
 
     Args:
-        image: anything :func:`~mnist_course.preprocess.to_mnist` accepts.
+        image: anything ``preprocess.to_mnist`` accepts.
         **preprocess: keyword arguments for ``to_mnist`` (a model's ``recipe["preprocess"]``).
 
     Returns:
-        ``(input, problems)``: the ``(1, 28, 28)`` MNIST-style input, and what
-        :func:`digit_problems` found (empty: it looks like a digit).
+        ``(input, problems)``: the ``(1, 28, 28)`` input, and :func:`digit_problems`'s list.
 
     Raises:
         ImageError: the picture cannot be read at all (the message says why).
