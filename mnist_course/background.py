@@ -11,8 +11,6 @@ from PIL import Image, ImageFilter
 
 from .images import ImageError, standard_mode
 
-#: Pixels at least this bright (0..1) count as ink when looking for lines.
-INK_THRESHOLD = 0.2
 #: Weakest difference between ink and background that is still a digit, not a blank page.
 MIN_CONTRAST = 0.1
 #: The background is estimated from shapes wider than this fraction of the picture's shorter side.

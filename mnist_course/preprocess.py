@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from .background import invert_if_light_background, remove_background, stretch_contrast, to_grayscale
+from .background import _pil, invert_if_light_background, remove_background, stretch_contrast, to_grayscale
 from .images import ImageError, ImageLike, load_image
 from .ink import keep_main_ink
 from .lines import remove_lines
@@ -38,10 +38,6 @@ from .thickness import INK_THRESHOLD, thicken_strokes
 
 #: Where MNIST puts the centre of mass of its digits (row, column), in pixels.
 MNIST_CENTER = (14.0, 14.0)
-
-
-def _pil(image: np.ndarray) -> Image.Image:
-    return Image.fromarray(np.ascontiguousarray(image, dtype=np.float32))  # mode "F"
 
 
 def crop_to_ink(image: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarray:
