@@ -7,13 +7,12 @@ widgets and the CLI show "this does not look like a single digit (why)" when
 
 from __future__ import annotations
 
-from collections import deque
-
 import numpy as np
 import torch
 from PIL import Image
 
 from .images import ImageLike
+from .ink import label_shapes
 
 #: The picture is judged at this size (longest side, pixels).
 GUARD_SIZE = 64
@@ -32,25 +31,11 @@ MAX_BORDER = 0.3
 
 
 def _components(ink: np.ndarray) -> list[np.ndarray]:
-    """Split a small boolean mask into 8-connected shapes (breadth-first search), largest first."""
-    h, w = ink.shape
-    seen = np.zeros_like(ink)
-    shapes = []
-    for start in zip(*np.nonzero(ink), strict=True):
-        if seen[start]:
-            continue
-        seen[start] = True
-        queue, members = deque([start]), []
-        while queue:
-            r, c = queue.popleft()
-            members.append((r, c))
-            for nr in (r - 1, r, r + 1):
-                for nc in (c - 1, c, c + 1):
-                    if 0 <= nr < h and 0 <= nc < w and ink[nr, nc] and not seen[nr, nc]:
-                        seen[nr, nc] = True
-                        queue.append((nr, nc))
-        shapes.append(np.array(members))
-    return sorted(shapes, key=len, reverse=True)
+    """The 8-connected shapes of a small boolean mask (``ink.label_shapes``) as ``(n, 2)`` pixel arrays,
+    largest first (ties: the shape reached first in reading order)."""
+    labels = label_shapes(ink)
+    shapes = [np.argwhere(labels == n) for n in np.unique(labels[labels > 0])]
+    return sorted(sorted(shapes, key=lambda s: tuple(s[0])), key=len, reverse=True)
 
 
 def digit_problems(image: np.ndarray) -> list[str]:
