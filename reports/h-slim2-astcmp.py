@@ -1,5 +1,8 @@
 """Compare each file's AST without docstrings to a base git revision: python astcmp.py BASE files..."""
-import ast, subprocess, sys
+import ast
+import subprocess
+import sys
+
 
 def strip(src):
     tree = ast.parse(src)
