@@ -1,9 +1,8 @@
 """Command line: ``python -m mnist_course data | train | predict``.
 
-* ``data``: where MNIST comes from, how many images, and whether they pass the checks.
-* ``train``: train the course's final model (:data:`mnist_course.recipe.FINAL_RECIPE`; flags
-  change its settings), print per-epoch metrics, save the checkpoint lesson 5 loads.
-* ``predict IMAGE...``: the top-3 digits for each image file, with a saved checkpoint.
+``data`` says where MNIST comes from and checks it; ``train`` trains the final model
+(``recipe.FINAL_RECIPE``, or ``CNN_RECIPE``; flags change settings) and saves the checkpoint
+lesson 5 loads; ``predict IMAGE...`` prints the top-3 digits for each image file.
 """
 
 from __future__ import annotations
@@ -16,9 +15,9 @@ DEVICE_KINDS = ("cpu", "cuda", "mps")
 
 
 def default_checkpoint() -> Path:
-    """Where lesson 4 saves its best model: ``<repository>/lessons/checkpoints/lesson4_best.pt``
-    when the package runs from a checkout, else ``~/.cache/mnist_course/checkpoints/lesson4_best.pt``;
-    the same file from whichever folder the command runs."""
+    """Lesson 4's best model, ``lessons/checkpoints/lesson4_best.pt`` in a checkout (else under
+    ``~/.cache/mnist_course/checkpoints/``), whatever the current folder.
+    """
     repository = Path(__file__).resolve().parent.parent
     if (repository / "lessons").is_dir():
         return repository / "lessons" / "checkpoints" / "lesson4_best.pt"
@@ -189,11 +188,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status (errors print one clear line, no traceback).
+    """Run the command line; return the exit status.
 
-    The package's errors (bad data, checkpoints, images, settings, a diverging run: all
-    ``ValueError`` or :class:`~mnist_course.idx.MnistDataError`) and file-system errors
-    print ``error: ...`` and give exit status 1.
+    The package's errors (all ``ValueError`` or ``MnistDataError``) and file-system errors print
+    one line, ``error: ...``, with no traceback, and give exit status 1.
     """
     from .idx import MnistDataError
 

@@ -1,9 +1,7 @@
-"""Removing the paper from a picture of a digit: background, shadows, ruled lines (lesson 5).
+"""Removing the paper from a picture (lesson 5): steps 2, 4, 5 and 7 of ``preprocess.to_mnist``.
 
-Steps 2, 4, 5 and 7 of :func:`~mnist_course.preprocess.to_mnist`: one brightness per pixel, light
-or dark paper judged from the picture's border (:mod:`mnist_course.paper` first paints a table
-around the sheet in the paper's colour), the background estimated by a morphological opening and
-taken away, and the contrast stretched to 0..1. Ruled lines: :mod:`mnist_course.lines`.
+One brightness per pixel, light or dark paper judged from the border, the background estimated
+by a morphological opening and taken away, the contrast stretched to 0..1.
 """
 
 from __future__ import annotations
@@ -13,14 +11,11 @@ from PIL import Image, ImageFilter
 
 from .images import ImageError, standard_mode
 
-#: Pixels at least this bright (0..1) count as ink when looking for lines.
-INK_THRESHOLD = 0.2
 #: Weakest difference between ink and background that is still a digit, not a blank page.
 MIN_CONTRAST = 0.1
 #: The background is estimated from shapes wider than this fraction of the picture's shorter side.
 BACKGROUND_WINDOW = 0.3
-#: ...and, in a picture at least ``MIN_MEDIAN_SIDE`` pixels on its shorter side, as the level
-#: that ``BACKGROUND_RANK`` of the pixels in a window of ``BACKGROUND_MEDIAN`` of it stay under.
+#: ...and, from ``MIN_MEDIAN_SIDE`` pixels up, the ``BACKGROUND_RANK`` quantile over ``BACKGROUND_MEDIAN``.
 BACKGROUND_MEDIAN, BACKGROUND_RANK, MIN_MEDIAN_SIDE = 0.6, 0.4, 56
 
 
@@ -29,16 +24,9 @@ def _pil(image: np.ndarray) -> Image.Image:
 
 
 def to_grayscale(image: Image.Image) -> np.ndarray:
-    """Turn an image into one brightness per pixel, filling in a transparent background.
+    """One brightness per pixel, float32 ``(H, W)`` in 0..1, from a PIL image (``load_image``).
 
-    Transparent pixels are laid over white paper when the visible ink is dark (the usual
-    case), over black when it is light (a white pen on a transparent canvas).
-
-    Args:
-        image: a PIL image from :func:`~mnist_course.images.load_image`.
-
-    Returns:
-        float32 ``(H, W)`` in 0..1 (0 = black, 1 = white).
+    A transparent background becomes white paper under dark ink, black under light ink (a white pen).
     """
     image = standard_mode(image)
     gray = np.asarray(image.convert("L"), dtype=np.float32) / 255.0
@@ -52,14 +40,7 @@ def to_grayscale(image: Image.Image) -> np.ndarray:
 
 
 def border_level(gray: np.ndarray) -> float:
-    """Estimate the background brightness as the median of the pixels along the border.
-
-    Args:
-        gray: float ``(H, W)`` in 0..1.
-
-    Returns:
-        The median border brightness, 0..1.
-    """
+    """The median brightness (0..1) of the pixels along the border of float ``(H, W)`` ``gray``."""
     ring = max(1, round(0.03 * min(gray.shape)))
     border = np.concatenate([gray[:ring].ravel(), gray[-ring:].ravel(), gray[:, :ring].ravel(),
                              gray[:, -ring:].ravel()])
@@ -67,42 +48,29 @@ def border_level(gray: np.ndarray) -> float:
 
 
 def has_light_background(gray: np.ndarray) -> bool:
-    """Say whether the background is lighter than mid-gray: the border of the image, or the
-    picture as a whole (its median: the ink is a small part of it) when vignetting or a
-    shadow darkens the border of a photo of paper."""
+    """Whether the background is lighter than mid-gray: the border's median, or the whole
+    picture's (a photo's vignetting or shadow can darken its border).
+    """
     return max(border_level(gray), float(np.median(gray))) > 0.5
 
 
 def invert_if_light_background(gray: np.ndarray) -> np.ndarray:
-    """Make the digit light on a dark background, like MNIST, inverting if needed.
-
-    Args:
-        gray: float ``(H, W)`` in 0..1.
-
-    Returns:
-        float32 ``(H, W)``: ``1 - gray`` when the background is light, else ``gray``.
-    """
+    """Make the digit light on dark, like MNIST: float32 ``1 - gray`` if the background is light."""
     return (1.0 - gray).astype(np.float32) if has_light_background(gray) else gray.astype(np.float32)
 
 
 def estimate_background(image: np.ndarray, window: float = BACKGROUND_WINDOW) -> np.ndarray:
-    """Estimate the background (paper, shadows, uneven light) of a light-on-dark picture.
+    """The background (paper, shadows, uneven light) of a light-on-dark picture, never above ``image``.
 
-    On a copy at most 64 pixels wide (each pixel the median of its block), a morphological
-    *opening* (a moving minimum, then a moving maximum) wipes out every shape narrower than
-    the window, the pen strokes included, and keeps what is wider: the paper's slowly
-    changing brightness. But it also wipes out a narrow strip of shadow, so in a picture at
-    least :data:`MIN_MEDIAN_SIDE` pixels on a side the background is the larger of that and a
-    moving *rank filter* (the 40th percentile, nearly a median) over :data:`BACKGROUND_MEDIAN`
-    of the picture: the ink covers less than 60% of such a window, and a shadow's edge stays
-    sharp. Then it is blurred and enlarged back.
+    On a copy at most 64 pixels wide, a morphological *opening* (moving minimum, then maximum) wipes
+    out every shape narrower than ``window`` (pen strokes) and keeps the paper's slow changes. It
+    also wipes out a narrow strip of shadow, so in a picture of at least :data:`MIN_MEDIAN_SIDE`
+    pixels the larger of that and a moving 40th percentile over :data:`BACKGROUND_MEDIAN` of the
+    picture is taken (ink covers under 60% of such a window; a shadow's edge stays sharp).
 
     Args:
         image: float ``(H, W)`` in 0..1, light ink on a dark background.
         window: the opening's side, as a fraction of the picture's shorter side.
-
-    Returns:
-        float32 ``(H, W)``, the estimated background (never above ``image``).
     """
     h, w = image.shape
     block = max(1, int(np.ceil(max(h, w) / 64)))
@@ -123,36 +91,23 @@ def estimate_background(image: np.ndarray, window: float = BACKGROUND_WINDOW) ->
 
 
 def remove_background(image: np.ndarray) -> np.ndarray:
-    """Take away the estimated background: ``(image - background) / (1 - background)``.
+    """``(image - background) / (1 - background)``, float32 in 0..1, for a light-on-dark ``image``.
 
-    On an inverted photo this is dividing by the paper's brightness, which evens out
-    shadows and uneven light; on a black background (MNIST, the canvas) it changes nothing.
-
-    Args:
-        image: float ``(H, W)`` in 0..1, light ink on a dark background.
-
-    Returns:
-        float32 ``(H, W)`` in 0..1.
+    On an inverted photo this divides by the paper's brightness, evening out shadows; on a black
+    background (MNIST, the canvas) it changes nothing.
     """
     background = estimate_background(image)
     return np.clip((image - background) / np.maximum(1 - background, 0.05), 0, 1).astype(np.float32)
 
 
 def stretch_contrast(image: np.ndarray) -> np.ndarray:
-    """Make the background exactly 0 and the brightest ink 1, like MNIST.
+    """Make the background 0 and the brightest ink 1, like MNIST (float32 ``(H, W)``, light on dark).
 
-    The background level is the larger of the border's median (:func:`border_level`) and the
-    whole picture's median (the ink covers less than half of it; the border of a photo may
-    be painted paper, a little darker than the sheet).
-
-    Args:
-        image: float ``(H, W)`` in 0..1, light digit on a dark background.
-
-    Returns:
-        float32 ``(H, W)`` in 0..1.
+    The background is the larger of the border's and the whole picture's median (a photo's border
+    may be painted paper, a little darker than the sheet).
 
     Raises:
-        ImageError: no digit stands out from the background: the image is blank.
+        ImageError: no digit stands out from the background (a blank image).
     """
     background, ink = max(border_level(image), float(np.median(image))), float(image.max())
     if ink - background < MIN_CONTRAST:

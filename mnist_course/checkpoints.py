@@ -2,8 +2,8 @@
 
 A checkpoint holds only tensors and plain data (weights, model class and settings, metrics and the
 *recipe*: the normalisation and preprocessing its inputs need), so ``torch.load(weights_only=True)``
-never runs code from it. Everything read is checked, and the model is built on the ``meta`` device
-until its settings fit the stored tensors, so a damaged file can not make it allocate gigabytes.
+runs no code from it. Everything read is checked, and the model is built on the ``meta`` device
+until its settings fit the stored tensors, so a damaged file cannot make it allocate gigabytes.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class CheckpointError(ValueError):
 
 
 def _plain(values: dict | None, what: str = "metric") -> dict:
-    """Return ``values`` as plain Python data; 0-d numpy or torch numbers become Python numbers."""
+    """``values`` as plain Python data (0-d numpy or torch numbers become Python numbers), or TypeError."""
     plain = {}
     for key, value in dict(values or {}).items():
         if not isinstance(key, str):
@@ -67,9 +67,8 @@ def _check_finite(state_dict: dict, where: str) -> None:
 
 
 def check_writable(path: str | os.PathLike) -> Path:
-    """Make sure a checkpoint can be written to ``path`` (before training, not after).
-
-    Creates the folder, then creates and removes a temporary file in it.
+    """Make sure a checkpoint can be written to ``path``, before training: create the folder, then
+    create and remove a temporary file in it.
 
     Raises:
         CheckpointError: ``path`` is a folder, or the folder can not be created or written.
@@ -92,19 +91,16 @@ def check_writable(path: str | os.PathLike) -> Path:
 
 
 def save_checkpoint(path: str | os.PathLike, model: nn.Module, metrics: dict | None = None) -> Path:
-    """Save ``model``'s weights, settings and recipe to ``path``, atomically.
+    """Save ``model``'s weights, settings, recipe and ``metrics`` to ``path``, atomically; return the path.
 
-    It is written under a unique temporary name, flushed and renamed over ``path``: an interrupted
-    save never leaves half a checkpoint, and two programs saving to one path both succeed.
+    Written under a unique temporary name, flushed and renamed over ``path``: an interrupted save
+    never leaves half a checkpoint, and two programs saving to one path both succeed.
 
     Args:
         path: file to write, e.g. ``checkpoints/best.pt`` (folders are created).
         model: an ``MLP``, ``SmallCNN`` or ``SoftmaxRegression``; its ``recipe`` (default
             :data:`DEFAULT_RECIPE`) is saved with it.
         metrics: plain values to keep with it, e.g. ``{"test_accuracy": 0.97}``.
-
-    Returns:
-        The path written.
 
     Raises:
         TypeError: the model is not a course model, or a metric is not a plain value.
@@ -162,7 +158,7 @@ def _read(path: Path) -> dict:
 
 
 def _build(payload: dict, where: str) -> nn.Module:
-    """Build the file's model on the meta device; give it the stored tensors if names, shapes, dtypes fit."""
+    """The file's model, built on the meta device, given the stored tensors if names, shapes, dtypes fit."""
     config, stored = payload["config"], payload["state_dict"]
     try:
         if "hidden" in config:  # bounded sizes, and no more layers than stored tensors
@@ -187,19 +183,15 @@ def _build(payload: dict, where: str) -> nn.Module:
 def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
     """Load a checkpoint written by :func:`save_checkpoint`, without unpickling code.
 
-    Args:
-        path: the checkpoint file.
-        device: where to put the model.
-
     Returns:
-        ``(model, info)``: the model in eval mode with its ``recipe`` attribute set, and a
-        dict with ``model_class``, ``config``, ``metrics``, ``recipe`` and ``normalization``
-        (``{"mean", "std"}``, the recipe's, kept for older code). Files from before recipes
-        get :data:`DEFAULT_RECIPE` with their stored normalisation.
+        ``(model, info)``: the model in eval mode on ``device`` with its ``recipe`` set, and a dict
+        with ``model_class``, ``config``, ``metrics``, ``recipe`` and ``normalization`` (the
+        recipe's mean and std, for older code). Files from before recipes get
+        :data:`DEFAULT_RECIPE` with their stored normalisation.
 
     Raises:
-        CheckpointError: the file is missing, truncated, not a checkpoint, or holds
-            settings, numbers or weights that are invalid or do not fit together.
+        CheckpointError: the file is missing, truncated, not a checkpoint, or holds settings,
+            numbers or weights that are invalid or do not fit together.
     """
     path = Path(path)
     payload = _read(path)

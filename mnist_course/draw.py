@@ -15,8 +15,8 @@ import torch
 from torch import nn
 
 from .pictures import digit_png, probability_chart_png
-from .predict import all_probabilities, format_guesses
-from .reading import predict_uploads, read_pictures
+from .predict import all_probabilities
+from .reading import predict_uploads, read_pictures, result_text
 from .strokes import CANVAS_SIZE, LINE_WIDTH, Point, Stroke, strokes_to_image
 
 
@@ -27,13 +27,12 @@ def _blank_digit() -> bytes:
 
 
 def _describe(result: dict, k: int) -> str:
-    """One result of ``read_pictures`` as HTML: the guesses, or why there are none."""
-    if "error" in result:
-        return f"<span style='color:#b00'>{html.escape(result['error'])}</span>"
-    if result["problems"]:
-        why = html.escape("; ".join(result["problems"]))
-        return f"<span style='color:#b60'>this does not look like a single digit ({why})</span>"
-    return f"Top {k}: <b>{html.escape(format_guesses(result['guesses']))}</b>"
+    """``reading.result_text`` as HTML: an error in red, problems in orange, the guesses in bold."""
+    text = html.escape(result_text(result))
+    if "error" in result or result["problems"]:
+        colour = "b00" if "error" in result else "b60"
+        return f"<span style='color:#{colour}'>{text}</span>"
+    return f"Top {k}: <b>{text}</b>"
 
 
 class DigitCanvas(widgets.HBox):

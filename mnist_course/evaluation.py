@@ -30,16 +30,19 @@ def _model_device(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
-def recipe_images(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
-    """uint8 MNIST images deskewed when ``model.recipe["preprocess"]`` says ``deskew=True``, else unchanged.
-    """
-    preprocess = (getattr(model, "recipe", None) or {}).get("preprocess") or {}
-    if images.dtype == torch.uint8 and preprocess.get("deskew"):
+def deskew_if_asked(images: torch.Tensor, preprocess: dict | None) -> torch.Tensor:
+    """uint8 MNIST images deskewed when ``preprocess`` (a recipe's) says ``deskew=True``, else unchanged."""
+    if images.dtype == torch.uint8 and (preprocess or {}).get("deskew"):
         from .deskew import deskew_batch
 
         chunks = [deskew_batch(images[i : i + 2000]) for i in range(0, len(images), 2000)]  # bounded memory
         return torch.cat(chunks)
     return images
+
+
+def recipe_images(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """:func:`deskew_if_asked` by ``model.recipe["preprocess"]``."""
+    return deskew_if_asked(images, (getattr(model, "recipe", None) or {}).get("preprocess"))
 
 
 def _prepared(model: nn.Module, images: torch.Tensor, mean: float | None, std: float | None) -> torch.Tensor:

@@ -1,20 +1,18 @@
 """Does this picture look like one digit? The guard against confident nonsense (lesson 5).
 
-A model trained on MNIST answers something for any input, even a photo of a table.
-:func:`digit_problems` lists what is wrong with a cleaned picture (too much ink, a solid area,
-specks, several shapes, ink along the edge); lesson 5's widgets and the CLI then show
-"this does not look like a single digit (why)" instead of a guess.
+A model trained on MNIST answers something for any input, even a photo of a table, so lesson 5's
+widgets and the CLI show "this does not look like a single digit (why)" when
+:func:`digit_problems` finds too much ink, a solid area, specks, several shapes or ink along the edge.
 """
 
 from __future__ import annotations
-
-from collections import deque
 
 import numpy as np
 import torch
 from PIL import Image
 
 from .images import ImageLike
+from .ink import label_shapes
 
 #: The picture is judged at this size (longest side, pixels).
 GUARD_SIZE = 64
@@ -33,37 +31,22 @@ MAX_BORDER = 0.3
 
 
 def _components(ink: np.ndarray) -> list[np.ndarray]:
-    """Split a small boolean mask into 8-connected shapes (a breadth-first search), largest first."""
-    h, w = ink.shape
-    seen = np.zeros_like(ink)
-    shapes = []
-    for start in zip(*np.nonzero(ink), strict=True):
-        if seen[start]:
-            continue
-        seen[start] = True
-        queue, members = deque([start]), []
-        while queue:
-            r, c = queue.popleft()
-            members.append((r, c))
-            for nr in (r - 1, r, r + 1):
-                for nc in (c - 1, c, c + 1):
-                    if 0 <= nr < h and 0 <= nc < w and ink[nr, nc] and not seen[nr, nc]:
-                        seen[nr, nc] = True
-                        queue.append((nr, nc))
-        shapes.append(np.array(members))
-    return sorted(shapes, key=len, reverse=True)
+    """The 8-connected shapes of a small boolean mask (``ink.label_shapes``) as ``(n, 2)`` pixel arrays,
+    largest first (ties: the shape reached first in reading order)."""
+    labels = label_shapes(ink)
+    shapes = [np.argwhere(labels == n) for n in np.unique(labels[labels > 0])]
+    return sorted(sorted(shapes, key=lambda s: tuple(s[0])), key=len, reverse=True)
 
 
 def digit_problems(image: np.ndarray) -> list[str]:
-    """List the reasons why a cleaned picture does not look like one digit (none: it does).
+    """Short reasons why a cleaned picture does not look like one digit; empty when it does.
 
     Args:
         image: float ``(H, W)`` in 0..1, light ink on black, the whole picture (the
             ``"stretched"`` step of ``preprocess_steps``, or an MNIST image / 255).
 
     Returns:
-        Short reasons, e.g. ``["the ink covers 62% of the picture"]``; empty when the
-        picture looks like a single digit.
+        e.g. ``["the ink covers 62% of the picture"]``.
     """
     scale = GUARD_SIZE / max(image.shape)
     size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
@@ -100,12 +83,11 @@ def check_digit(image: ImageLike, **preprocess: object) -> tuple[torch.Tensor, l
     """Preprocess a picture and say whether it looks like one digit.
 
     Args:
-        image: anything :func:`~mnist_course.preprocess.to_mnist` accepts.
+        image: anything ``preprocess.to_mnist`` accepts.
         **preprocess: keyword arguments for ``to_mnist`` (a model's ``recipe["preprocess"]``).
 
     Returns:
-        ``(input, problems)``: the ``(1, 28, 28)`` MNIST-style input, and what
-        :func:`digit_problems` found (empty: it looks like a digit).
+        ``(input, problems)``: the ``(1, 28, 28)`` input, and :func:`digit_problems`'s list.
 
     Raises:
         ImageError: the picture cannot be read at all (the message says why).

@@ -1,8 +1,7 @@
-"""Keeping the digit's ink and dropping specks and stray marks far from it (lesson 5).
+"""Keeping the digit's ink, dropping specks and stray marks far from it (lesson 5): step 8 of ``to_mnist``.
 
-Step 8 of :func:`~mnist_course.preprocess.to_mnist`, before the crop: a speck of noise or a
-leftover piece of a ruled line far from the digit would otherwise widen the crop, and a tiny
-digit in a big photo would end up a dot in the middle of a mostly empty 20x20 box.
+Before the crop: a speck or a leftover piece of a ruled line far from the digit would widen it,
+and a tiny digit in a big photo would end up a dot in a mostly empty 20x20 box.
 """
 
 from __future__ import annotations
@@ -45,14 +44,14 @@ def label_shapes(ink: np.ndarray) -> np.ndarray:
 
 
 def keep_main_ink(image: np.ndarray) -> np.ndarray:
-    """Keep the digit: the largest shape of ink and the sizeable shapes near it (lesson 5).
+    """Keep the digit: the largest shape of ink and the sizeable shapes near it.
 
     Args:
         image: float ``(H, W)`` in 0..1, light ink on black (the ``"stretched"`` step).
 
     Returns:
-        float32 ``(H, W)``: a copy with specks (under :data:`SPECK_SHARE` of the largest
-        shape's ink), marks far from the largest shape and long thin lines beside it set to 0.
+        float32 ``(H, W)``, a copy with specks (under :data:`SPECK_SHARE` of the largest shape's
+        ink), marks far from the largest shape and long thin lines beside it set to 0.
     """
     h, w = image.shape
     step = max(1, int(np.ceil(max(h, w) / INK_SIZE)))

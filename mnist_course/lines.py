@@ -1,8 +1,7 @@
-"""Removing the ruled or squared lines of the paper, level or slightly tilted (lesson 5).
+"""Removing ruled or squared paper lines, level or slightly tilted (lesson 5): step 6 of ``to_mnist``.
 
-Step 6 of :func:`~mnist_course.preprocess.to_mnist`. A photographed sheet is seldom perfectly
-level, and it may not fill the picture, so a line is looked for along the tilt that makes
-the lines sharpest (:func:`line_tilt`), and it needs to cross most of the picture, not all.
+A photographed sheet is seldom level and may not fill the picture, so lines are looked for along
+the tilt that makes them sharpest (:func:`line_tilts`) and need to cross most of the picture.
 """
 
 from __future__ import annotations
@@ -46,27 +45,20 @@ def _unshear(image: np.ndarray, degrees: float) -> np.ndarray:
 
 
 def _line_profile(image: np.ndarray, length: float = LINE_LENGTH) -> np.ndarray:
-    """For each row, the brightness that ``length`` of the row (or of the rows just above and
-    below it: a line may step by a pixel on its way) reaches (a percentile)."""
+    """Per row, the brightness that ``length`` of it (or of its neighbours: a line may step by a
+    pixel) reaches, as a percentile.
+    """
     padded = np.pad(image, ((1, 1), (0, 0)))
     near = np.maximum(np.maximum(padded[:-2], padded[1:-1]), padded[2:])
     return np.percentile(near, 100 * (1 - length), axis=1)
 
 
 def line_tilts(image: np.ndarray, count: int = 3) -> list[float]:
-    """The tilts (degrees, rows per column) along which the picture's rows are sharpest lines, best first.
+    """The ``count`` tilts of :data:`TILTS` (degrees) along which the rows are sharpest lines, best first.
 
-    Each sheared row is cut into :data:`TILT_PIECES` pieces; its brightness is the median of
-    the pieces' means (a digit covers only a few pieces). Lines that are level after the
-    shear put all their brightness into one or two rows, so the sum of squares is largest.
-
-    Args:
-        image: float ``(H, W)`` in 0..1, light ink on black.
-        count: how many tilts to return.
-
-    Returns:
-        ``count`` of :data:`TILTS` (a long thick stroke may come first: it is then tried and
-        left, as no thin lines appear along it).
+    Each sheared row's brightness is the median of its :data:`TILT_PIECES` pieces' means (a digit
+    covers few pieces); level lines put their brightness in one or two rows, maximising the sum of
+    squares. A long thick stroke may come first: it is tried, and left, as no thin lines show up.
     """
     step = max(1, int(np.ceil(max(image.shape) / 200)))
     h, w = (side - side % step for side in image.shape)
@@ -89,10 +81,8 @@ def _line_bands(profile: np.ndarray, thickness: int) -> list[tuple[int, int]]:
 
 
 def _remove_rows(image: np.ndarray) -> bool:
-    """Take away thin bright bands of rows (in place), each replaced by the darker of its neighbours.
-
-    Returns:
-        Whether there were any.
+    """Replace thin bright bands of rows (in place) by the darker of their neighbours; return whether
+    there were any.
     """
     h = len(image)
     profile, whole = _line_profile(image), _line_profile(image, SINGLE_LINE_LENGTH)
@@ -113,20 +103,17 @@ def _remove_rows(image: np.ndarray) -> bool:
 def remove_lines(image: np.ndarray) -> np.ndarray:
     """Take away the thin straight lines of ruled or squared paper, even slightly tilted.
 
-    For each direction (across, then down) the tilt of the lines is found with
-    :func:`line_tilts` and the picture is sheared so they become level rows. A row band is a
-    line when :data:`LINE_LENGTH` of it is brighter than usual and it is at most
-    :data:`LINE_THICKNESS` of the picture thick, and there are at least :data:`MIN_LINES`
-    such lines (or it crosses :data:`SINGLE_LINE_LENGTH` of the picture); a digit is neither
-    that long, that thin, nor repeated. The band is replaced by the darker of the rows just
-    above and below it, so a stroke crossing the line survives.
+    For each direction the lines' tilt is found (:func:`line_tilts`) and the picture sheared so they
+    are level rows. A band is a line when :data:`LINE_LENGTH` of it is brighter than usual, it is at
+    most :data:`LINE_THICKNESS` thick, and there are :data:`MIN_LINES` of them (or it crosses
+    :data:`SINGLE_LINE_LENGTH`): a digit is not that long, thin, nor repeated. The band takes the
+    darker of the rows beside it, so a stroke crossing the line survives.
 
     Args:
         image: float ``(H, W)`` in 0..1, light ink on black.
 
     Returns:
-        float32 ``(H, W)``: a copy without its lines (``image`` unchanged when it is smaller
-        than :data:`MIN_SIDE`).
+        float32 ``(H, W)``, a copy (unchanged when smaller than :data:`MIN_SIDE`).
     """
     result = image.astype(np.float32)
     if min(result.shape) < MIN_SIDE:

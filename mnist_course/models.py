@@ -1,7 +1,5 @@
 """The networks of the course: softmax regression (lesson 2), multi-layer perceptrons (lesson 3)
-and a small convolutional network (optional lesson 6).
-
-They live here so that later lessons, the dashboard and the checkpoints can rebuild them from settings.
+and a small CNN (lesson 6), here so that later lessons, the dashboard and checkpoints rebuild them.
 """
 
 from __future__ import annotations
@@ -22,23 +20,17 @@ MAX_CHANNELS = 256
 
 
 def mlp_parameters(hidden: Sequence[int]) -> int:
-    """Return how many weights and biases a 784-...-10 MLP with these hidden sizes has."""
+    """How many weights and biases a 784-...-10 MLP with these hidden sizes has."""
     widths = [28 * 28, *hidden, 10]
     return sum(w_in * w_out + w_out for w_in, w_out in zip(widths[:-1], widths[1:], strict=True))
 
 
 def check_hidden(hidden: Sequence[int]) -> tuple[int, ...]:
-    """Check hidden layer sizes against the bounds, before anything is allocated.
-
-    Args:
-        hidden: sizes of the hidden layers.
-
-    Returns:
-        The sizes as a tuple of ints.
+    """Check hidden layer sizes against the bounds, before anything is allocated; return them as ints.
 
     Raises:
-        ValueError: a size is not a whole number from 1 to :data:`MAX_WIDTH`, there are
-            more than :data:`MAX_DEPTH` layers, or more than :data:`MAX_PARAMETERS` parameters.
+        ValueError: a size is not a whole number from 1 to :data:`MAX_WIDTH`, there are more than
+            :data:`MAX_DEPTH` layers, or more than :data:`MAX_PARAMETERS` parameters.
     """
     values = [] if isinstance(hidden, str) else list(hidden)
     try:
@@ -60,11 +52,7 @@ def check_hidden(hidden: Sequence[int]) -> tuple[int, ...]:
 
 
 class SoftmaxRegression(nn.Module):
-    """One linear layer from 784 pixels to 10 logits (taught in lesson 2).
-
-    Input ``(N, 1, 28, 28)`` or ``(N, 784)``; output raw logits ``(N, 10)``:
-    ``CrossEntropyLoss`` applies the softmax itself.
-    """
+    """One linear layer from 784 pixels to 10 logits (lesson 2); input ``(N, 1, 28, 28)`` or ``(N, 784)``."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -76,14 +64,11 @@ class SoftmaxRegression(nn.Module):
 
 
 class MLP(nn.Module):
-    """A multi-layer perceptron: Linear -> activation -> Dropout for each hidden layer.
-
-    Taught in lesson 3. ``MLP(hidden=(128, 256), dropout=0.5)`` is 784-128-256-10.
+    """A multi-layer perceptron, Linear -> activation -> Dropout per hidden layer (lesson 3).
 
     Args:
-        hidden: sizes of the hidden layers, e.g. ``(500, 256)``; empty means softmax regression.
-            Bounded by :data:`MAX_DEPTH`, :data:`MAX_WIDTH` and :data:`MAX_PARAMETERS`.
-        dropout: probability of zeroing each hidden unit while training (0 = off).
+        hidden: hidden layer sizes, e.g. ``(500, 256)`` for 784-500-256-10; empty: softmax regression.
+        dropout: probability of zeroing each hidden unit while training, in [0, 1).
         activation: ``"relu"``, ``"sigmoid"`` or ``"tanh"``.
     """
 
@@ -111,15 +96,14 @@ class MLP(nn.Module):
 
 
 class SmallCNN(nn.Module):
-    """A small convolutional network: two Conv -> ReLU -> MaxPool blocks, Dropout, Linear (lesson 6).
+    """Two Conv -> ReLU -> MaxPool blocks, Dropout, Linear (lesson 6); input ``(N, [1,] 28, 28)``.
 
-    ``SmallCNN()`` is conv 1->16 5x5, pool 2, conv 16->32 5x5, pool 2, then 32 * 4 * 4 = 512
-    features to 10 logits. Input ``(N, 28, 28)``, ``(N, 1, 28, 28)`` or ``(N, 784)``.
+    ``SmallCNN()``: conv 1->16 5x5, pool 2, conv 16->32 5x5, pool 2, 32 * 4 * 4 = 512 features -> 10.
 
     Args:
         channels: output channels of the two convolutions, each 1 to :data:`MAX_CHANNELS`.
-        kernel_size: odd size of the square kernels, 3 to 7 (no padding: 28 -> 28 - k + 1).
-        dropout: probability of zeroing each feature before the last layer (0 = off).
+        kernel_size: 3, 5 or 7 (no padding: 28 -> 28 - k + 1, then pooled by 2).
+        dropout: probability of zeroing each feature before the last layer, in [0, 1).
     """
 
     def __init__(self, channels: Sequence[int] = (16, 32), kernel_size: int = 5,
@@ -146,17 +130,10 @@ class SmallCNN(nn.Module):
 
 
 def parse_hidden(value: str | Sequence[int]) -> tuple[int, ...]:
-    """Read hidden layer sizes from text like ``"128, 256"`` (or a list of ints).
-
-    Args:
-        value: sizes separated by commas, spaces or dashes; empty means no hidden layer.
-
-    Returns:
-        The sizes as a tuple of positive ints.
+    """Hidden layer sizes from text like ``"128, 256"`` (commas, spaces or dashes) or a list of ints.
 
     Raises:
-        ValueError: a size is not a whole number, or the sizes break a bound of
-            :func:`check_hidden`.
+        ValueError: a size is not a whole number, or the sizes break a bound of :func:`check_hidden`.
     """
     if isinstance(value, str):
         parts = value.replace(",", " ").replace("-", " ").split()
@@ -173,20 +150,12 @@ MODEL_CLASSES = {"SoftmaxRegression": SoftmaxRegression, "MLP": MLP, "SmallCNN":
 
 
 def build_model(name: str, config: dict) -> nn.Module:
-    """Rebuild a model from its class name and ``config`` (used by checkpoints).
-
-    Args:
-        name: ``"MLP"``, ``"SmallCNN"`` or ``"SoftmaxRegression"``.
-        config: the model's ``config`` dict.
-
-    Returns:
-        A freshly initialised model.
-    """
+    """A freshly initialised model from its class name (``MODEL_CLASSES``) and ``config`` (checkpoints)."""
     if name not in MODEL_CLASSES:
         raise ValueError(f"unknown model class {name!r}; known: {sorted(MODEL_CLASSES)}")
     return MODEL_CLASSES[name](**config)
 
 
 def count_parameters(model: nn.Module) -> int:
-    """Return the number of trainable numbers in ``model``."""
+    """The number of trainable numbers in ``model``."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,9 +1,7 @@
-"""Finding the sheet of paper in a photo of a sheet on a darker table (lesson 5).
+"""Finding the sheet of paper in a photo of a sheet on a darker table (lesson 5): step 3 of ``to_mnist``.
 
-Step 3 of :func:`~mnist_course.preprocess.to_mnist`. Later steps judge the paper from the
-picture's border; in a photo of a sheet on a table the border is the table. So
-:func:`find_paper` looks for one large, light, solid region (the sheet, its ink included) and
-:func:`mask_outside_paper` paints everything outside it in the paper's own brightness.
+Later steps judge the paper from the picture's border, which in such a photo is the table, so
+:func:`mask_outside_paper` paints everything outside the sheet in the paper's own brightness.
 """
 
 from __future__ import annotations
@@ -37,19 +35,15 @@ def _otsu(values: np.ndarray) -> float:
 
 
 def find_paper(gray: np.ndarray) -> np.ndarray | None:
-    """Find a light sheet of paper lying on a darker table (lesson 5).
+    """Find a light sheet of paper on a darker table: bool ``(H, W)``, True on the sheet, or None.
 
-    On a copy at most :data:`PAPER_SIZE` pixels wide, the ink is closed over (a moving
-    maximum, then minimum), the light pixels are split from the dark ones (Otsu), and the
-    dark region that touches the border (the table) is flood-filled: what it does not reach
-    is the sheet, with its ink. It counts only if it is large, light and solid.
+    On a copy at most :data:`PAPER_SIZE` pixels wide the ink is closed over (moving maximum, then
+    minimum), light is split from dark (Otsu) and the dark region touching the border (the table)
+    is flood-filled; what it does not reach is the sheet. It counts only if large, light and solid
+    (None for a plain scan or a drawing); a margin along its edge is left out.
 
     Args:
         gray: float ``(H, W)`` in 0..1 (0 = black).
-
-    Returns:
-        bool ``(H, W)``, True on the sheet (a margin along its edge left out), or None when
-        the picture is not a light sheet on a darker table (a plain scan, a drawing).
     """
     h, w = gray.shape
     scale = min(1.0, PAPER_SIZE / max(h, w))
@@ -79,7 +73,8 @@ def find_paper(gray: np.ndarray) -> np.ndarray | None:
 
 def _spread(values: np.ndarray, known: np.ndarray, cells: int) -> tuple[np.ndarray, np.ndarray]:
     """Average ``values`` where ``known`` over about ``cells`` blocks across (shrink, then enlarge),
-    and how much known area each pixel drew on (0..1)."""
+    and how much known area each pixel drew on (0..1).
+    """
     h, w = values.shape
     small = (max(1, round(w * cells / max(h, w))), max(1, round(h * cells / max(h, w))))
 
@@ -92,18 +87,11 @@ def _spread(values: np.ndarray, known: np.ndarray, cells: int) -> tuple[np.ndarr
 
 
 def mask_outside_paper(gray: np.ndarray) -> np.ndarray:
-    """Paint the table around a sheet of paper in the paper's brightness (lesson 5).
+    """Paint the table around a sheet of paper in the paper's brightness, so the next steps judge
+    the paper (light or dark, the crop) from the sheet; float32 ``(H, W)``.
 
-    Then the picture's border is paper, so the next steps judge light or dark paper, and
-    the crop, from the sheet instead of the table.
-
-    Args:
-        gray: float ``(H, W)`` in 0..1.
-
-    Returns:
-        float32 ``(H, W)``: ``gray`` itself when :func:`find_paper` finds no sheet, else a copy
-        in which every pixel outside the sheet takes the brightness of the paper nearest to it
-        (a blur of the sheet alone, so shadows and uneven light carry on smoothly).
+    Each pixel outside the sheet takes the brightness of the paper nearest to it (a blur of the
+    sheet alone, so shadows carry on smoothly); ``gray`` unchanged when :func:`find_paper` finds none.
     """
     sheet = find_paper(gray)
     if sheet is None or not sheet.any():

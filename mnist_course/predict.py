@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from .data import DEFAULT_RECIPE
-from .evaluation import eval_logits
+from .evaluation import deskew_if_asked, eval_logits
 from .images import FLOAT_TOLERANCE, ImageError, ImageLike
 from .preprocess import to_mnist
 
@@ -45,11 +45,7 @@ def _from_stack(images: torch.Tensor | np.ndarray, preprocess: dict | None = Non
     if len(batch) == 0:
         raise ValueError("no images to predict: the tensor is empty.")
     if batch.dtype == torch.uint8:
-        if (preprocess or {}).get("deskew"):
-            from .deskew import deskew_batch
-
-            batch = deskew_batch(batch)
-        return batch.float() / 255
+        return deskew_if_asked(batch, preprocess).float() / 255
     if not batch.is_floating_point():
         raise ImageError(f"a stack of MNIST images must be uint8 (0..255) or float (0..1), not "
                          f"{batch.dtype}.")

@@ -1,27 +1,26 @@
 """Turning any picture of a digit into an MNIST-style 28x28 input (lesson 5).
 
-MNIST's digits were made in a particular way (LeCun et al.): light ink on a black
-background, cropped to the ink, scaled so that the longest side is 20 pixels (keeping the
-aspect ratio, with antialiasing), then placed in 28x28 with the centre of mass of the ink
-at the centre. :func:`to_mnist` does the same, one small function per step, so lesson 5
-can show each (:func:`preprocess_steps`):
+MNIST's digits (LeCun et al.) are light ink on black, cropped to the ink, scaled so the longest
+side is 20 pixels (antialiased), and placed in 28x28 with the ink's centre of mass at the centre.
+:func:`to_mnist` does the same, one small function per step, so lesson 5 can show each
+(:func:`preprocess_steps`):
 
-1. :func:`~mnist_course.images.load_image`: read a file, bytes, PIL image or array.
-2. :func:`to_grayscale`: one brightness per pixel; a transparent background is filled.
-3. :func:`~mnist_course.paper.mask_outside_paper`: a table around the sheet takes the paper's colour.
-4. :func:`invert_if_light_background`: dark ink on light paper becomes light on dark.
-5. :func:`remove_background`: shadows and uneven light are estimated and taken away.
-6. :func:`~mnist_course.lines.remove_lines`: ruled or squared paper lines, even tilted, are taken away.
-7. :func:`stretch_contrast`: the background becomes 0 and the ink reaches 1.
-8. :func:`~mnist_course.ink.keep_main_ink`: specks and marks far from the digit are dropped.
+1. ``images.load_image``: read a file, bytes, PIL image or array.
+2. ``background.to_grayscale``: one brightness per pixel; a transparent background is filled.
+3. ``paper.mask_outside_paper``: a table around the sheet takes the paper's colour.
+4. ``background.invert_if_light_background``: dark ink on light paper becomes light on dark.
+5. ``background.remove_background``: shadows and uneven light are taken away.
+6. ``lines.remove_lines``: ruled or squared lines, even tilted, are taken away.
+7. ``background.stretch_contrast``: the background becomes 0 and the ink reaches 1.
+8. ``ink.keep_main_ink``: specks and marks far from the digit are dropped.
 9. :func:`crop_to_ink`: cut away the empty border (``Image.getbbox``).
-10. :func:`~mnist_course.thickness.thicken_strokes`: widen a thin pen line (``MaxFilter``).
+10. ``thickness.thicken_strokes``: widen a thin pen line (``MaxFilter``).
 11. :func:`fit_in_20x20`: scale the longest side to 20 pixels (``ImageOps.contain``).
 12. :func:`center_by_mass`: place it in 28x28 with its centre of mass at the centre.
 
-With ``to_mnist(image, deskew=True)`` a last step :func:`~mnist_course.deskew.deskew`
-straightens slanted digits. :func:`~mnist_course.guard.digit_problems` says when a picture
-does not look like one digit. :func:`naive_preprocess` is what the source tutorials did.
+``deskew=True`` adds ``deskew.deskew`` (slanted digits straightened). ``guard.digit_problems``
+says when a picture does not look like one digit. :func:`naive_preprocess` is what the source
+tutorials did.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageOps
 
-from .background import invert_if_light_background, remove_background, stretch_contrast, to_grayscale
+from .background import _pil, invert_if_light_background, remove_background, stretch_contrast, to_grayscale
 from .images import ImageError, ImageLike, load_image
 from .ink import keep_main_ink
 from .lines import remove_lines
@@ -41,19 +40,8 @@ from .thickness import INK_THRESHOLD, thicken_strokes
 MNIST_CENTER = (14.0, 14.0)
 
 
-def _pil(image: np.ndarray) -> Image.Image:
-    return Image.fromarray(np.ascontiguousarray(image, dtype=np.float32))  # mode "F"
-
-
 def crop_to_ink(image: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarray:
-    """Cut the image down to the smallest rectangle holding all the ink (``Image.getbbox``).
-
-    Args:
-        image: float ``(H, W)`` in 0..1, light digit on black.
-        threshold: pixels brighter than this count as ink.
-
-    Returns:
-        float32 ``(h, w)``, the rectangle around the ink.
+    """Cut float ``(H, W)`` ``image`` (light on black) down to the rectangle of pixels above ``threshold``.
 
     Raises:
         ImageError: no pixel is brighter than ``threshold`` (a blank image).
@@ -67,17 +55,10 @@ def crop_to_ink(image: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarr
 
 
 def fit_in_20x20(image: np.ndarray, size: int = 20) -> np.ndarray:
-    """Scale the digit so its longest side is ``size`` pixels, keeping its proportions.
+    """Scale a cropped digit so its longest side is ``size`` pixels, keeping its proportions.
 
-    ``ImageOps.contain`` with Lanczos filtering (antialiasing); the result is rescaled so
-    its brightest pixel is 1.
-
-    Args:
-        image: float ``(h, w)`` in 0..1, cropped to the ink.
-        size: the longest side after scaling (MNIST uses 20).
-
-    Returns:
-        float32 ``(size, w')`` or ``(h', size)`` in 0..1.
+    ``ImageOps.contain`` with Lanczos filtering (antialiasing), then rescaled so the brightest pixel
+    is 1: float32 ``(size, w')`` or ``(h', size)`` in 0..1.
     """
     try:
         fitted = ImageOps.contain(_pil(image), (size, size), Image.Resampling.LANCZOS)
@@ -93,7 +74,7 @@ def fit_in_20x20(image: np.ndarray, size: int = 20) -> np.ndarray:
 
 
 def center_of_mass(image: np.ndarray | torch.Tensor) -> tuple[float, float]:
-    """Return the brightness-weighted mean (row, column) of an ``(H, W)`` or ``(1, H, W)`` image."""
+    """The brightness-weighted mean (row, column) of an ``(H, W)`` or ``(1, H, W)`` image."""
     pixels = np.asarray(image.detach().cpu() if isinstance(image, torch.Tensor) else image, dtype=np.float64)
     pixels = pixels.reshape(pixels.shape[-2:])
     total = pixels.sum()
@@ -105,16 +86,8 @@ def center_of_mass(image: np.ndarray | torch.Tensor) -> tuple[float, float]:
 
 
 def center_by_mass(image: np.ndarray, size: int = 28) -> np.ndarray:
-    """Place the digit in a ``size`` x ``size`` black image with its centre of mass at the centre.
-
-    The shift is rounded to whole pixels and limited so the digit stays inside.
-
-    Args:
-        image: float ``(h, w)`` in 0..1, at most ``size`` pixels each way.
-        size: the side of the result (MNIST: 28, centre of mass at (14, 14)).
-
-    Returns:
-        float32 ``(size, size)`` in 0..1.
+    """Place a digit of at most ``size`` x ``size`` in a black float32 ``(size, size)`` image,
+    its centre of mass at the centre (MNIST: (14, 14) of 28), shifted by whole pixels and kept inside.
     """
     h, w = image.shape
     if h > size or w > size:
@@ -130,13 +103,9 @@ def center_by_mass(image: np.ndarray, size: int = 28) -> np.ndarray:
 def preprocess_steps(image: ImageLike, deskew: bool = False) -> dict[str, np.ndarray]:
     """Run every step of :func:`to_mnist` and keep each intermediate image (lesson 5).
 
-    Args:
-        image: anything :func:`~mnist_course.images.load_image` accepts.
-        deskew: also straighten a slanted digit (:func:`~mnist_course.deskew.deskew`).
-
     Returns:
-        An ordered dict from step name to image: ``"loaded"`` (uint8, as loaded), then
-        float32 2-D arrays in 0..1: ``"grayscale"``, ``"paper found"``, ``"inverted"``,
+        An ordered dict from step name to image: ``"loaded"`` (uint8, as loaded), then float32
+        2-D arrays in 0..1: ``"grayscale"``, ``"paper found"``, ``"inverted"``,
         ``"background removed"``, ``"lines removed"``, ``"stretched"``, ``"specks removed"``,
         ``"cropped"``, ``"thickened"``, ``"20x20"``, ``"28x28"`` (and ``"deskewed"``).
 
@@ -164,16 +133,12 @@ def preprocess_steps(image: ImageLike, deskew: bool = False) -> dict[str, np.nda
 
 
 def to_mnist(image: ImageLike, deskew: bool = False) -> torch.Tensor:
-    """Turn a picture of one digit into an MNIST-style input, the way MNIST was made.
-
-    Applying it to an MNIST image changes it very little. A model's ``recipe`` (see
-    :mod:`mnist_course.predict`) holds the keyword arguments its inputs need.
+    """Turn a picture of one digit into an MNIST-style input, the way MNIST was made (lesson 5).
 
     Args:
-        image: a PIL image, numpy array, torch tensor, file path or the bytes of an image
-            file (see :func:`~mnist_course.images.load_image`).
-        deskew: straighten a slanted digit by its image moments (off by default; use it
-            only with a model trained on deskewed digits).
+        image: a PIL image, numpy array, tensor, file path or image file bytes (``load_image``).
+        deskew: straighten a slanted digit (only for a model trained on deskewed digits; a
+            model's ``recipe["preprocess"]`` holds what its inputs need).
 
     Returns:
         float32 tensor ``(1, 28, 28)`` in 0..1, not normalised (like ``ToTensor()``).
@@ -188,14 +153,8 @@ def to_mnist(image: ImageLike, deskew: bool = False) -> torch.Tensor:
 def naive_preprocess(image: ImageLike) -> torch.Tensor:
     """The source tutorials' pipeline: ``convert('L')``, ``Resize((28, 28))``, ``ToTensor()``.
 
-    Kept to show in lesson 5 why it fails: it neither inverts, crops, keeps the
-    proportions nor centres, and ``convert('L')`` drops transparency.
-
-    Args:
-        image: anything :func:`~mnist_course.images.load_image` accepts.
-
-    Returns:
-        float32 tensor ``(1, 28, 28)`` in 0..1.
+    Kept to show in lesson 5 why it fails: it neither inverts, crops, keeps the proportions nor
+    centres, and ``convert('L')`` drops transparency.
     """
     from torchvision import transforms
 

@@ -14,7 +14,7 @@ from torch import nn
 
 from .guard import check_digit
 from .images import ImageError, ImageLike
-from .predict import format_prediction, model_recipe, predict
+from .predict import format_guesses, model_recipe, predict
 
 
 def read_pictures(model: nn.Module, pictures: Sequence[tuple[str, ImageLike]], k: int = 3) -> list[dict]:
@@ -44,13 +44,18 @@ def read_pictures(model: nn.Module, pictures: Sequence[tuple[str, ImageLike]], k
     return results
 
 
-def format_result(result: dict) -> str:
-    """One :func:`read_pictures` result as a line: the guesses, the problems, or the error."""
+def result_text(result: dict) -> str:
+    """One :func:`read_pictures` result's guesses, or why there are none (the error, the problems)."""
     if "error" in result:
-        return f"{result['name']}: error: {result['error']}"
+        return result["error"]
     if result["problems"]:
-        return f"{result['name']}: this does not look like a single digit ({'; '.join(result['problems'])})"
-    return format_prediction(result["name"], result["guesses"])
+        return f"this does not look like a single digit ({'; '.join(result['problems'])})"
+    return format_guesses(result["guesses"])
+
+
+def format_result(result: dict) -> str:
+    """One :func:`read_pictures` result as a line: its name, ``error:`` if so, and :func:`result_text`."""
+    return f"{result['name']}: {'error: ' if 'error' in result else ''}{result_text(result)}"
 
 
 def predict_uploads(model: nn.Module, files: Sequence[dict], k: int = 3) -> list[dict]:

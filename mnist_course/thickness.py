@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 from PIL import Image, ImageFilter
 
+from .background import _pil
+
 #: Pixels at least this bright (0..1, after inverting and stretching) count as ink.
 INK_THRESHOLD = 0.2
 #: Strokes thinner than this fraction of the digit's longest side are thickened...
@@ -13,10 +15,6 @@ MIN_STROKE = 0.08
 TARGET_STROKE = 0.12
 #: Crops larger than this (pixels, longest side) are shrunk before thickening.
 THICKEN_SIZE = 256
-
-
-def _pil(image: np.ndarray) -> Image.Image:
-    return Image.fromarray(np.ascontiguousarray(image, dtype=np.float32))  # mode "F"
 
 
 def stroke_width(image: np.ndarray, threshold: float = INK_THRESHOLD) -> float:

@@ -1,15 +1,12 @@
 """Exercises that students write, checked at once, with hints and solutions on request.
 
-Every lesson ends with exercises (and asks for a guess before its key experiments). A
-student cell, tagged ``exercise``, holds a blank (``answer = ...`` or a function whose body
-is ``...  # your code here``) and ends with ``check("2.1", answer)``. The check prints one
-line, ``not answered yet: ...``, ``correct: ...`` or ``not yet: <the mistake>; hint: ...``,
-then shows a help bar: **Hint** reveals the hints one at a time, **Solution** the solution's
-code. Solutions live here, as source strings, never in a notebook cell, so Run All never
-replaces a student's answer and no stored output shows them.
-
-Each lesson has its own module (``lesson1`` ... ``lesson6``) that registers its exercises
-with :func:`exercise`. The tests run every solution through its own check.
+A student cell, tagged ``exercise``, holds a blank (``answer = ...`` or a function whose body is
+``...  # your code here``) and ends with ``check("2.1", answer)``, which prints one line (``not
+answered yet: ...``, ``correct: ...`` or ``not yet: <the mistake>; hint: ...``) and shows Hint
+and Solution buttons. Solutions live here as source strings, never in a notebook cell, so Run All
+never replaces an answer and no stored output shows them. Each lesson's module (``lesson1`` ...
+``lesson6``) registers its exercises with :func:`exercise`; the tests run every solution through
+its own check.
 """
 
 from __future__ import annotations
@@ -65,11 +62,8 @@ def is_blank(answer: Any) -> bool:
 
 
 def call(function: Callable, *args: Any, name: str = "your function") -> Any:
-    """Call the student's function; stop the check if it is still blank or raises.
-
-    Returns:
-        what the function returned. A function that returns ``...`` or ``None`` (its body is
-        still the blank, or it forgot ``return``) ends the check with "not answered yet".
+    """Call the student's function and return its result; stop the check if it is blank or raises
+    (a function that returns ``...`` or ``None`` is still "not answered yet").
     """
     if not callable(function):
         raise Stop(mistake(f"{name} should be a function, not a {type(function).__name__}",
@@ -114,11 +108,9 @@ class Exercise:
 
     Attributes:
         key: "lesson.number", e.g. "2.1", as the lesson's ``check("2.1", ...)`` names it.
-        title: a few words on what the student writes.
         checker: ``checker(answer, **inputs) -> Verdict``.
         hints: revealed one at a time; none gives the answer away.
-        solution: the solution's source; it defines ``answer_name``.
-        answer_name: the variable or function the student cell defines.
+        solution: the solution's source; it defines ``answer_name``, the student cell's variable or function.
         namespace: builds the lesson variables the solution and the check use (for CI).
         inputs: names from that namespace that the lesson passes to ``check`` as keywords.
         kind: "value" or "function".
