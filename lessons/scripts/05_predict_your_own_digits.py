@@ -419,7 +419,7 @@ for index in gallery:
           f"   ({hard_paths[index].name})")
 assert len(wrong) == (~right).sum().item() > 0 and len(gallery) <= 2 * len(kinds)
 
-# %%
+# %% tags=["nbval-ignore-output", "volatile"]
 show_digits(hard_images[gallery], hard_labels[gallery], hard_predictions[gallery], ncols=8)
 plt.show()
 
@@ -437,13 +437,15 @@ assert mistakes_per_kind.most_common(1)[0][0] == "tiny"
 # where a stroke lies along the line, `remove_lines` takes it away with the line. For a
 # digit this small that is a big part of it. Here is one, step by step: the rule through
 # the top of the 9's loop goes, and so does the top of the loop; what is left is an open
-# hook, which the model reads as a 7:
+# hook, and the model no longer sees a clear 9 (check: it gives the 9 less than half of
+# its probability; its top guesses are printed under the steps):
 
 # %% tags=["nbval-ignore-output"]
 show_steps(preprocess_steps(HARDSET_DIR / "tiny_29_9.jpg", **recipe["preprocess"]))
 plt.show()
 tiny_nine = [path.name for path in hard_paths].index("tiny_29_9.jpg")
-assert hard_labels[tiny_nine] == 9 and hard_predictions[tiny_nine] == 7  # check: read as a 7
+print(f"true {hard_labels[tiny_nine].item()}: {format_guesses(hard_guesses[tiny_nine])}")
+assert hard_labels[tiny_nine] == 9 and dict(hard_guesses[tiny_nine]).get(9, 0.0) < 0.5
 
 # %% [markdown]
 # The worst cleaning failure is a *blot*: an input in which a large share of the pixels
