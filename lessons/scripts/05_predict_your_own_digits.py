@@ -537,8 +537,8 @@ assert confidence[~right].mean() < confidence[right].mean() and sure_and_wrong >
 # `mnist_course.augment`); try it in lesson 4's final model and measure it here. What is
 # left needs other tools: better cleaning of tiny digits in big photos (the misreadings
 # above where taking a rule away cut the digit), or a network built for images, a
-# *convolutional* network, which recognises a stroke wherever it is (the next step after
-# this course).
+# *convolutional* network, which recognises a stroke wherever it is: the optional lesson 6
+# builds a small one and measures what it changes on these pictures.
 
 # %% [markdown]
 # ## 8. Draw your own digits
