@@ -2,7 +2,7 @@
 
 "naive" is the source tutorials' pipeline plus the one fix everyone makes first:
 ``convert('L')`` (transparent pixels over white), ``resize((28, 28))``, invert when the
-background is light. "to_mnist" is :func:`mnist_course.preprocess.to_mnist` with the
+background is light. "to_mnist" is :func:`mnist_course.handwriting.preprocess.to_mnist` with the
 checkpoint's own recipe (``predict`` applies it: deskewing when the model was trained so).
 
 ``python -m benchmarks`` measures lesson 4's checkpoint (``python -m mnist_course train``
@@ -24,10 +24,10 @@ import torch
 from PIL import Image
 from torch import nn
 
-from mnist_course.evalsets import HARDSET_DIR, load_hardset
-from mnist_course.images import load_image
-from mnist_course.predict import model_recipe, predict
-from mnist_course.preprocess import to_mnist
+from mnist_course.data.evalsets import HARDSET_DIR, load_hardset
+from mnist_course.handwriting.images import load_image
+from mnist_course.handwriting.predict import model_recipe, predict
+from mnist_course.handwriting.preprocess import to_mnist
 
 
 def naive(path: Path) -> torch.Tensor:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import torch
 
-DASHBOARD_MODULES = ("mnist_course.dashboard",)
+DASHBOARD_MODULES = ("mnist_course.widgets.dashboard",)
 MISSING = "n/a (dashboard not available)"
 
 

@@ -121,7 +121,7 @@ def _train(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    from .reading import predict_files
+    from .handwriting.reading import predict_files
 
     failed = 0
     for path, line in zip(args.images, predict_files(args.checkpoint, args.images, k=args.k, keep_going=True),
@@ -193,7 +193,7 @@ def main(argv: list[str] | None = None) -> int:
     The package's errors (all ``ValueError`` or ``MnistDataError``) and file-system errors print
     one line, ``error: ...``, with no traceback, and give exit status 1.
     """
-    from .idx import MnistDataError
+    from .data.idx import MnistDataError
 
     args = build_parser().parse_args(argv)
     try:

@@ -2,7 +2,7 @@
 
 What ``fit`` adds to lesson 3's loop, and why:
 
-* batches from :class:`~mnist_course.batches.TensorBatches` (appendix A1: far faster than a ``DataLoader``);
+* batches from :class:`~.data.batches.TensorBatches` (appendix A1: far faster than a ``DataLoader``);
 * the optimizer by name (:func:`make_optimizer`), augmentation and deskewing (lesson 4);
 * a progress bar, a ``callback`` and a ``cancel`` event, so the dashboard draws curves live and stops at once;
 * random numbers from ``seed`` inside ``torch.random.fork_rng``: a run repeats and leaves yours alone;
@@ -22,8 +22,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from .augment import augment_batch, augment_names
-from .batches import TensorBatches
 from .data import MNIST_MEAN, MNIST_STD
+from .data.batches import TensorBatches
 from .evaluation import _model_device, _prepared, eval_logits, evaluate, predict_labels, test_model
 from .history import History, Progress
 

@@ -1,11 +1,11 @@
-"""Tests of mnist_course.batches on the real MNIST test split."""
+"""Tests of mnist_course.data.batches on the real MNIST test split."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from mnist_course.batches import TensorBatches
+from mnist_course.data.batches import TensorBatches
 
 
 def test_tensor_batches_shapes_subset_and_drop_last(test_split):

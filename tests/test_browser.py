@@ -46,7 +46,7 @@ CURVES = ".mnist-dashboard img.mnist-dashboard-curves"
 DEMO_CELLS = [
     ("markdown", "# Dashboard demo\nWritten by `tests/test_browser.py`; safe to delete."),
     ("code", "from mnist_course.data import load_mnist\n"
-             "from mnist_course.dashboard import TrainingDashboard\n\n"
+             "from mnist_course.widgets.dashboard import TrainingDashboard\n\n"
              "train, test = load_mnist('train'), load_mnist('test')"),
     ("code", "dashboard = TrainingDashboard(\n"
              "    train, test, controls=('hidden', 'dropout', 'activation'),\n"

@@ -19,14 +19,14 @@ import pytest
 import torch
 from traitlets import TraitError
 
-import mnist_course.dashboard as dashboard_module
-from mnist_course import knobs
-from mnist_course.curves import MAX_PAST_RUNS, PAST_ALPHA
-from mnist_course.dashboard import TrainingDashboard
+import mnist_course.widgets.dashboard as dashboard_module
 from mnist_course.env import available_devices
 from mnist_course.learning_curves import PALETTE, plot_history
 from mnist_course.models import MLP, mlp_parameters
 from mnist_course.training import History
+from mnist_course.widgets import knobs
+from mnist_course.widgets.curves import MAX_PAST_RUNS, PAST_ALPHA
+from mnist_course.widgets.dashboard import TrainingDashboard
 
 Split = tuple[torch.Tensor, torch.Tensor]
 TIMEOUT = 120.0  # generous: the CPU is shared

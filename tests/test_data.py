@@ -1,4 +1,4 @@
-"""Tests of mnist_course.data and mnist_course.download: real MNIST and small built copies."""
+"""Tests of mnist_course.data and mnist_course.data.download: real MNIST and small built copies."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ import time
 import pytest
 import torch
 
-from mnist_course import data, download
-from mnist_course.data import load_mnist
-from mnist_course.idx import MnistDataError
+from mnist_course import data
+from mnist_course.data import download, load_mnist
+from mnist_course.data.idx import MnistDataError
 
 
 def test_test_split_is_the_official_one(test_split):

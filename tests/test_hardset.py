@@ -1,4 +1,4 @@
-"""The shipped hard set (mnist_course/hardset/) and its loader, mnist_course.evalsets (issue 11)."""
+"""The shipped hard set (mnist_course/hardset/) and its loader, mnist_course.data.evalsets (issue 11)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,8 @@ try:
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-from mnist_course.evalsets import COLUMNS, HARDSET_DIR, EvalSetError, load_hardset
-from mnist_course.images import load_image
+from mnist_course.data.evalsets import COLUMNS, HARDSET_DIR, EvalSetError, load_hardset
+from mnist_course.handwriting.images import load_image
 
 KINDS = {
     "photo",

@@ -1,4 +1,4 @@
-"""Tests of mnist_course.idx on IDX files the tests build themselves."""
+"""Tests of mnist_course.data.idx on IDX files the tests build themselves."""
 
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ import zlib
 import pytest
 import torch
 
-from mnist_course import idx
-from mnist_course.data import load_mnist
-from mnist_course.idx import MnistDataError, read_idx
+from mnist_course.data import idx, load_mnist
+from mnist_course.data.idx import MnistDataError, read_idx
 
 
 def test_plain_and_gzip_idx_read_the_same(tmp_path, write_idx):

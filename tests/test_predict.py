@@ -1,4 +1,4 @@
-"""Tests for mnist_course.predict and the lesson-5 widgets in mnist_course.draw."""
+"""Tests for mnist_course.handwriting.predict and the lesson-5 widgets in mnist_course.widgets.draw."""
 
 from __future__ import annotations
 
@@ -16,20 +16,20 @@ from PIL import Image
 
 from mnist_course.checkpoints import CheckpointError, save_checkpoint
 from mnist_course.data import MNIST_MEAN, MNIST_STD
-from mnist_course.draw import DigitCanvas, DigitUpload
-from mnist_course.images import ImageError
-from mnist_course.models import MLP, SoftmaxRegression
-from mnist_course.pictures import probability_chart_png
-from mnist_course.predict import (
+from mnist_course.handwriting.images import ImageError
+from mnist_course.handwriting.predict import (
     DEFAULT_RECIPE,
     all_probabilities,
     format_prediction,
     predict,
     prepare_images,
 )
-from mnist_course.preprocess import naive_preprocess, to_mnist
-from mnist_course.reading import predict_files, predict_uploads
-from mnist_course.strokes import EXAMPLE_STROKES, predict_strokes, scale_strokes, strokes_to_image
+from mnist_course.handwriting.preprocess import naive_preprocess, to_mnist
+from mnist_course.handwriting.reading import predict_files, predict_uploads
+from mnist_course.models import MLP, SoftmaxRegression
+from mnist_course.widgets.draw import DigitCanvas, DigitUpload
+from mnist_course.widgets.pictures import probability_chart_png
+from mnist_course.widgets.strokes import EXAMPLE_STROKES, predict_strokes, scale_strokes, strokes_to_image
 
 SAMPLES = Path(__file__).resolve().parents[1] / "mnist_course" / "samples"
 OFFLINE_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-offline"

@@ -1,4 +1,4 @@
-"""Tests for mnist_course.preprocess: each step of to_mnist, bad inputs, and MNIST itself."""
+"""Tests for mnist_course.handwriting.preprocess: each step of to_mnist, bad inputs, and MNIST itself."""
 
 from __future__ import annotations
 
@@ -14,18 +14,18 @@ import pytest
 import torch
 from PIL import Image, ImageDraw
 
-from mnist_course import images as im
-from mnist_course import preprocess as pp
-from mnist_course import thickness
-from mnist_course.background import (
+from mnist_course.data import SAMPLES_DIR
+from mnist_course.handwriting import images as im
+from mnist_course.handwriting import preprocess as pp
+from mnist_course.handwriting import thickness
+from mnist_course.handwriting.background import (
     has_light_background,
     invert_if_light_background,
     stretch_contrast,
     to_grayscale,
 )
-from mnist_course.images import ImageError, load_image
-from mnist_course.pictures import show_steps
-from mnist_course.preprocess import (
+from mnist_course.handwriting.images import ImageError, load_image
+from mnist_course.handwriting.preprocess import (
     center_by_mass,
     center_of_mass,
     crop_to_ink,
@@ -34,7 +34,8 @@ from mnist_course.preprocess import (
     preprocess_steps,
     to_mnist,
 )
-from mnist_course.thickness import stroke_width, thicken_strokes
+from mnist_course.handwriting.thickness import stroke_width, thicken_strokes
+from mnist_course.widgets.pictures import show_steps
 
 OFFLINE_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-offline"
 
@@ -172,7 +173,7 @@ def test_invert_uses_the_border_not_the_average():
 
 
 def test_paper_in_dim_light_is_light_though_its_border_is_dark():
-    from mnist_course.background import border_level
+    from mnist_course.handwriting.background import border_level
 
     gray = to_grayscale(photos.vignetted_paper(digit=True))
     assert border_level(gray) < 0.5 and has_light_background(gray)  # the picture as a whole is paper
@@ -320,7 +321,7 @@ def test_show_steps_draws_one_axes_per_step():
 def test_shipped_samples_all_preprocess():
     import json
 
-    folder = Path(pp.__file__).parent / "samples"
+    folder = SAMPLES_DIR
     labels = json.loads((folder / "labels.json").read_text())
     assert 30 <= len(labels) <= 60
     assert set(labels.values()) == set(range(10))
@@ -500,8 +501,8 @@ def test_any_decoder_error_becomes_an_image_error(monkeypatch, error):
 
 MEMORY_SCRIPT = """
 import resource, sys
-from mnist_course.preprocess import to_mnist
-from mnist_course.images import ImageError
+from mnist_course.handwriting.preprocess import to_mnist
+from mnist_course.handwriting.images import ImageError
 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 try:
     print("shape", tuple(to_mnist(sys.argv[1]).shape))
@@ -561,7 +562,7 @@ def test_lines_and_shadows_are_removed(make):
 
 
 def test_remove_lines_keeps_strokes_that_cross_a_line():
-    from mnist_course.lines import remove_lines
+    from mnist_course.handwriting.lines import remove_lines
 
     page = np.zeros((100, 100), np.float32)
     page[50:52] = page[15:17] = 1.0  # ruled lines across the page
@@ -571,7 +572,7 @@ def test_remove_lines_keeps_strokes_that_cross_a_line():
 
 
 def test_find_paper_finds_a_sheet_on_a_table_and_nothing_else():
-    from mnist_course.paper import find_paper
+    from mnist_course.handwriting.paper import find_paper
 
     gray = to_grayscale(photos.paper_on_table(digit=True))
     sheet = find_paper(gray)
@@ -582,7 +583,7 @@ def test_find_paper_finds_a_sheet_on_a_table_and_nothing_else():
 
 
 def test_mask_outside_paper_paints_the_table_in_the_papers_colour():
-    from mnist_course.paper import mask_outside_paper
+    from mnist_course.handwriting.paper import mask_outside_paper
 
     gray = to_grayscale(photos.paper_on_table(digit=True))
     masked = mask_outside_paper(gray)
@@ -593,7 +594,7 @@ def test_mask_outside_paper_paints_the_table_in_the_papers_colour():
 
 
 def test_a_digit_on_a_sheet_on_a_table_is_read_like_one_on_plain_paper():
-    from mnist_course.guard import check_digit
+    from mnist_course.handwriting.guard import check_digit
 
     seven = photos.draw_seven(photos._paper(), (0.4, 0.4, 0.6, 0.65), width=8)
     image, problems = check_digit(photos.paper_on_table_with_digit())
@@ -601,7 +602,7 @@ def test_a_digit_on_a_sheet_on_a_table_is_read_like_one_on_plain_paper():
 
 
 def test_remove_lines_finds_tilted_lines_on_a_sheet_smaller_than_the_photo():
-    from mnist_course.lines import line_tilts, remove_lines
+    from mnist_course.handwriting.lines import line_tilts, remove_lines
 
     steps = preprocess_steps(photos.tilted_lined_sheet(digit=True))
     assert abs(line_tilts(steps["background removed"])[0] + 4) <= 0.5  # rows go up to the right: -4 degrees
@@ -612,7 +613,7 @@ def test_remove_lines_finds_tilted_lines_on_a_sheet_smaller_than_the_photo():
 
 
 def test_remove_lines_keeps_one_long_thin_stroke():
-    from mnist_course.lines import remove_lines
+    from mnist_course.handwriting.lines import remove_lines
 
     page = np.zeros((100, 100), np.float32)
     page[10:85, 50:52] = 1.0  # a tall 1 in thin pen: one line is not ruled paper
@@ -620,7 +621,7 @@ def test_remove_lines_keeps_one_long_thin_stroke():
 
 
 def test_keep_main_ink_drops_specks_and_far_marks_but_keeps_the_digits_parts():
-    from mnist_course.ink import keep_main_ink
+    from mnist_course.handwriting.ink import keep_main_ink
 
     image = np.zeros((200, 200), np.float32)
     image[60:140, 90:96] = 1.0  # the digit's stem...
@@ -633,7 +634,7 @@ def test_keep_main_ink_drops_specks_and_far_marks_but_keeps_the_digits_parts():
 
 
 def test_keep_main_ink_takes_a_small_digit_not_a_long_strip_along_the_edge():
-    from mnist_course.ink import keep_main_ink
+    from mnist_course.handwriting.ink import keep_main_ink
 
     image = np.zeros((300, 300), np.float32)
     image[140:160, 146:154] = 1.0  # a small 1 in the middle
@@ -663,7 +664,7 @@ def test_a_1000x800_photo_is_prepared_quickly():
 @pytest.mark.parametrize("make", [photos.paper_on_table, photos.noise, photos.two_digits,
                                   photos.lined_paper, photos.corner_shadow])
 def test_pictures_that_are_not_one_digit_are_flagged(make):
-    from mnist_course.guard import check_digit
+    from mnist_course.handwriting.guard import check_digit
 
     try:
         _, problems = check_digit(make())
@@ -676,9 +677,9 @@ def test_pictures_that_are_not_one_digit_are_flagged(make):
 def test_real_digits_are_not_flagged(test_split):
     import json
 
-    from mnist_course.guard import check_digit, digit_problems
+    from mnist_course.handwriting.guard import check_digit, digit_problems
 
-    folder = Path(pp.__file__).parent / "samples"
+    folder = SAMPLES_DIR
     names = sorted(json.loads((folder / "labels.json").read_text()))
     flagged = [name for name in names if check_digit(folder / name)[1]]
     assert len(flagged) <= 1, flagged

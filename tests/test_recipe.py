@@ -7,11 +7,11 @@ import torch
 
 from mnist_course.__main__ import build_parser, main
 from mnist_course.checkpoints import load_checkpoint, save_checkpoint
+from mnist_course.data.evalsets import load_hardset
 from mnist_course.deskew import deskew_batch
-from mnist_course.evalsets import load_hardset
+from mnist_course.handwriting.predict import predict
+from mnist_course.handwriting.preprocess import to_mnist
 from mnist_course.models import MLP
-from mnist_course.predict import predict
-from mnist_course.preprocess import to_mnist
 from mnist_course.recipe import FINAL_RECIPE, build_final_model, recipe_settings, train_final_model
 from mnist_course.training import evaluate, fit
 
@@ -101,7 +101,7 @@ def test_the_hardset_benchmark_uses_the_checkpoints_recipe(tmp_path):
     import shutil
 
     from benchmarks.hardset import format_table, hardset_table
-    from mnist_course.evalsets import HARDSET_DIR
+    from mnist_course.data.evalsets import HARDSET_DIR
 
     rows = list(csv.DictReader(open(HARDSET_DIR / "labels.csv", newline="", encoding="utf-8")))
     chosen = [r for r in rows if r["kind"] == "slant"][:3] + [r for r in rows if r["kind"] == "mouse"][:3]

@@ -12,8 +12,8 @@ import time
 
 import pytest
 
-from mnist_course import runner as runner_module
-from mnist_course.runner import Run, Runner
+from mnist_course.widgets import runner as runner_module
+from mnist_course.widgets.runner import Run, Runner
 
 TIMEOUT = 60.0
 

@@ -131,7 +131,7 @@ def test_make_optimizer_refuses_nan_and_out_of_range_settings(settings):
 
 def test_lesson_3_loop_is_the_one_fit_runs(train_split, test_split):
     """train_one_epoch/test_model are lesson 3's functions, usable with any loader."""
-    from mnist_course.batches import TensorBatches
+    from mnist_course.data.batches import TensorBatches
 
     torch.manual_seed(0)
     model = SoftmaxRegression()

@@ -20,7 +20,7 @@ sys.path.insert(0, str(ROOT))
 from benchmarks.hardset import format_table, hardset_table  # noqa: E402
 from mnist_course.checkpoints import load_checkpoint  # noqa: E402
 from mnist_course.data import load_mnist  # noqa: E402
-from mnist_course.evalsets import HARDSET_DIR  # noqa: E402
+from mnist_course.data.evalsets import HARDSET_DIR  # noqa: E402
 from mnist_course.training import evaluate  # noqa: E402
 
 

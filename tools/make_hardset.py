@@ -870,7 +870,7 @@ def readme(rows: list[dict]) -> str:
         "`strokes`) and `style`: the font's short name (with the glyph's feature in the `european` and "
         "`open_closed` kinds, e.g. `kaushan/crossed`), or the stroke variant (e.g. `crossed` for a 7, "
         "`flag_foot` for a 1, `open` for a 4 or 9). Photos are JPEG, scans and drawings PNG, 140-400 "
-        "pixels on a side. Load the set with `mnist_course.evalsets.load_hardset()`.",
+        "pixels on a side. Load the set with `mnist_course.data.evalsets.load_hardset()`.",
         "",
         "| kind | pictures | digits | how it was made |",
         "| --- | --- | --- | --- |",

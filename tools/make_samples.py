@@ -30,7 +30,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from mnist_course.strokes import EXAMPLE_STROKES, strokes_to_image  # noqa: E402
+from mnist_course.widgets.strokes import EXAMPLE_STROKES, strokes_to_image  # noqa: E402
 from tools.fonts import require_fonts  # noqa: E402
 
 SAMPLES = ROOT / "mnist_course" / "samples"

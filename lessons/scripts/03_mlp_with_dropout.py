@@ -47,7 +47,6 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torchvision import transforms
 
-from mnist_course.dashboard import TrainingDashboard
 from mnist_course.data import MNIST_MEAN, MNIST_STD, data_source, load_mnist, mnist_dataset
 from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
 from mnist_course.exercises import check, compare_guess
@@ -55,6 +54,7 @@ from mnist_course.learning_curves import plot_history
 from mnist_course.models import MLP, count_parameters
 from mnist_course.plots import plot_confusion_matrix, show_misclassified
 from mnist_course.training import evaluate, fit, predict_labels
+from mnist_course.widgets.dashboard import TrainingDashboard
 
 set_seed(0)
 setup_figures()
@@ -511,7 +511,7 @@ print("train images:", train.images.dtype, tuple(train.images.shape[1:]))
 # ## 8. Why `fit` is faster
 #
 # `fit` keeps the whole training set as one normalised tensor, `TensorBatches` (in
-# `mnist_course/batches.py`): each batch is one indexing operation instead of Python work
+# `mnist_course/data/batches.py`): each batch is one indexing operation instead of Python work
 # for every image, so it delivers batches much faster than a `DataLoader`. The optional
 # appendix A1 (`A1_fast_batches_and_threads.ipynb`) measures it, and explains the CPU
 # threads of the setup cell.

@@ -55,7 +55,6 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from mnist_course.augment import random_affine
 from mnist_course.checkpoints import load_checkpoint, save_checkpoint
-from mnist_course.dashboard import TrainingDashboard
 from mnist_course.data import data_source, load_mnist, to_float_images
 from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
 from mnist_course.exercises import check, compare_guess
@@ -64,6 +63,7 @@ from mnist_course.models import MLP
 from mnist_course.plots import show_digits, show_misclassified
 from mnist_course.recipe import FINAL_RECIPE, train_final_model
 from mnist_course.training import evaluate, fit, predict_labels
+from mnist_course.widgets.dashboard import TrainingDashboard
 
 set_seed(0)
 setup_figures()

@@ -38,8 +38,8 @@
 # ## Setup
 #
 # Imports, seed, figure settings and the device, as in every lesson. The preprocessing
-# and prediction functions of this lesson live in `mnist_course.preprocess` and
-# `mnist_course.predict`; the drawing widgets in `mnist_course.draw`.
+# and prediction functions of this lesson live in `mnist_course.handwriting.preprocess` and
+# `mnist_course.handwriting.predict`; the drawing widgets in `mnist_course.widgets.draw`.
 
 # %% tags=["nbval-ignore-output", "volatile"]
 from collections import Counter
@@ -52,20 +52,20 @@ from torchvision import transforms
 
 from mnist_course.checkpoints import load_checkpoint
 from mnist_course.data import SAMPLES_DIR, data_source, load_mnist, load_samples
+from mnist_course.data.evalsets import HARDSET_DIR, load_hardset
 from mnist_course.deskew import deskew_batch
-from mnist_course.draw import DigitCanvas, DigitUpload
 from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
-from mnist_course.evalsets import HARDSET_DIR, load_hardset
 from mnist_course.exercises import check, compare_guess
-from mnist_course.guard import check_digit
-from mnist_course.pictures import show_pictures, show_steps
+from mnist_course.handwriting.guard import check_digit
+from mnist_course.handwriting.predict import all_probabilities, format_guesses, format_prediction, predict
+from mnist_course.handwriting.preprocess import preprocess_steps, to_mnist
+from mnist_course.handwriting.reading import format_result, predict_uploads, read_pictures
 from mnist_course.plots import show_digits
-from mnist_course.predict import all_probabilities, format_guesses, format_prediction, predict
-from mnist_course.preprocess import preprocess_steps, to_mnist
-from mnist_course.reading import format_result, predict_uploads, read_pictures
 from mnist_course.recipe import train_final_model
-from mnist_course.strokes import EXAMPLE_STROKES, predict_strokes, scale_strokes, strokes_to_image
 from mnist_course.training import evaluate
+from mnist_course.widgets.draw import DigitCanvas, DigitUpload
+from mnist_course.widgets.pictures import show_pictures, show_steps
+from mnist_course.widgets.strokes import EXAMPLE_STROKES, predict_strokes, scale_strokes, strokes_to_image
 
 set_seed(0)
 setup_figures()
@@ -237,7 +237,7 @@ compare_guess(my_guess, naive_accuracy, tolerance=0.1)
 # 3. placed in a **28x28** image so that its **centre of mass** (the average position of
 #    its ink, weighted by brightness) is at the centre, pixel (14, 14).
 #
-# `mnist_course.preprocess` does the same, one small function per step, after cleaning
+# `mnist_course.handwriting.preprocess` does the same, one small function per step, after cleaning
 # up the paper the way a photo needs:
 #
 # | step | function | what it does |

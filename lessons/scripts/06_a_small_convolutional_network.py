@@ -49,17 +49,17 @@ import torch.nn.functional as F
 
 from mnist_course.checkpoints import load_checkpoint, save_checkpoint
 from mnist_course.data import data_source, load_mnist, load_samples
-from mnist_course.draw import DigitCanvas
+from mnist_course.data.evalsets import load_hardset
 from mnist_course.env import describe_device, get_device, limit_cpu_threads, set_seed, setup_figures
-from mnist_course.evalsets import load_hardset
 from mnist_course.exercises import check
+from mnist_course.handwriting.predict import predict
+from mnist_course.handwriting.preprocess import to_mnist
 from mnist_course.learning_curves import plot_history
 from mnist_course.models import SmallCNN, count_parameters
 from mnist_course.plots import show_digits
-from mnist_course.predict import predict
-from mnist_course.preprocess import to_mnist
 from mnist_course.recipe import CNN_RECIPE, train_final_model
 from mnist_course.training import evaluate
+from mnist_course.widgets.draw import DigitCanvas
 
 set_seed(0)
 setup_figures()

@@ -49,8 +49,8 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torchvision import transforms
 
-from mnist_course.batches import TensorBatches
 from mnist_course.data import MNIST_MEAN, MNIST_STD, data_source, load_mnist, mnist_dataset
+from mnist_course.data.batches import TensorBatches
 from mnist_course.env import (
     cpu_quota,
     describe_device,
@@ -181,7 +181,7 @@ print("OMP_WAIT_POLICY:", os.environ.get("OMP_WAIT_POLICY", "not set"))
 # it to a tensor (`ToTensor`), normalises it (`Normalize`), and at the end stacks the 64
 # small tensors into a batch.
 #
-# `TensorBatches` (in `mnist_course/batches.py`) converts *all* the images to one
+# `TensorBatches` (in `mnist_course/data/batches.py`) converts *all* the images to one
 # normalised tensor once, at the start. After that, a batch is a single indexing
 # operation, `images[index]` with 64 random positions, with no Python work per image.
 #

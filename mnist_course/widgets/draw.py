@@ -14,9 +14,9 @@ import ipywidgets as widgets
 import torch
 from torch import nn
 
+from ..handwriting.predict import all_probabilities
+from ..handwriting.reading import predict_uploads, read_pictures, result_text
 from .pictures import digit_png, probability_chart_png
-from .predict import all_probabilities
-from .reading import predict_uploads, read_pictures, result_text
 from .strokes import CANVAS_SIZE, LINE_WIDTH, Point, Stroke, strokes_to_image
 
 

@@ -17,8 +17,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from .data import DEFAULT_RECIPE
-from .evaluation import deskew_if_asked, eval_logits
+from ..data import DEFAULT_RECIPE
+from ..evaluation import deskew_if_asked, eval_logits
 from .images import FLOAT_TOLERANCE, ImageError, ImageLike
 from .preprocess import to_mnist
 

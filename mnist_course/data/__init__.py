@@ -2,6 +2,10 @@
 
 ``MNIST_COURSE_DATA`` names a folder with the four IDX files; ``MNIST_COURSE_CACHE`` the download
 folder; ``MNIST_COURSE_SHUFFLE=<seed>`` puts the training split in another fixed order.
+
+The rest of this subpackage: :mod:`.idx` (reading and checking IDX files), :mod:`.download`
+(fetching and caching), :mod:`.batches` (fast batches, appendix A1) and :mod:`.evalsets` (the
+course's own hard set of pictures, lesson 5).
 """
 
 from __future__ import annotations
@@ -27,13 +31,13 @@ MNIST_STD = 0.3081
 #: saved in its checkpoint): MNIST's normalisation and no extra preprocessing.
 DEFAULT_RECIPE = {"mean": MNIST_MEAN, "std": MNIST_STD, "preprocess": {}}
 
-SAMPLES_DIR = Path(__file__).resolve().parent / "samples"  #: Own-digit pictures (``tools/make_samples.py``).
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"  #: Own-digit pictures (``tools/make_samples.py``).
 FULL_SIZES = {"train": 60_000, "test": 10_000}
 _FILE_STEMS = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
-_REPO_ROOT = Path(__file__).resolve().parent.parent
+_REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 class MnistSplit(NamedTuple):

@@ -9,8 +9,8 @@ import torch
 from PIL import Image, ImageDraw
 from torch import nn
 
-from .predict import model_recipe, predict
-from .preprocess import to_mnist
+from ..handwriting.predict import model_recipe, predict
+from ..handwriting.preprocess import to_mnist
 
 #: Side of the drawing canvas in pixels (ten times MNIST's 28).
 CANVAS_SIZE = 280

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import torch
 
-from .data import MNIST_MEAN, MNIST_STD, to_float_images
+from . import MNIST_MEAN, MNIST_STD, to_float_images
 
 
 class TensorBatches:

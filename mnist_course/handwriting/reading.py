@@ -89,7 +89,7 @@ def predict_files(checkpoint: str | os.PathLike, paths: Sequence[str | os.PathLi
         CheckpointError: the checkpoint is missing or unreadable.
         ValueError: no paths, a bad ``k``, or (unless ``keep_going``) an unreadable image.
     """
-    from .checkpoints import load_checkpoint
+    from ..checkpoints import load_checkpoint
 
     if not paths:
         raise ValueError("no image files given: name at least one.")

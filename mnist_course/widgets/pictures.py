@@ -9,15 +9,15 @@ import torch
 from matplotlib.figure import Figure
 from PIL import Image
 
-from .images import load_image
-from .plots import _grid, figure_to_png
+from ..handwriting.images import load_image
+from ..plots import _grid, figure_to_png
 
 
 def show_pictures(pictures: list, titles: list[str] | None = None, ncols: int = 8, fig: Figure | None = None):
     """Show pictures of any size and kind in a grid; return the figure.
 
     Args:
-        pictures: anything :func:`~mnist_course.images.load_image` accepts.
+        pictures: anything :func:`~mnist_course.handwriting.images.load_image` accepts.
         titles: one title per picture.
         ncols: pictures per row.
         fig: a figure to draw into (default: a new one).
@@ -34,7 +34,7 @@ def show_pictures(pictures: list, titles: list[str] | None = None, ncols: int = 
 
 
 def show_steps(steps: dict[str, np.ndarray], fig: Figure | None = None):
-    """Draw the images of :func:`~mnist_course.preprocess.preprocess_steps` side by side; return the figure.
+    """Draw the images of :func:`~..handwriting.preprocess.preprocess_steps` side by side; return the figure.
     """
     import matplotlib.pyplot as plt
 

@@ -15,7 +15,7 @@ from typing import Any, NamedTuple
 import ipywidgets as widgets
 import torch
 
-from .models import ACTIVATIONS, mlp_parameters, parse_hidden
+from ..models import ACTIVATIONS, mlp_parameters, parse_hidden
 
 #: Knobs shown under the lesson's own knobs unless the dashboard is told otherwise.
 COMMON_CONTROLS = ("epochs", "batch_size", "subset", "device")

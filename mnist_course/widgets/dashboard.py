@@ -14,12 +14,12 @@ from typing import Any
 import ipywidgets as widgets
 import torch
 
+from ..env import available_devices, get_device, torch_threads
+from ..models import MLP
+from ..training import History, Progress, fit, make_optimizer
 from . import knobs
 from .curves import LivePlot, Record, accuracy_text, progress_text, summary
-from .env import available_devices, get_device, torch_threads
-from .models import MLP
 from .runner import Run, Runner
-from .training import History, Progress, fit, make_optimizer
 
 POINTS_PER_EPOCH = 10  # curve points per epoch (fit's callback_every)
 
@@ -30,7 +30,7 @@ class TrainingDashboard:
     Args:
         train: ``(images, labels)`` of the training split, e.g. ``load_mnist("train")``.
         test: ``(images, labels)`` evaluated after every epoch, or ``None``.
-        controls: the knobs the lesson teaches, shown before :data:`~mnist_course.knobs.COMMON_CONTROLS`.
+        controls: the knobs the lesson teaches, shown before :data:`~.knobs.COMMON_CONTROLS`.
         defaults: starting values of any knobs, e.g. ``{"dropout": 0.5, "epochs": 3}``.
         device: the starting device (default: :func:`~mnist_course.env.get_device`).
         seed: seeds the weights, shuffling and dropout of every run.

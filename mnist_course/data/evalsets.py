@@ -10,7 +10,7 @@ import os
 from pathlib import Path
 
 #: The shipped hard set.
-HARDSET_DIR = Path(__file__).resolve().parent / "hardset"
+HARDSET_DIR = Path(__file__).resolve().parent.parent / "hardset"
 #: The columns of ``labels.csv``.
 COLUMNS = ("file", "label", "kind", "source", "style")
 

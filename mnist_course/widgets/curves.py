@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..learning_curves import PALETTE, plot_history
+from ..plots import figure_to_png
+from ..training import History, Progress
 from . import knobs
-from .learning_curves import PALETTE, plot_history
-from .plots import figure_to_png
-from .training import History, Progress
 
 MAX_PAST_RUNS = 4  # earlier runs kept on the plot as faint curves
 PAST_ALPHA = 0.5  # their opacity
