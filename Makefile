@@ -15,7 +15,7 @@ LESSON ?= lessons/scripts/*.py
 # uses the CPU (a shared Binder host, a busy laptop); passive waiting costs nothing here.
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: lab test unit unit-fast browser notebooks lint lessons bench clean
+.PHONY: lab test unit unit-fast browser notebooks claims lint lessons bench clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -n "$(PYVER)" || { echo "No Python found at PYTHON=$(PYTHON): install Python 3.10+ or run make PYTHON=/path/to/python3"; exit 1; }
@@ -32,17 +32,17 @@ AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
 	$(BIN)/jupyter lab $(AS_ROOT) --ServerApp.root_dir="$(CURDIR)" lessons/01_inspect_the_dataset.ipynb
 
-test: lint unit notebooks
+test: lint unit notebooks claims
 
 lint: $(STAMP)
 	$(BIN)/ruff check mnist_course benchmarks tools tests lessons
 
 unit: $(STAMP)
-	$(BIN)/python -m pytest tests
+	$(BIN)/python -m pytest tests -m "not claims"
 
 # The unit tests without the browser (CI runs them on the oldest and newest Python too).
 unit-fast: $(STAMP)
-	$(BIN)/python -m pytest tests -m "not browser"
+	$(BIN)/python -m pytest tests -m "not browser and not claims"
 
 browser: $(STAMP)
 	$(BIN)/python -m pytest tests -m browser
@@ -54,6 +54,11 @@ browser: $(STAMP)
 notebooks: $(STAMP)
 	$(BIN)/python -m pytest --nbval lessons
 	MNIST_COURSE_SHUFFLE=1 $(BIN)/python -m pytest --nbval lessons
+
+# What each lesson's prose says about its numbers, checked against the lesson executed once
+# more under another training order (tests/claims/, one file per lesson).
+claims: $(STAMP)
+	MNIST_COURSE_SHUFFLE=2 $(BIN)/python -m pytest tests/claims -m claims
 
 # After editing a lesson's .py script: rebuild its notebook and execute it top to
 # bottom in a fresh kernel (make lessons LESSON=lessons/scripts/03_mlp_with_dropout.py).

@@ -129,7 +129,7 @@ class _Steps:
 
 
 def fit(model: nn.Module, train: Sequence[torch.Tensor], test: Sequence[torch.Tensor] | None = None, *,
-        epochs: int = 1, optimizer: str = "sgd", lr: float = 0.1, momentum: float = 0.0,
+        epochs: int = 1, optimizer: str | torch.optim.Optimizer = "sgd", lr: float = 0.1, momentum: float = 0.0,
         weight_decay: float = 0.0, batch_size: int = 64, device: str | torch.device | None = None,
         seed: int = 0, subset: int | None = None, augment: bool | Sequence[str] = False,
         progress: bool = True, callback: Callable[[Progress], None] | None = None,
@@ -143,7 +143,8 @@ def fit(model: nn.Module, train: Sequence[torch.Tensor], test: Sequence[torch.Te
         train, test: ``(uint8 images (N, 28, 28), int64 labels)``; ``test`` (or ``None``) is
             evaluated after every epoch.
         epochs: passes over the training data, at least 1.
-        optimizer, lr, momentum, weight_decay: see :func:`make_optimizer`.
+        optimizer: an optimizer you built on ``model.parameters()`` (``torch.optim.Adam(...)``), or a
+            name for :func:`make_optimizer` with ``lr``, ``momentum`` and ``weight_decay``.
         batch_size: images per step; the last incomplete batch is dropped.
         device: where to train; default: the model's current device.
         seed: seeds the shuffling, dropout and augmentation (your own RNG is left as it was).
@@ -173,7 +174,14 @@ def fit(model: nn.Module, train: Sequence[torch.Tensor], test: Sequence[torch.Te
                             std=recipe.get("std", MNIST_STD))
     if len(batches) == 0:
         raise ValueError(f"batch_size {batch_size} is larger than the {len(batches.labels)} training images")
-    opt = make_optimizer(optimizer, model.to(device).parameters(), lr, momentum, weight_decay)
+    model.to(device)
+    if isinstance(optimizer, torch.optim.Optimizer):
+        opt = optimizer
+        group = opt.param_groups[0]
+        optimizer, lr = type(opt).__name__.lower(), group["lr"]
+        momentum, weight_decay = group.get("momentum", 0.0), group.get("weight_decay", 0.0)
+    else:
+        opt = make_optimizer(optimizer, model.parameters(), lr, momentum, weight_decay)
     history = History(settings={
         "model": type(model).__name__, **getattr(model, "config", {}), "epochs": epochs,
         "optimizer": optimizer, "lr": lr, "momentum": momentum, "weight_decay": weight_decay,

@@ -207,3 +207,16 @@ def test_evaluate_refuses_float_images_that_were_not_normalised(test_split):
     with pytest.raises(ValueError, match="not normalised"):
         predict_labels(model, images.float().div(255).unsqueeze(1))
     assert evaluate(model, to_float_images(images), labels) == evaluate(model, images, labels)
+
+
+def test_fit_takes_an_optimizer_the_student_built(train_split):
+    """Lesson 4 builds torch.optim.Adam itself and hands it to fit; fit uses it, not a new one."""
+    torch.manual_seed(0)
+    model = MLP(hidden=(32,))
+    optimizer = torch.optim.Adam(model.parameters(), lr=1e-3, weight_decay=1e-5)
+    before = [p.detach().clone() for p in model.parameters()]
+    history = fit(model, train_split, epochs=1, optimizer=optimizer, subset=1024, progress=False)
+    assert optimizer.state, "the student's optimizer took the steps"
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert history.settings["optimizer"] == "adam" and history.settings["lr"] == 1e-3
+    assert history.settings["weight_decay"] == 1e-5

@@ -1,0 +1,45 @@
+"""Claims tests: what a lesson's prose says about its numbers, checked against the executed lesson.
+
+Each ``test_lessonN.py`` executes its lesson once (module scope) in a fresh kernel with testbook,
+in the lessons folder as a student would, and then asks that kernel for the numbers the prose
+describes in words ("about 97%", "clearly better"). The student's cells hold no ``assert``.
+
+CI runs these under another order of the training images (``MNIST_COURSE_SHUFFLE``, set here when
+unset), so a claim must hold on any copy of MNIST, not only on the stored outputs' run.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from testbook import testbook
+
+REPO = Path(__file__).resolve().parents[2]
+LESSONS = REPO / "lessons"
+#: The training order the claims are checked under when the caller does not choose one.
+CLAIMS_SHUFFLE = "2"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        item.add_marker(pytest.mark.claims)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def claims_environment():
+    """Another training order than the stored outputs', and the package of this checkout."""
+    os.environ.setdefault("MNIST_COURSE_SHUFFLE", CLAIMS_SHUFFLE)
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+
+
+def run_lesson(name: str, timeout: int = 900):
+    """Execute ``lessons/<name>.ipynb`` top to bottom; yield testbook's client to ask its kernel.
+
+    Use it in a module-scoped fixture: ``lesson = pytest.fixture(scope="module")(...)``.
+    ``lesson.value("expr")`` returns a JSON-able value; ``lesson.ref("name")`` a reference.
+    """
+    with testbook(LESSONS / f"{name}.ipynb", execute=True, timeout=timeout,
+                  resources={"metadata": {"path": str(LESSONS)}}) as client:
+        yield client
