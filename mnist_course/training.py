@@ -129,8 +129,9 @@ class _Steps:
 
 
 def fit(model: nn.Module, train: Sequence[torch.Tensor], test: Sequence[torch.Tensor] | None = None, *,
-        epochs: int = 1, optimizer: str | torch.optim.Optimizer = "sgd", lr: float = 0.1, momentum: float = 0.0,
-        weight_decay: float = 0.0, batch_size: int = 64, device: str | torch.device | None = None,
+        epochs: int = 1, optimizer: str | torch.optim.Optimizer = "sgd", lr: float = 0.1,
+        momentum: float = 0.0, weight_decay: float = 0.0, batch_size: int = 64,
+        device: str | torch.device | None = None,
         seed: int = 0, subset: int | None = None, augment: bool | Sequence[str] = False,
         progress: bool = True, callback: Callable[[Progress], None] | None = None,
         callback_every: int | None = None, cancel: threading.Event | None = None,

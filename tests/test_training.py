@@ -217,6 +217,6 @@ def test_fit_takes_an_optimizer_the_student_built(train_split):
     before = [p.detach().clone() for p in model.parameters()]
     history = fit(model, train_split, epochs=1, optimizer=optimizer, subset=1024, progress=False)
     assert optimizer.state, "the student's optimizer took the steps"
-    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters()))
+    assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
     assert history.settings["optimizer"] == "adam" and history.settings["lr"] == 1e-3
     assert history.settings["weight_decay"] == 1e-5
