@@ -123,3 +123,37 @@ def setup_figures() -> None:
                          "font.size": 11, "axes.titlesize": 12, "axes.grid": False,
                          "figure.autolayout": False, "figure.constrained_layout.use": True,
                          "image.cmap": "gray"})
+
+
+def setup(seed: int = 0) -> torch.device:
+    """The setup cell of every lesson in one call: seed, figures, CPU threads and device; say what it chose.
+
+    Prints the CPU threads, the device and the data the lesson will use.
+
+    Returns:
+        The device to train on (:func:`get_device`).
+    """
+    from .data import data_source
+
+    set_seed(seed)
+    setup_figures()
+    device = get_device()
+    print("CPU threads:", limit_cpu_threads())  # at most the CPUs this machine lets us use
+    print("device:", describe_device(device))
+    print("data:", data_source())
+    return device
+
+
+@contextlib.contextmanager
+def seeded(seed: int, device: str | torch.device | None = None) -> Iterator[None]:
+    """Run the block with PyTorch's random numbers seeded by ``seed``; yours are restored afterwards.
+
+    Args:
+        seed: the seed for the CPU generator (and ``device``'s, when it is a GPU).
+        device: a GPU whose generator is forked and seeded too; ``None`` or the CPU: the CPU only.
+    """
+    device = torch.device(device) if device is not None else torch.device("cpu")
+    gpus = [device] if device.type != "cpu" else []
+    with torch.random.fork_rng(devices=gpus, device_type=device.type if gpus else "cuda"):
+        torch.manual_seed(seed)
+        yield

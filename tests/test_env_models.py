@@ -178,3 +178,25 @@ def test_small_cnn_rebuilds_from_its_config_and_refuses_bad_settings():
                          ({"dropout": 1.0}, "dropout")):
         with pytest.raises(ValueError, match=message):
             SmallCNN(**bad)
+
+
+def test_setup_seeds_and_says_what_it_chose(capsys):
+    device = env.setup(seed=3)
+    first = torch.rand(3)
+    env.setup(seed=3)
+    assert torch.equal(first, torch.rand(3))
+    printed = capsys.readouterr().out
+    assert device.type in env.DEVICE_KINDS
+    for what in ("CPU threads:", "device:", "data:"):
+        assert what in printed
+
+
+def test_seeded_repeats_and_leaves_the_callers_random_numbers_alone():
+    torch.manual_seed(1)
+    expected_after = torch.rand(2)
+    torch.manual_seed(1)
+    with env.seeded(5):
+        inside = torch.rand(4)
+    with env.seeded(5):
+        assert torch.equal(inside, torch.rand(4))
+    assert torch.equal(torch.rand(2), expected_after)
