@@ -26,8 +26,9 @@ from torch import nn
 
 from mnist_course.data.evalsets import HARDSET_DIR, load_hardset
 from mnist_course.handwriting.images import load_image
-from mnist_course.handwriting.predict import model_recipe, predict
+from mnist_course.handwriting.predict import predict
 from mnist_course.handwriting.preprocess import to_mnist
+from mnist_course.recipe import Recipe
 
 
 def naive(path: Path) -> torch.Tensor:
@@ -63,7 +64,7 @@ def hardset_table(model: nn.Module, folder: str | Path = HARDSET_DIR) -> Table:
 
     "to_mnist" prepares each picture with the model's recipe (``to_mnist(picture, **preprocess)``).
     """
-    deskew = bool(model_recipe(model)["preprocess"].get("deskew"))
+    deskew = bool(Recipe.of(model).preprocess.get("deskew"))
     table: dict[str, dict[str, list[int]]] = defaultdict(lambda: {"naive": [0, 0], "to_mnist": [0, 0]})
     for method, how in (("naive", "naive"), ("to_mnist", "to_mnist+deskew" if deskew else "to_mnist")):
         images, labels, kinds = prepared(str(folder), how)

@@ -11,7 +11,6 @@ the same minutes of the same run, and the best epoch of each is kept.
 from __future__ import annotations
 
 import statistics
-import threading
 import time
 from collections.abc import Callable, Sequence
 
@@ -105,7 +104,7 @@ def fit_epoch_rates(train: Sequence[torch.Tensor], device: torch.device, setting
 
     history = fit(model, train, None, epochs=epochs, optimizer=settings["optimizer"], lr=settings["lr"],
                   momentum=settings["momentum"], batch_size=settings["batch_size"], device=device,
-                  seed=seed, subset=subset, progress=False, callback=epoch_end)
+                  seed=seed, subset=subset, progress=False, callbacks=[epoch_end])
     batch_size = settings["batch_size"]
     images = (history.settings["train_images"] // batch_size) * batch_size  # fit drops the last batch
     ends = history.seconds
@@ -159,7 +158,7 @@ def time_to_accuracy(train: Sequence[torch.Tensor], test: Sequence[torch.Tensor]
     """Train with the lesson-4 defaults until the test accuracy reaches ``target``.
 
     A ``fit`` callback notes the end of the first epoch whose test accuracy is at least
-    ``target`` and cancels the run. ``seconds`` is ``fit``'s own clock (training plus the
+    ``target`` and stops the run. ``seconds`` is ``fit``'s own clock (training plus the
     test evaluation after each epoch); ``wall_seconds`` also counts building the model
     and moving the data to the device.
 
@@ -167,21 +166,20 @@ def time_to_accuracy(train: Sequence[torch.Tensor], test: Sequence[torch.Tensor]
         ``reached``, ``seconds``, ``wall_seconds``, ``epochs`` and the test accuracy per epoch.
     """
     d = LESSON_DEFAULTS
-    cancel = threading.Event()
     reached: dict[str, float] = {}
     wall_start = time.perf_counter()
 
-    def stop_at_target(progress) -> None:
+    def stop_at_target(progress) -> bool:
         if progress.end_of_epoch and progress.test_accuracy >= target and not reached:
             reached.update(seconds=progress.seconds, wall_seconds=time.perf_counter() - wall_start,
                            epochs=progress.epoch)
-            cancel.set()
+        return bool(reached)  # True stops fit
 
     torch.manual_seed(seed)
     model = MLP(HIDDEN, dropout=d["dropout"])
     history = fit(model, train, test, epochs=max_epochs, optimizer=d["optimizer"], lr=d["lr"],
                   batch_size=d["batch_size"], device=device, seed=seed, subset=subset, progress=False,
-                  callback=stop_at_target, cancel=cancel)
+                  callbacks=[stop_at_target])
     return {"target_accuracy": target, "settings": "MLP 784-500-256-10 dropout 0.2, Adam lr 1e-3, batch 128",
             "train_images": history.settings["train_images"], "test_images": len(test[1]),
             "max_epochs": max_epochs, "reached": bool(reached), "seconds": reached.get("seconds"),

@@ -110,8 +110,8 @@ def _train(args: argparse.Namespace) -> int:
                   f"acc {progress.train_accuracy:.4f}  test loss {progress.test_loss:.4f} "
                   f"acc {progress.test_accuracy:.4f}  ({progress.seconds:.1f} s)", flush=True)
 
-    model, history = train_final_model(train, test, device=device, progress=not args.quiet, callback=report,
-                                       subset=args.subset, model=args.model, **settings)
+    model, history = train_final_model(train, test, device=device, progress=not args.quiet,
+                                       callbacks=[report], subset=args.subset, model=args.model, **settings)
     metrics = {"test_accuracy": history.test_accuracy[-1], "test_loss": history.test_loss[-1],
                "epochs": len(history), "seconds": history.seconds[-1],
                "train_images": history.settings["train_images"]}

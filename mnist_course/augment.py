@@ -156,15 +156,18 @@ def augment_names(augment: bool | str | tuple[str, ...] | list[str] | None) -> t
     return tuple(name for name in AUGMENTATIONS if name in augment)
 
 
-def augment_batch(images: torch.Tensor, names: tuple[str, ...],
-                  generator: torch.Generator | None = None) -> torch.Tensor:
-    """Apply the augmentations ``names`` to a normalised batch, resampling the digits only once."""
+def augment_batch(images: torch.Tensor, names: tuple[str, ...], generator: torch.Generator | None = None,
+                  background: float = BACKGROUND) -> torch.Tensor:
+    """Apply the augmentations ``names`` to a normalised batch, resampling the digits only once.
+
+    ``background`` is an empty pixel's value under the model's normalisation (its recipe's).
+    """
     names = augment_names(tuple(names))
     if "thickness" in names:
-        images = random_thickness(images, generator=generator)
+        images = random_thickness(images, background=background, generator=generator)
     if "elastic" not in names and "affine" not in names:
         return images
     grid = random_affine_grid(images, generator=generator) if "affine" in names else identity_grid(images)
     if "elastic" in names:
         grid = grid + elastic_offsets(images, generator=generator)
-    return resample(images, grid)
+    return resample(images, grid, background)

@@ -8,7 +8,6 @@ until its settings fit the stored tensors, so a damaged file cannot make it allo
 
 from __future__ import annotations
 
-import math
 import os
 import tempfile
 from pathlib import Path
@@ -16,8 +15,9 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .data import DEFAULT_RECIPE, MNIST_MEAN, MNIST_STD
+from .data import DEFAULT_RECIPE
 from .models import MODEL_CLASSES, build_model, parse_hidden
+from .recipe import Recipe
 
 FORMAT = "mnist_course.checkpoint/2"  # /2 added the recipe; /1 files (normalisation only) still load
 READABLE_FORMATS = ("mnist_course.checkpoint/1", FORMAT)
@@ -44,19 +44,11 @@ def _plain(values: dict | None, what: str = "metric") -> dict:
 
 
 def _checked_recipe(recipe, where: str) -> dict:
-    """Return a copy of ``recipe`` with float mean and std, or raise CheckpointError."""
-    if not isinstance(recipe, dict) or not isinstance(recipe.get("preprocess", {}), dict):
-        raise CheckpointError(f"{where}: the recipe must be a dict of mean, std, preprocess, not {recipe!r}")
-    mean, std = recipe.get("mean", MNIST_MEAN), recipe.get("std", MNIST_STD)
-    numbers = [v for v in (mean, std) if type(v) in (int, float) and math.isfinite(v)]
-    if len(numbers) < 2 or std <= 0:
-        raise CheckpointError(f"{where}: the normalisation must be finite numbers with std > 0, not "
-                              f"mean={mean!r}, std={std!r}")
+    """``recipe`` read and checked by :class:`Recipe`, as a plain dict; or CheckpointError."""
     try:
-        preprocess = _plain(recipe.get("preprocess"), "preprocess option")
-    except TypeError as exc:
+        return Recipe.from_dict(recipe).to_dict()
+    except ValueError as exc:
         raise CheckpointError(f"{where}: {exc}") from None
-    return {"mean": float(mean), "std": float(std), "preprocess": preprocess}
 
 
 def _check_finite(state_dict: dict, where: str) -> None:

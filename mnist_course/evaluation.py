@@ -1,7 +1,7 @@
 """Measuring a trained model: loss, accuracy and predicted digits, with dropout off.
 
 Lesson 3's ``test_model`` lives here unchanged; :func:`evaluate` adds running it on whole tensors
-(uint8 images prepared by the model's recipe) and restoring the model's mode.
+(uint8 images prepared by the model's :class:`~mnist_course.recipe.Recipe`) and restoring the model's mode.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .data import MNIST_MEAN, MNIST_STD, to_float_images
+from .recipe import Recipe
 
 
 def test_model(model, loader, loss_fn, device):
@@ -30,34 +30,20 @@ def _model_device(model: nn.Module) -> torch.device:
     return next(model.parameters()).device
 
 
-def deskew_if_asked(images: torch.Tensor, preprocess: dict | None) -> torch.Tensor:
-    """uint8 MNIST images deskewed when ``preprocess`` (a recipe's) says ``deskew=True``, else unchanged."""
-    if images.dtype == torch.uint8 and (preprocess or {}).get("deskew"):
-        from .deskew import deskew_batch
+def prepared(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    """``images`` as ``model``'s input on its device: uint8 ones prepared by its :class:`Recipe`.
 
-        chunks = [deskew_batch(images[i : i + 2000]) for i in range(0, len(images), 2000)]  # bounded memory
-        return torch.cat(chunks)
-    return images
-
-
-def recipe_images(model: nn.Module, images: torch.Tensor) -> torch.Tensor:
-    """:func:`deskew_if_asked` by ``model.recipe["preprocess"]``."""
-    return deskew_if_asked(images, (getattr(model, "recipe", None) or {}).get("preprocess"))
-
-
-def _prepared(model: nn.Module, images: torch.Tensor, mean: float | None, std: float | None) -> torch.Tensor:
-    """``images`` on the model's device; uint8 ones deskewed and normalised by its recipe."""
-    images = recipe_images(model, images.to(_model_device(model)))
-    if images.dtype != torch.uint8:
-        if images.numel() and images.min() >= 0:  # normalised MNIST has a negative background
-            raise ValueError(
-                "these float images are in 0..1, not normalised: the model would see a grey "
-                "background and give wrong numbers. Pass the uint8 images (normalised here), or "
-                "normalise them first: (images - mean) / std.")
-        return images.float()
-    recipe = getattr(model, "recipe", None) or {}
-    return to_float_images(images, recipe.get("mean", MNIST_MEAN) if mean is None else mean,
-                           recipe.get("std", MNIST_STD) if std is None else std)
+    Float images are taken as already normalised, and refused when they are still in 0..1.
+    """
+    images = images.to(_model_device(model))
+    if images.dtype == torch.uint8:
+        return Recipe.of(model).prepare(images)
+    if images.numel() and images.min() >= 0:  # normalised MNIST has a negative background
+        raise ValueError(
+            "these float images are in 0..1, not normalised: the model would see a grey "
+            "background and give wrong numbers. Pass the uint8 images (normalised here), or "
+            "normalise them first: (images - mean) / std.")
+    return images.float()
 
 
 @torch.inference_mode()
@@ -71,8 +57,8 @@ def eval_logits(model: nn.Module, images: torch.Tensor, batch_size: int = 2000) 
         model.train(was_training)
 
 
-def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch_size: int = 2000,
-             mean: float | None = None, std: float | None = None) -> tuple[float, float]:
+def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor,
+             batch_size: int = 2000) -> tuple[float, float]:
     """Lesson 3's ``test_model`` for whole tensors: average cross-entropy loss and accuracy.
 
     Args:
@@ -80,12 +66,11 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch
         images: uint8 ``(N, 28, 28)`` (prepared by ``model.recipe``) or normalised float ``(N, 1, 28, 28)``.
         labels: int64 ``(N,)``.
         batch_size: images per forward pass (only affects memory use).
-        mean, std: override the normalisation of uint8 images.
 
     Returns:
         ``(loss, accuracy)`` as floats; accuracy is between 0 and 1.
     """
-    images, labels = _prepared(model, images, mean, std), labels.to(_model_device(model))
+    images, labels = prepared(model, images), labels.to(_model_device(model))
     batches = [(images[i : i + batch_size], labels[i : i + batch_size])
                for i in range(0, len(labels), batch_size)]
     was_training = model.training
@@ -95,7 +80,6 @@ def evaluate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, batch
         model.train(was_training)
 
 
-def predict_labels(model: nn.Module, images: torch.Tensor, batch_size: int = 2000,
-                   mean: float | None = None, std: float | None = None) -> torch.Tensor:
+def predict_labels(model: nn.Module, images: torch.Tensor, batch_size: int = 2000) -> torch.Tensor:
     """Return the model's predicted digit for each image (uint8 or normalised float) as int64 ``(N,)``."""
-    return eval_logits(model, _prepared(model, images, mean, std), batch_size).argmax(dim=1).cpu()
+    return eval_logits(model, prepared(model, images), batch_size).argmax(dim=1).cpu()

@@ -23,14 +23,93 @@ deskewing, like the MLP's.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import math
+import numbers
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 
 import torch
 from torch import nn
 
-from .data import MNIST_MEAN, MNIST_STD
-from .history import History, Progress
+from .data import MNIST_MEAN, MNIST_STD, to_float_images
+from .history import History
 from .models import MLP, SmallCNN
+
+#: What a recipe's ``"preprocess"`` may say: ``to_mnist``'s keyword arguments.
+PREPROCESS_OPTIONS = {"deskew": bool}
+
+
+@dataclass
+class Recipe:
+    """How a model's inputs are prepared; the one place every part of the course reads it (lessons 4, 5).
+
+    A model carries it as ``model.recipe``, a plain dict that checkpoints store and lessons show:
+    ``{"mean": 0.1307, "std": 0.3081, "preprocess": {"deskew": True}}``. Training, evaluation,
+    prediction, augmentation, checkpoints and the exercise checks all prepare images through
+    :meth:`Recipe.of` (the model's) so that none of them can forget a step.
+    """
+
+    mean: float = MNIST_MEAN
+    std: float = MNIST_STD
+    preprocess: dict = field(default_factory=dict)  # to_mnist's options, e.g. {"deskew": True}
+
+    @classmethod
+    def of(cls, model: nn.Module) -> Recipe:
+        """The recipe of ``model`` (MNIST's normalisation when it has none), checked."""
+        return cls.from_dict(getattr(model, "recipe", None) or {})
+
+    @classmethod
+    def from_dict(cls, recipe: object) -> Recipe:
+        """Read and check a recipe dict (a checkpoint's, a model's).
+
+        Raises:
+            ValueError: not a dict, an unknown key or option, or numbers that cannot normalise.
+        """
+        if not isinstance(recipe, dict) or not isinstance(recipe.get("preprocess") or {}, dict):
+            raise ValueError(f"a recipe is a dict of mean, std and preprocess, not {recipe!r}")
+        unknown = sorted(set(recipe) - {"mean", "std", "preprocess"})
+        preprocess = dict(recipe.get("preprocess") or {})
+        unknown += [f"preprocess.{key}" for key in sorted(set(preprocess) - set(PREPROCESS_OPTIONS))]
+        if unknown:
+            raise ValueError(f"the recipe has unknown setting(s) {unknown}; it may say mean, std and "
+                             f"preprocess options {list(PREPROCESS_OPTIONS)}")
+        for key, value in preprocess.items():
+            if type(value) is not PREPROCESS_OPTIONS[key]:
+                raise ValueError(f"the recipe's preprocess option {key!r} must be True or False, not "
+                                 f"{value!r}")
+        mean, std = recipe.get("mean", MNIST_MEAN), recipe.get("std", MNIST_STD)
+        if not all(isinstance(v, numbers.Real) and not isinstance(v, bool) and math.isfinite(v)
+                   for v in (mean, std)) or std <= 0:
+            raise ValueError(f"the recipe's normalisation must be finite numbers with std > 0, not "
+                             f"mean={mean!r}, std={std!r}")
+        return cls(float(mean), float(std), preprocess)
+
+    def to_dict(self) -> dict:
+        """The plain dict a model carries as ``model.recipe`` and a checkpoint stores."""
+        return {"mean": self.mean, "std": self.std, "preprocess": dict(self.preprocess)}
+
+    @property
+    def background(self) -> float:
+        """The value of an empty (black) pixel after normalising: what augmentation fills in."""
+        return (0.0 - self.mean) / self.std
+
+    def straighten(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 MNIST images ``(N, 28, 28)`` deskewed when the recipe says so, else unchanged."""
+        if images.dtype != torch.uint8 or not self.preprocess.get("deskew"):
+            return images
+        from .deskew import deskew_batch
+
+        return torch.cat([deskew_batch(images[i : i + 2000]) for i in range(0, len(images), 2000)])
+
+    def normalize(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 images (0..255) or float ones in 0..1 as the model's input: float ``(N, 1, 28, 28)``."""
+        if images.dtype == torch.uint8:
+            return to_float_images(images, self.mean, self.std)
+        return ((images.float() - self.mean) / self.std).reshape(-1, 1, 28, 28)
+
+    def prepare(self, images: torch.Tensor) -> torch.Tensor:
+        """uint8 MNIST images as the model's input: straightened (if the recipe says), then normalised."""
+        return self.normalize(self.straighten(images))
 
 #: Every setting of the final model. ``train_final_model(..., **overrides)`` changes some.
 FINAL_RECIPE: dict = {
@@ -90,8 +169,7 @@ def build_final_model(settings: dict | None = None, model: str = "mlp") -> nn.Mo
         model = SmallCNN(settings["channels"], settings["kernel_size"], settings["dropout"])
     else:
         model = MLP(hidden=settings["hidden"], dropout=settings["dropout"], activation=settings["activation"])
-    model.recipe = {"mean": MNIST_MEAN, "std": MNIST_STD,
-                    "preprocess": {"deskew": True} if settings["deskew"] else {}}
+    model.recipe = Recipe(preprocess={"deskew": True} if settings["deskew"] else {}).to_dict()
     return model
 
 
@@ -100,7 +178,7 @@ def train_final_model(
     validation: Sequence[torch.Tensor] | None = None,
     device: str | torch.device | None = None,
     progress: bool = True,
-    callback: Callable[[Progress], None] | None = None,
+    callbacks: Sequence = (),
     subset: int | None = None,
     model: str = "mlp",
     **overrides,
@@ -112,7 +190,7 @@ def train_final_model(
         validation: measured after every epoch (the History calls it ``test``), or ``None``.
         device: where to train; default: :func:`~mnist_course.env.get_device`.
         progress: show a ``tqdm`` progress bar.
-        callback: ``fit``'s callback, called after every epoch (e.g. to save a checkpoint).
+        callbacks: ``fit``'s callbacks, e.g. a function called after every epoch to save a checkpoint.
         subset: train on only the first ``subset`` images (for quick tests).
         model: ``"mlp"`` or ``"cnn"``: which recipe.
         **overrides: settings of the recipe to change, e.g. ``epochs=5``; ``seed`` seeds the
@@ -122,17 +200,16 @@ def train_final_model(
         ``(model, history)``: the trained model in eval mode on ``device``, its ``recipe`` set
         (``save_checkpoint`` stores it), and ``fit``'s :class:`History`.
     """
-    from .env import get_device
+    from .env import get_device, seeded
     from .training import fit
 
     settings, kind = recipe_settings(model, **overrides), model
     device = get_device(device) if not isinstance(device, torch.device) else device
-    with torch.random.fork_rng(devices=[]):  # the same first weights every time; your RNG is left alone
-        torch.manual_seed(settings["seed"])
+    with seeded(settings["seed"]):  # the same first weights every time; your random numbers are left alone
         model = build_final_model(settings, kind)
     history = fit(model, train, validation, epochs=settings["epochs"], optimizer=settings["optimizer"],
                   lr=settings["lr"], momentum=settings["momentum"], weight_decay=settings["weight_decay"],
                   batch_size=settings["batch_size"], device=device, seed=settings["seed"], subset=subset,
-                  augment=settings["augment"], progress=progress, callback=callback)
+                  augment=settings["augment"], progress=progress, callbacks=callbacks)
     history.settings["deskew"] = bool(settings["deskew"])
     return model.eval(), history

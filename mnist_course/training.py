@@ -1,40 +1,46 @@
-"""Training: lesson 3's loop, moved here unchanged, and :func:`fit`, which runs it for the later lessons.
+"""Training: lesson 3's loop, moved here unchanged, and :func:`fit`, the same loop with extension points.
 
-What ``fit`` adds to lesson 3's loop, and why:
+``fit`` is the loop lesson 3 writes, over epochs and batches, plus what the later lessons need, each
+named where it happens:
 
-* batches from :class:`~.data.batches.TensorBatches` (appendix A1: far faster than a ``DataLoader``);
-* the optimizer by name (:func:`make_optimizer`), augmentation and deskewing (lesson 4);
-* a progress bar, a ``callback`` and a ``cancel`` event, so the dashboard draws curves live and stops at once;
-* random numbers from ``seed`` inside ``torch.random.fork_rng``: a run repeats and leaves yours alone;
-* a NaN or infinite loss raises :class:`DivergedError` instead of training on.
+* batches from :class:`~mnist_course.data.batches.TensorBatches` (appendix A1: far faster than a
+  ``DataLoader``), prepared by the model's :class:`~mnist_course.recipe.Recipe`;
+* an optimizer you build (``torch.optim.Adam(model.parameters(), lr=1e-3)``) or one by name;
+* ``augment``: a transform applied to every batch (lesson 4);
+* ``callbacks``: called after every step and every epoch (progress bar, stop button, logging,
+  saving a checkpoint: see :class:`~mnist_course.history.Callback`); any may stop training;
+* random numbers from ``seed`` (:func:`~mnist_course.env.seeded`): a run repeats and leaves yours alone;
+* a loss that explodes or becomes NaN raises :class:`DivergedError` instead of training on.
 """
 
 from __future__ import annotations
 
 import math
 import numbers
-import threading
-import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from .augment import augment_batch, augment_names
-from .data import MNIST_MEAN, MNIST_STD
 from .data.batches import TensorBatches
-from .evaluation import _model_device, _prepared, eval_logits, evaluate, predict_labels, test_model
-from .history import History, Progress
+from .env import seeded
+from .evaluation import _model_device, eval_logits, evaluate, predict_labels, prepared, test_model
+from .history import Callback, History, Progress, ProgressBar, Report, Run, StopWhen, TensorBoardLog
+from .recipe import Recipe
 
-__all__ = ["OPTIMIZERS", "DivergedError", "History", "Progress", "make_optimizer", "train_one_epoch",
-           "test_model", "evaluate", "predict_labels", "eval_logits", "fit"]
+__all__ = ["OPTIMIZERS", "DivergedError", "History", "Progress", "Callback", "make_optimizer",
+           "train_one_epoch", "test_model", "evaluate", "predict_labels", "eval_logits", "fit",
+           "ProgressBar", "StopWhen", "Report", "TensorBoardLog"]
 
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}  # name -> class
+#: A batch loss above this means the weights have blown up (guessing scores log(10) = 2.3).
+EXPLODED_LOSS = 1e3
 
 
 class DivergedError(ValueError):
-    """The training loss became NaN or infinite (usually: the learning rate is too high)."""
+    """The training loss exploded or became NaN (usually: the learning rate is too high)."""
 
 
 def make_optimizer(name: str, parameters, lr: float, momentum: float = 0.0,
@@ -85,145 +91,91 @@ def train_one_epoch(model, loader, loss_fn, optimizer, device):
     return total_loss / count, correct / count  # average loss, accuracy
 
 
-class _Steps:
-    """What fit adds around lesson 3's loop: as ``loss_fn`` it sums the epoch's loss and right answers;
-    ``epoch()`` yields the (augmented) batches and, between them, checks the loss, updates the bar,
-    calls the callback and honours ``cancel``.
-    """
-
-    def __init__(self, batches, augment, bar, callback, every, cancel, history, model, seed):
-        self.batches, self.augment, self.bar, self.callback = batches, augment, bar, callback
-        self.every, self.cancel, self.history, self.model = every, cancel, history, model
-        self.generator, self.cancelled = torch.Generator().manual_seed(seed), False
-        self.start, self.seen = time.perf_counter(), 0
-
-    def __call__(self, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
-        self.loss = F.cross_entropy(logits, labels)
-        self.loss_sum += self.loss.detach() * len(labels)
-        self.correct += (logits.argmax(dim=1) == labels).sum()
-        return self.loss
-
-    def progress(self, epoch: int, batch: int, test: tuple | None = None) -> Progress:
-        elapsed = time.perf_counter() - self.start
-        count = batch * self.batches.batch_size
-        return Progress(epoch, batch, len(self.batches), self.loss_sum.item() / count,
-                        self.correct.item() / count, *(test or (None, None)), elapsed,
-                        self.seen / elapsed, test is not None, self.history, self.model)
-
-    def epoch(self, epoch: int) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        self.loss_sum = torch.zeros((), device=self.batches.labels.device)
-        self.correct = torch.zeros((), dtype=torch.long, device=self.batches.labels.device)
-        for batch, (images, labels) in enumerate(self.batches, start=1):
-            yield (augment_batch(images, self.augment, self.generator) if self.augment else images), labels
-            if not math.isfinite(self.loss.item()):
-                raise DivergedError(f"training diverged: the loss became {self.loss.item()} in batch {batch} "
-                                    f"of epoch {epoch}. Lower the learning rate (it is "
-                                    f"{self.history.settings['lr']:g}) and train again.")
-            self.seen += len(labels)
-            self.bar.update()
-            if self.callback and self.every and batch % self.every == 0 and batch < len(self.batches):
-                self.callback(self.progress(epoch, batch))
-            if self.cancel is not None and self.cancel.is_set():
-                self.cancelled = True
-                return
-
-
 def fit(model: nn.Module, train: Sequence[torch.Tensor], test: Sequence[torch.Tensor] | None = None, *,
         epochs: int = 1, optimizer: str | torch.optim.Optimizer = "sgd", lr: float = 0.1,
         momentum: float = 0.0, weight_decay: float = 0.0, batch_size: int = 64,
-        device: str | torch.device | None = None,
-        seed: int = 0, subset: int | None = None, augment: bool | Sequence[str] = False,
-        progress: bool = True, callback: Callable[[Progress], None] | None = None,
-        callback_every: int | None = None, cancel: threading.Event | None = None,
-        log_dir: str | None = None) -> History:
+        device: str | torch.device | None = None, seed: int = 0, subset: int | None = None,
+        augment: bool | Sequence[str] = False, callbacks: Sequence = (), progress: bool = True) -> History:
     """Train ``model`` with lesson 3's loop for ``epochs`` epochs; record each epoch's metrics.
 
     Args:
-        model: the network, moved to ``device`` and trained in place; uint8 images are normalised
-            (and deskewed) as ``model.recipe`` says.
-        train, test: ``(uint8 images (N, 28, 28), int64 labels)``; ``test`` (or ``None``) is
-            evaluated after every epoch.
+        model: the network, moved to ``device`` and trained in place.
+        train, test: ``(uint8 images (N, 28, 28), int64 labels)``, prepared by the model's recipe;
+            ``test`` (or ``None``) is evaluated after every epoch.
         epochs: passes over the training data, at least 1.
-        optimizer: an optimizer you built on ``model.parameters()`` (``torch.optim.Adam(...)``), or a
-            name for :func:`make_optimizer` with ``lr``, ``momentum`` and ``weight_decay``.
+        optimizer: one you built on ``model.parameters()``, or a name for :func:`make_optimizer`
+            with ``lr``, ``momentum`` and ``weight_decay``.
         batch_size: images per step; the last incomplete batch is dropped.
-        device: where to train; default: the model's current device.
-        seed: seeds the shuffling, dropout and augmentation (your own RNG is left as it was).
+        seed: seeds the shuffling, dropout and augmentation.
         subset: train on only the first ``subset`` training images.
         augment: ``True``, names from :mod:`~mnist_course.augment`, or ``False``.
+        callbacks: :class:`Callback` objects, or functions called with a :class:`Progress` after
+            every epoch; any that returns ``True`` stops training (``History.cancelled``).
         progress: show a ``tqdm`` progress bar.
-        callback: called with a :class:`Progress` after every epoch (and every ``callback_every`` batches).
-        cancel: once set, training stops after the current batch (``History.cancelled``).
-        log_dir: write TensorBoard scalars there (needs ``tensorboard``).
-
-    Returns:
-        A :class:`History` with one entry per finished epoch.
 
     Raises:
-        DivergedError: the loss became NaN or infinite.
+        DivergedError: the loss exploded or became NaN.
     """
-    from tqdm.auto import tqdm
-
-    from .evaluation import recipe_images  # deskews uint8 images when the model's recipe says so
-
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a whole number, 1 or more, not {epochs!r}")
-    device = torch.device(device) if device is not None else _model_device(model)
-    recipe, augment = getattr(model, "recipe", None) or {}, augment_names(augment)
-    batches = TensorBatches(recipe_images(model, train[0]), train[1], batch_size=batch_size, device=device,
-                            seed=seed, subset=subset, mean=recipe.get("mean", MNIST_MEAN),
-                            std=recipe.get("std", MNIST_STD))
-    if len(batches) == 0:
-        raise ValueError(f"batch_size {batch_size} is larger than the {len(batches.labels)} training images")
-    model.to(device)
-    if isinstance(optimizer, torch.optim.Optimizer):
-        opt = optimizer
-        group = opt.param_groups[0]
-        optimizer, lr = type(opt).__name__.lower(), group["lr"]
-        momentum, weight_decay = group.get("momentum", 0.0), group.get("weight_decay", 0.0)
-    else:
-        opt = make_optimizer(optimizer, model.parameters(), lr, momentum, weight_decay)
-    history = History(settings={
-        "model": type(model).__name__, **getattr(model, "config", {}), "epochs": epochs,
-        "optimizer": optimizer, "lr": lr, "momentum": momentum, "weight_decay": weight_decay,
-        "batch_size": batch_size, "subset": subset, "augment": augment, "seed": seed,
-        "device": device.type, "train_images": len(batches.labels)})
-    writer = _tensorboard_writer(log_dir)
-    bar = tqdm(total=epochs * len(batches), disable=not progress, unit="batch", leave=False)
-    steps = _Steps(batches, augment, bar, callback, callback_every, cancel, history, model, seed)
-    test_images = None if test is None else _prepared(model, test[0], None, None)
-    forked = [device] if device.type != "cpu" else []
-    try:
-        with torch.random.fork_rng(devices=forked, device_type=device.type if forked else "cuda"):
-            torch.manual_seed(seed)  # dropout; the shuffling and augmentation have their own generators
-            for epoch in range(1, epochs + 1):
-                if cancel is not None and cancel.is_set():
-                    history.cancelled = True
-                    break
-                train_loss, train_accuracy = train_one_epoch(model, steps.epoch(epoch), steps, opt, device)
-                if steps.cancelled:
-                    history.cancelled = True
-                    break
-                test_numbers = (math.nan, math.nan) if test is None else evaluate(model, test_images, test[1])
-                seconds = time.perf_counter() - steps.start
-                history.append(epoch, train_loss, train_accuracy, *test_numbers, seconds)
-                if writer is not None:
-                    writer.add_scalars("loss", {"train": train_loss, "test": test_numbers[0]}, epoch)
-                    writer.add_scalars("accuracy", {"train": train_accuracy, "test": test_numbers[1]}, epoch)
-                if callback is not None:
-                    callback(steps.progress(epoch, len(batches), test_numbers))
-    finally:
-        bar.close()
-        if writer is not None:
-            writer.close()
+    device, recipe = torch.device(device) if device is not None else _model_device(model), Recipe.of(model)
+    loader = TensorBatches(recipe.straighten(train[0]), train[1], batch_size=batch_size, device=device,
+                           seed=seed, subset=subset, mean=recipe.mean, std=recipe.std)
+    if len(loader) == 0:
+        raise ValueError(f"batch_size {batch_size} is larger than the {len(loader.labels)} training images")
+    optimizer, settings = _optimizer(optimizer, model.to(device), lr, momentum, weight_decay)
+    transform = BatchAugment(augment, seed, recipe.background)
+    history = History(settings={"model": type(model).__name__, **getattr(model, "config", {}),
+                                "epochs": epochs, **settings, "batch_size": batch_size, "subset": subset,
+                                "augment": transform.names, "seed": seed, "device": device.type,
+                                "train_images": len(loader.labels)})
+    test_images = None if test is None else prepared(model, test[0])
+    callbacks = [Diverging(), *callbacks, *([ProgressBar(epochs * len(loader))] if progress else [])]
+    with seeded(seed, device), Run(history, model, len(loader), batch_size, callbacks) as run:
+        for epoch in range(1, epochs + 1):
+            model.train()  # dropout on
+            for images, labels in loader:
+                logits = model(transform(images))  # (B, 10)
+                loss = F.cross_entropy(logits, labels)
+                optimizer.zero_grad()
+                loss.backward()
+                optimizer.step()
+                if run.after_batch(epoch, loss, logits, labels):  # a callback asked to stop
+                    return history
+            test_numbers = (math.nan, math.nan) if test is None else evaluate(model, test_images, test[1])
+            if run.after_epoch(*test_numbers):
+                break
     return history
 
 
-def _tensorboard_writer(log_dir):
-    if log_dir is None:
-        return None
-    try:
-        from torch.utils.tensorboard import SummaryWriter
-    except ImportError as exc:
-        raise ImportError("TensorBoard logging needs tensorboard: pip install tensorboard") from exc
-    return SummaryWriter(str(log_dir))
+def _optimizer(optimizer, model: nn.Module, lr: float, momentum: float, weight_decay: float):
+    """The optimizer (built by :func:`make_optimizer` when named) and its settings for the History."""
+    if isinstance(optimizer, torch.optim.Optimizer):
+        group = optimizer.param_groups[0]
+        lr, momentum, weight_decay = group["lr"], group.get("momentum", 0.0), group.get("weight_decay", 0.0)
+        name = type(optimizer).__name__.lower()
+    else:
+        name, optimizer = str(optimizer).lower(), make_optimizer(optimizer, model.parameters(), lr, momentum,
+                                                                 weight_decay)
+    return optimizer, {"optimizer": name, "lr": lr, "momentum": momentum, "weight_decay": weight_decay}
+
+
+class BatchAugment:
+    """Augmentation as a transform of each normalised batch (lesson 4), with its own random numbers."""
+
+    def __init__(self, augment: bool | Sequence[str], seed: int, background: float) -> None:
+        self.names, self.background = augment_names(augment), background
+        self.generator = torch.Generator().manual_seed(seed)
+
+    def __call__(self, images: torch.Tensor) -> torch.Tensor:
+        return augment_batch(images, self.names, self.generator, self.background) if self.names else images
+
+
+class Diverging(Callback):
+    """Stops training with :class:`DivergedError` when a batch's loss is NaN, infinite or exploded."""
+
+    def on_batch(self, run: Run) -> None:
+        if not math.isfinite(run.loss) or run.loss > EXPLODED_LOSS:
+            raise DivergedError(f"training diverged: the loss became {run.loss:.3g} in batch {run.batch} of "
+                                f"epoch {run.epoch}. Lower the learning rate (it is "
+                                f"{run.history.settings['lr']:g}) and train again.")

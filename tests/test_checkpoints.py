@@ -34,7 +34,7 @@ def rewrite(path, change):
 
 def test_round_trip_keeps_weights_settings_metrics_and_recipe(tmp_path, test_split):
     model = MLP(hidden=(40, 20), dropout=0.3, activation="sigmoid")
-    model.recipe = {"mean": 0.2, "std": 0.4, "preprocess": {"threshold": 0.3}}
+    model.recipe = {"mean": 0.2, "std": 0.4, "preprocess": {"deskew": True}}
     path = save_checkpoint(tmp_path / "sub" / "model.pt", model, {"test_accuracy": 0.5})
     loaded, info = load_checkpoint(path)
     assert info["config"] == model.config and info["metrics"] == {"test_accuracy": 0.5}
@@ -290,4 +290,19 @@ def test_a_small_cnn_with_settings_that_do_not_fit_its_weights_is_refused(tmp_pa
         load_checkpoint(path)
     rewrite(path, lambda p: p["config"].update(channels=[4, 100_000]))
     with pytest.raises(CheckpointError, match="settings are invalid: channels must be"):
+        load_checkpoint(path)
+
+
+@pytest.mark.parametrize("recipe, message", [
+    ({"mean": 0.1307, "std": 0.3081, "preprocess": {"deskew": True, "evil": 1}}, "preprocess.evil"),
+    ({"mean": 0.1307, "std": 0.3081, "preprocess": {"deskew": "yes"}}, "True or False"),
+    ({"mean": 0.1307, "std": 0.3081, "preprocess": {}, "extra": 2}, "extra"),
+])
+def test_a_checkpoint_whose_recipe_has_unknown_settings_is_refused_on_load(tmp_path, recipe, message):
+    """Issue 20: {"deskew": true, "evil": 1} loaded, then predict failed with a TypeError traceback."""
+    path = save_checkpoint(tmp_path / "model.pt", MLP(hidden=(8,)))
+    payload = torch.load(path, weights_only=True)
+    payload["recipe"] = recipe
+    torch.save(payload, path)
+    with pytest.raises(CheckpointError, match=message):
         load_checkpoint(path)

@@ -15,10 +15,9 @@ import torch
 from PIL import Image
 
 from mnist_course.checkpoints import CheckpointError, save_checkpoint
-from mnist_course.data import MNIST_MEAN, MNIST_STD
+from mnist_course.data import DEFAULT_RECIPE, MNIST_MEAN, MNIST_STD
 from mnist_course.handwriting.images import ImageError
 from mnist_course.handwriting.predict import (
-    DEFAULT_RECIPE,
     all_probabilities,
     format_prediction,
     predict,

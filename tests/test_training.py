@@ -12,6 +12,9 @@ from mnist_course.models import MLP, SoftmaxRegression
 from mnist_course.training import (
     DivergedError,
     History,
+    Report,
+    StopWhen,
+    TensorBoardLog,
     evaluate,
     fit,
     make_optimizer,
@@ -80,14 +83,14 @@ def test_cancel_flag_stops_training(train_split):
         cancel.set()
 
     history = fit(MLP(hidden=(16,)), small(train_split, 2000), epochs=3, batch_size=50, progress=False,
-                  callback=on_progress, callback_every=5, cancel=cancel)
+                  callbacks=[Report(on_progress, every=5), StopWhen(cancel)])
     assert history.cancelled and len(history) == 0 and batches_seen == [5]
 
 
 def test_callback_reports_progress_within_and_after_epochs(train_split, test_split):
     events = []
     fit(SoftmaxRegression(), small(train_split, 1000), small(test_split, 500), epochs=2,
-        batch_size=100, progress=False, callback=events.append, callback_every=4)
+        batch_size=100, progress=False, callbacks=[Report(events.append, every=4)])
     ends = [e for e in events if e.end_of_epoch]
     assert [e.epoch for e in ends] == [1, 2] and all(e.test_accuracy is not None for e in ends)
     middle = [e for e in events if not e.end_of_epoch]
@@ -169,7 +172,8 @@ def test_a_diverging_loss_stops_fit_with_a_clear_error(train_split):
 def test_cancel_before_the_first_batch_returns_an_empty_history(train_split):
     cancel = threading.Event()
     cancel.set()
-    history = fit(SoftmaxRegression(), small(train_split, 500), epochs=2, progress=False, cancel=cancel)
+    history = fit(SoftmaxRegression(), small(train_split, 500), epochs=2, progress=False,
+                  callbacks=[StopWhen(cancel)])
     assert history.cancelled and len(history) == 0
 
 
@@ -190,7 +194,7 @@ def test_fit_uses_the_models_recipe_for_normalisation(train_split, test_split):
 def test_tensorboard_logging_writes_event_files(train_split, tmp_path):
     pytest.importorskip("tensorboard")
     fit(SoftmaxRegression(), small(train_split, 200), small(train_split, 100), epochs=1,
-        batch_size=50, progress=False, log_dir=tmp_path / "run")
+        batch_size=50, progress=False, callbacks=[TensorBoardLog(tmp_path / "run")])
     assert list((tmp_path / "run").rglob("events.out.tfevents.*"))
 
 
@@ -220,3 +224,32 @@ def test_fit_takes_an_optimizer_the_student_built(train_split):
     assert any(not torch.equal(a, b) for a, b in zip(before, model.parameters(), strict=True))
     assert history.settings["optimizer"] == "adam" and history.settings["lr"] == 1e-3
     assert history.settings["weight_decay"] == 1e-5
+
+
+def test_a_plain_function_callback_runs_after_every_epoch_and_can_stop_training(train_split):
+    """Lesson 4's checkpoint saver is a plain function; returning True stops fit."""
+    seen = []
+
+    def save_and_stop_after_two(progress):
+        seen.append(progress.epoch)
+        return progress.epoch == 2
+
+    history = fit(SoftmaxRegression(), small(train_split, 500), epochs=5, batch_size=50, progress=False,
+                  callbacks=[save_and_stop_after_two])
+    assert seen == [1, 2] and len(history) == 2 and history.cancelled
+
+
+def test_an_exploding_loss_is_divergence_even_when_it_stays_finite(train_split):
+    """Issue 20: `train --lr 1e6` ended with loss 1.6e23 and was saved as a success."""
+    with pytest.raises(DivergedError, match="training diverged"):
+        fit(MLP(hidden=(32,)), small(train_split, 2000), epochs=1, optimizer="adam", lr=1e6,
+            batch_size=50, progress=False)
+
+
+def test_augmentation_fills_with_the_recipes_background(train_split):
+    """Augmentation shifts digits in; the new border is an empty pixel under the model's own recipe."""
+    from mnist_course.training import BatchAugment
+
+    images = torch.full((4, 1, 28, 28), -1.0)  # an empty picture under mean 0.5, std 0.5
+    moved = BatchAugment(["affine"], seed=0, background=-1.0)(images)
+    assert torch.allclose(moved, images, atol=1e-5)

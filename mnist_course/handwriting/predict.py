@@ -1,7 +1,7 @@
 """Asking a trained model what digit a picture shows, with how sure it is (lesson 5).
 
-:func:`predict` reads the normalisation and preprocessing from ``model.recipe`` (set by
-:func:`~mnist_course.checkpoints.load_checkpoint`; :data:`DEFAULT_RECIPE` when absent). A stack
+:func:`predict` prepares pictures by the model's :class:`~mnist_course.recipe.Recipe` (its
+``model.recipe``, kept in its checkpoint; MNIST's normalisation when absent). A stack
 ``(N, 28, 28)`` or ``(N, 1, 28, 28)`` is N prepared MNIST-style images (uint8, or floats in 0..1);
 anything else (PIL image, path, bytes, ``(H, W[, C])`` array) is one picture for ``to_mnist``;
 a list holds one picture per entry.
@@ -9,7 +9,6 @@ a list holds one picture per entry.
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Sequence
 
@@ -17,20 +16,10 @@ import numpy as np
 import torch
 from torch import nn
 
-from ..data import DEFAULT_RECIPE
-from ..evaluation import deskew_if_asked, eval_logits
+from ..evaluation import eval_logits
+from ..recipe import Recipe
 from .images import FLOAT_TOLERANCE, ImageError, ImageLike
 from .preprocess import to_mnist
-
-
-def model_recipe(model: nn.Module) -> dict:
-    """Return ``model.recipe`` completed with :data:`DEFAULT_RECIPE`, checked."""
-    recipe = {**DEFAULT_RECIPE, **(getattr(model, "recipe", None) or {})}
-    mean, std = float(recipe["mean"]), float(recipe["std"])
-    if not (math.isfinite(mean) and math.isfinite(std) and std > 0):
-        raise ValueError(f"the model's recipe has mean {mean} and std {std}; the std must be positive and "
-                         "both finite. Retrain the model or fix its checkpoint.")
-    return {"mean": mean, "std": std, "preprocess": dict(recipe["preprocess"] or {})}
 
 
 def _is_stack(images: object) -> bool:
@@ -45,7 +34,7 @@ def _from_stack(images: torch.Tensor | np.ndarray, preprocess: dict | None = Non
     if len(batch) == 0:
         raise ValueError("no images to predict: the tensor is empty.")
     if batch.dtype == torch.uint8:
-        return deskew_if_asked(batch, preprocess).float() / 255
+        return Recipe(preprocess=preprocess or {}).straighten(batch).float() / 255
     if not batch.is_floating_point():
         raise ImageError(f"a stack of MNIST images must be uint8 (0..255) or float (0..1), not "
                          f"{batch.dtype}.")
@@ -108,10 +97,10 @@ def predict(
     """
     if not 1 <= int(k) <= 10:
         raise ValueError(f"k must be between 1 and 10, not {k}")
-    recipe = model_recipe(model)
-    batch = prepare_images(images, recipe["preprocess"])
+    recipe = Recipe.of(model)
+    batch = prepare_images(images, recipe.preprocess)
     device = next(model.parameters()).device
-    logits = eval_logits(model, ((batch - recipe["mean"]) / recipe["std"]).to(device), batch_size=len(batch))
+    logits = eval_logits(model, recipe.normalize(batch).to(device), batch_size=len(batch))
     top = torch.softmax(logits.float(), dim=1).topk(int(k), dim=1)
     return [[(int(d), float(p)) for d, p in zip(digits, probs, strict=True)]
             for digits, probs in zip(top.indices.cpu().tolist(), top.values.cpu().tolist(), strict=True)]

@@ -12,9 +12,10 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+from ..recipe import Recipe
 from .guard import check_digit
 from .images import ImageError, ImageLike
-from .predict import format_guesses, model_recipe, predict
+from .predict import format_guesses, predict
 
 
 def read_pictures(model: nn.Module, pictures: Sequence[tuple[str, ImageLike]], k: int = 3) -> list[dict]:
@@ -29,7 +30,7 @@ def read_pictures(model: nn.Module, pictures: Sequence[tuple[str, ImageLike]], k
         One dict per picture: ``"name"``, and either ``"error"``, or ``"image"`` (``(1, 28, 28)``),
         ``"guesses"`` and ``"problems"`` (empty when it looks like one digit).
     """
-    preprocess = model_recipe(model)["preprocess"]
+    preprocess = Recipe.of(model).preprocess
     results = []
     for name, picture in pictures:
         try:

@@ -16,7 +16,7 @@ import torch
 
 from ..env import available_devices, get_device, torch_threads
 from ..models import MLP
-from ..training import History, Progress, fit, make_optimizer
+from ..training import History, Progress, Report, StopWhen, fit, make_optimizer
 from . import knobs
 from .curves import LivePlot, Record, accuracy_text, progress_text, summary
 from .runner import Run, Runner
@@ -201,8 +201,8 @@ class TrainingDashboard:
                     self._show(record)
                     run.show_first_point()
 
-            return fit(model, self._train, self._test, seed=self.seed, progress=False, callback=on_progress,
-                       callback_every=every, cancel=run.cancel, **knobs.fit_kwargs(s))
+            return fit(model, self._train, self._test, seed=self.seed, progress=False,
+                       callbacks=[Report(on_progress, every), StopWhen(run.cancel)], **knobs.fit_kwargs(s))
 
     def _show(self, current: Record | None, message: str = "") -> None:
         """Send the curves (and the accuracy line) to the page; the next at least 0.25 s later."""

@@ -9,8 +9,9 @@ import torch
 from PIL import Image, ImageDraw
 from torch import nn
 
-from ..handwriting.predict import model_recipe, predict
+from ..handwriting.predict import predict
 from ..handwriting.preprocess import to_mnist
+from ..recipe import Recipe
 
 #: Side of the drawing canvas in pixels (ten times MNIST's 28).
 CANVAS_SIZE = 280
@@ -86,5 +87,5 @@ def predict_strokes(model: nn.Module, strokes: Sequence[Stroke], k: int = 3, siz
     """
     if not any(len(stroke) for stroke in strokes):
         raise ValueError("Nothing is drawn yet: draw a digit first.")
-    image = to_mnist(strokes_to_image(strokes, size, line_width), **model_recipe(model)["preprocess"])
+    image = to_mnist(strokes_to_image(strokes, size, line_width), **Recipe.of(model).preprocess)
     return image, predict(model, image, k=k)[0]
