@@ -31,7 +31,7 @@ from .limit import fraction_of_limit, measure_limit, training_flops_per_image
 from .notebooks import lesson_runs
 from .plot import plot_results
 from .report import evaluate_targets, ratio, report, write_json
-from .throughput import measure_throughput, time_to_accuracy
+from .throughput import RECIPE_TARGETS, measure_throughput, recipe_times, time_to_accuracy
 
 CUDA_FULL_EPOCH_IMAGES = 60_000
 
@@ -73,6 +73,15 @@ def run_benchmark(config: cfg.BenchConfig, log: Callable[[str], None] = print) -
                                     max_epochs=config.max_epochs, subset=config.subset)
         log(f"  reached: {accuracy['reached']} after {accuracy['epochs']} epochs, {accuracy['seconds']} s")
 
+        section("time to " + ", ".join(f"{t:.0%}" for t in RECIPE_TARGETS) + " test accuracy: final recipes")
+        recipes = {}
+        for kind in ("mlp", "cnn"):
+            recipes[kind] = recipe_times((train.images, train.labels), test_pair, device, model=kind,
+                                         max_epochs=config.max_epochs if config.quick else None,
+                                         subset=config.subset)
+            log("  " + kind + ": " + ", ".join(f"{t}: {r['seconds']} s ({r['epochs']} epochs)"
+                                               for t, r in recipes[kind]["targets"].items()))
+
         section("dashboard latency")
         dashboard = ({"status": "skipped (--skip-dashboard)", "seconds": None} if config.skip_dashboard
                      else dashboard_latency((train.images, train.labels), (test.images, test.labels), device,
@@ -103,7 +112,8 @@ def run_benchmark(config: cfg.BenchConfig, log: Callable[[str], None] = print) -
         "data": {"train": train.source, "test": test.source, "source": data_source()},
         "model": cfg.MODEL_NAME, "seeds_settings": cfg.SEEDS_SETTINGS, "lesson_defaults": cfg.LESSON_DEFAULTS,
         "flops_per_image": flops, "matmul": matmul, "limit": limit, "pipelines": pipelines, "ratios": ratios,
-        "time_to_95": accuracy, "hardset": hardset, "dashboard": dashboard, "lessons": lessons,
+        "time_to_95": accuracy, "recipes": recipes, "hardset": hardset, "dashboard": dashboard,
+        "lessons": lessons,
         "cuda_epoch_60k_s": cuda_epoch,
         "seconds_total": time.perf_counter() - started,
     }

@@ -125,6 +125,17 @@ def ratio_table(results: dict) -> str:
     return format_table(headers, rows)
 
 
+def recipes_table(recipes: dict) -> str:
+    """Return the table of times to each test accuracy for the final recipes (MLP and CNN)."""
+    targets = list(next(iter(recipes.values()))["targets"])
+    rows = []
+    for kind, entry in recipes.items():
+        cells = [f"{r['seconds']:.1f} s ({r['epochs']} ep)" if r["reached"]
+                 else f"not in {entry['epochs_run']} ep" for r in entry["targets"].values()]
+        rows.append([f"{kind} recipe ({entry['train_images']:,} images)", *cells])
+    return format_table(["final recipe", *[f"to {float(t):.0%}" for t in targets]], rows)
+
+
 def lessons_table(lessons: dict) -> str:
     """Return the per-lesson table: seconds, kernel peak RSS, nbval result."""
     rows = []
@@ -173,6 +184,8 @@ def report(results: dict) -> str:
     else:
         lines.append(f"Time to {acc['target_accuracy']:.0%} test accuracy: not reached within "
                      f"{acc['max_epochs']} epochs of {acc['train_images']:,} images")
+    if results.get("recipes"):
+        lines += ["", recipes_table(results["recipes"])]
     dashboard = results["dashboard"]
     if dashboard["seconds"] is None:
         lines.append(f"Dashboard change -> first curve point: {dashboard['status']}")

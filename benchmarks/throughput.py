@@ -185,3 +185,38 @@ def time_to_accuracy(train: Sequence[torch.Tensor], test: Sequence[torch.Tensor]
             "max_epochs": max_epochs, "reached": bool(reached), "seconds": reached.get("seconds"),
             "wall_seconds": reached.get("wall_seconds"), "epochs": reached.get("epochs"),
             "test_accuracy_per_epoch": list(history.test_accuracy)}
+
+
+#: The accuracies whose times ``recipe_times`` reports, for each of the course's final recipes.
+RECIPE_TARGETS = (0.95, 0.97, 0.98)
+
+
+def recipe_times(train: Sequence[torch.Tensor], test: Sequence[torch.Tensor], device: torch.device,
+                 model: str = "mlp", targets: Sequence[float] = RECIPE_TARGETS, max_epochs: int | None = None,
+                 subset: int | None = None) -> dict:
+    """Train a final recipe (``"mlp"``: lesson 4, ``"cnn"``: lesson 6) until it reaches every target.
+
+    A ``fit`` callback notes the first epoch whose test accuracy reaches each of ``targets`` and
+    stops training once the highest is reached (or after the recipe's epochs, or ``max_epochs``).
+
+    Returns:
+        ``model``, ``epochs_run``, the test accuracy per epoch, and per target (as text, e.g.
+        ``"0.98"``) ``{"reached", "seconds", "epochs"}`` (``None`` when not reached).
+    """
+    from mnist_course.recipe import train_final_model
+
+    reached: dict[float, dict] = {}
+
+    def note_targets(progress) -> bool:
+        for target in targets:
+            if target not in reached and progress.test_accuracy >= target:
+                reached[target] = {"seconds": progress.seconds, "epochs": progress.epoch}
+        return len(reached) == len(targets)  # True stops fit: every target reached
+
+    overrides = {"epochs": max_epochs} if max_epochs is not None else {}
+    _, history = train_final_model(train, test, device=device, progress=False, callbacks=[note_targets],
+                                   subset=subset, model=model, **overrides)
+    return {"model": model, "epochs_run": len(history), "train_images": history.settings["train_images"],
+            "test_images": len(test[1]), "test_accuracy_per_epoch": list(history.test_accuracy),
+            "targets": {f"{t:.2f}": {"reached": t in reached,
+                                     **reached.get(t, {"seconds": None, "epochs": None})} for t in targets}}

@@ -250,3 +250,18 @@ def test_quick_run_prints_the_corrected_flops_and_writes_json_and_plot(tmp_path,
         assert entry["fraction_of_limit"] == pytest.approx(expected)
     assert results["dashboard"]["seconds"] is None and results["lessons"]["skipped"] is True
     assert [t["key"] for t in results["targets"]] == [t[0] for t in report.TARGETS]
+
+
+@pytest.mark.parametrize("kind", ["mlp", "cnn"])
+def test_recipe_times_note_each_target_and_stop_at_the_highest(kind, train_split, test_split):
+    """make bench reports the time to 95%, 97% and 98% for both final recipes (issue 20)."""
+    result = throughput.recipe_times((train_split.images, train_split.labels),
+                                     (test_split.images[:256], test_split.labels[:256]), torch.device("cpu"),
+                                     model=kind, targets=(0.0, 1.01), max_epochs=2, subset=256)
+    assert result["model"] == kind and result["train_images"] == 256
+    assert result["targets"]["0.00"]["reached"] and result["targets"]["0.00"]["epochs"] == 1
+    assert result["targets"]["0.00"]["seconds"] > 0
+    assert result["targets"]["1.01"] == {"reached": False, "seconds": None, "epochs": None}
+    assert result["epochs_run"] == 2 == len(result["test_accuracy_per_epoch"])  # 1.01 never stops it
+    table = report.recipes_table({kind: result})
+    assert "to 0%" in table and "not in 2 ep" in table
