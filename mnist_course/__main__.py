@@ -184,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help=f"the model to use ({checkpoint_help})")
     predict.add_argument("-k", type=int, default=3, help="how many guesses to show per image")
     predict.set_defaults(run=_predict)
+    commands.add_parser("lab", add_help=False, help="open your own copy of the lessons in JupyterLab "
+                        "(mnist_course.workspace; --help for more)")
     return parser
 
 
@@ -195,6 +197,11 @@ def main(argv: list[str] | None = None) -> int:
     """
     from .data.idx import MnistDataError
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["lab"]:  # its own options, and any JupyterLab option, go to mnist_course.workspace
+        from .workspace import main as lab
+
+        return lab(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
