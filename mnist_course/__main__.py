@@ -15,12 +15,13 @@ DEVICE_KINDS = ("cpu", "cuda", "mps")
 
 
 def default_checkpoint() -> Path:
-    """Lesson 4's best model, ``lessons/checkpoints/lesson4_best.pt`` in a checkout (else under
-    ``~/.cache/mnist_course/checkpoints/``), whatever the current folder.
+    """Lesson 4's best model, ``work/checkpoints/lesson4_best.pt`` in a checkout (where the student's
+    lessons, in ``work/``, save and load it; else under ``~/.cache/mnist_course/checkpoints/``),
+    whatever the current folder.
     """
     repository = Path(__file__).resolve().parent.parent
     if (repository / "lessons").is_dir():
-        return repository / "lessons" / "checkpoints" / "lesson4_best.pt"
+        return repository / "work" / "checkpoints" / "lesson4_best.pt"
     return Path.home() / ".cache" / "mnist_course" / "checkpoints" / "lesson4_best.pt"
 
 
