@@ -5,6 +5,8 @@
 JupyterLab settings: no news prompt, no update check, no widget state saved in notebooks.
 """
 
+import warnings
+
 c = get_config()  # noqa: F821  (Jupyter provides it when it loads this file)
 
 # The file browser shows the lessons: lesson 4's checkpoints/ and runs/ (TensorBoard) stay on
@@ -18,3 +20,6 @@ except ImportError:  # the course package is not installed where the server runs
     pass
 else:
     c.ContentsManager.pre_save_hook = keep_widget_text
+    # Jupyter applies these settings again when an extension loads; traitlets would then warn, in
+    # the student's terminal, that the hook replaces itself.
+    warnings.filterwarnings("ignore", message=r"Overriding existing pre_save_hook \(keep_widget_text\)")
