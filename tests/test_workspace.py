@@ -172,3 +172,32 @@ def test_the_cli_passes_lab_options_to_jupyterlab(monkeypatch, capsys):
     assert "copied 01_first.ipynb" in capsys.readouterr().out
     main(["lab", "--no-browser", "--port=9999"])
     assert seen["command"][-2:] == ["--no-browser", "--port=9999"]
+
+
+def _git(folder: Path, *args: str) -> None:
+    subprocess.run(["git", "-C", str(folder), "-c", "user.name=course", "-c", "user.email=course@example.org",
+                    *args], check=True, capture_output=True)
+
+
+def test_git_pull_of_a_changed_lesson_never_conflicts_with_a_students_answers(tmp_path):
+    """The issue's "done when": the student's clone stays clean, the pull succeeds, the answer stays."""
+    upstream = tmp_path / "course"
+    (upstream / "lessons").mkdir(parents=True)
+    (upstream / ".gitignore").write_text((REPO / ".gitignore").read_text())
+    (upstream / "lessons" / "01_first.ipynb").write_text('{"v": 1}')
+    _git(upstream, "init", "-q")
+    _git(upstream, "add", ".")
+    _git(upstream, "commit", "-q", "-m", "lesson 1")
+    clone = tmp_path / "clone"
+    _git(tmp_path, "clone", "-q", str(upstream), str(clone))
+    prepare(clone / "lessons", clone / "work")
+    (clone / "work" / "01_first.ipynb").write_text('{"v": 1, "answer": "MY_STUDENT_ANSWER"}')
+    status = subprocess.run(["git", "-C", str(clone), "status", "--porcelain", "--untracked-files=all"],
+                            capture_output=True, text=True, check=True).stdout
+    assert status == ""
+    (upstream / "lessons" / "01_first.ipynb").write_text('{"v": 2}')
+    _git(upstream, "commit", "-q", "-am", "lesson 1 corrected")
+    _git(clone, "pull", "-q", "--ff-only")
+    prepare(clone / "lessons", clone / "work")
+    assert (clone / "work" / "01_first.ipynb").read_text() == '{"v": 1, "answer": "MY_STUDENT_ANSWER"}'
+    assert (clone / "work" / "01_first (new version).ipynb").read_text() == '{"v": 2}'

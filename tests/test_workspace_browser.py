@@ -5,7 +5,7 @@ The tests make a student's clone in a temporary folder (the tracked ``lessons/``
 and start JupyterLab on it the way ``make lab`` does (``work/`` as the root, the course's settings
 in ``jupyter-config/``; only autosave is off, so that the test decides when to save). Then, in
 Chromium: the file browser lists the lessons and nothing else, and no news prompt shows; a
-student types an answer into lesson 2, runs it, saves, and reopens the lesson with a new kernel:
+student types an answer into lesson 1, runs it, saves, and reopens the lesson with a new kernel:
 the answer is there, no widget error shows, the console has no error, and ``git status`` of the
 clone is clean. Screenshots go to ``artifacts/browser/workspace_*.png``.
 
@@ -27,10 +27,9 @@ from mnist_course.workspace import WIDGET_VIEW, lab_environment, prepare
 
 pytestmark = pytest.mark.browser
 
-LESSON_2 = "02_single_layer_model.ipynb"
-ANSWER = ("def softmax(logits):\n    shifted = logits - logits.max(dim=1, keepdim=True).values\n"
-          "    return shifted.exp() / shifted.exp().sum(dim=1, keepdim=True)  # MY_STUDENT_ANSWER\n\n\n"
-          "check(\"2.1\", softmax)\n")
+LESSON = "01_inspect_the_dataset.ipynb"  # the quickest lesson to run; lesson 2 behaves the same
+EXERCISE = 'check("1.1", sevens)'
+ANSWER = f"sevens = train.images[train.labels == 7]  # MY_STUDENT_ANSWER\n{EXERCISE}\n"
 NEWS = "official Jupyter news"
 WIDGET_ERROR = "Error displaying widget"
 
@@ -90,10 +89,12 @@ def test_the_file_browser_shows_the_lessons_and_no_news_prompt(lab, page, clone)
     (work / "checkpoints").mkdir(exist_ok=True)  # what lesson 4 leaves beside the lessons
     (work / "checkpoints" / "lesson4_best.pt").write_bytes(b"")
     (work / "runs" / "lesson4_final").mkdir(parents=True, exist_ok=True)
-    open_notebook(page, lab, "01_inspect_the_dataset.ipynb")
+    page.goto(f"{lab.base_url}/lab?token={lab.token}&reset")  # the file browser alone: no kernel
+    page.wait_for_function("() => window.jupyterapp")
+    page.evaluate("() => window.jupyterapp.restored.then(() => true)")
     shipped = sorted(path.name for path in (clone / "lessons").glob("*.ipynb"))
     assert listing(page) == shipped
-    page.wait_for_timeout(1500)  # JupyterLab asks about news as soon as it has restored
+    page.wait_for_timeout(2000)  # JupyterLab asks about news as soon as it has restored
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "workspace_file_browser.png"))
     assert page.get_by_text(NEWS).count() == 0
@@ -109,9 +110,9 @@ def save(page) -> None:
     page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty")
 
 
-def answer_the_softmax_exercise(page) -> None:
-    """Type a right softmax into exercise 2.1 the way a student does, run it, wait for "correct"."""
-    cell = page.locator(".jp-CodeCell", has_text="def softmax(logits):").first
+def answer_exercise_1_1(page) -> None:
+    """Type a right answer into exercise 1.1 the way a student does, run it, wait for "correct"."""
+    cell = page.locator(".jp-CodeCell", has_text=EXERCISE).first
     cell.scroll_into_view_if_needed()
     editor = cell.locator(".jp-InputArea-editor .cm-content").first
     editor.click()
@@ -123,14 +124,14 @@ def answer_the_softmax_exercise(page) -> None:
 
 
 def test_a_saved_lesson_reopens_cleanly_and_the_course_stays_pristine(lab, page, browser, clone):
-    open_notebook(page, lab, LESSON_2)
+    open_notebook(page, lab, LESSON)
     run_all_cells(page)
-    answer_the_softmax_exercise(page)
+    answer_exercise_1_1(page)
     save(page)
     page.context.close()
     lab.shut_down_kernels()  # the student comes back another day: a new kernel, nothing run yet
 
-    saved = json.loads((clone / "work" / LESSON_2).read_text())
+    saved = json.loads((clone / "work" / LESSON).read_text())
     outputs = [output for cell in saved["cells"] for output in cell.get("outputs", [])]
     assert any("MY_STUDENT_ANSWER" in "".join(cell["source"]) for cell in saved["cells"])
     assert outputs and not [output for output in outputs if WIDGET_VIEW in output.get("data", {})]
@@ -143,7 +144,7 @@ def test_a_saved_lesson_reopens_cleanly_and_the_course_stays_pristine(lab, page,
     reopened.on("console", lambda message: errors.append(message.text) if message.type == "error" else None)
     reopened.on("pageerror", lambda error: errors.append(str(error)))
     try:
-        open_notebook(reopened, lab, LESSON_2)
+        open_notebook(reopened, lab, LESSON)
         exercise = reopened.locator(".jp-CodeCell", has_text="MY_STUDENT_ANSWER").first
         exercise.scroll_into_view_if_needed()
         reopened.wait_for_function("el => el.innerText.includes('[Hint] [Solution]')",
