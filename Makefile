@@ -1,5 +1,5 @@
 # Two commands for a fresh machine (only Python 3.10+ and make needed):
-#   make lab    set everything up and open the course in JupyterLab at lesson 1
+#   make lab    set everything up and open your copy of the course (work/) in JupyterLab at lesson 1
 #   make test   set everything up and run every test (unit, browser, notebooks)
 
 PYTHON ?= python3
@@ -29,8 +29,10 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 # Jupyter refuses to run as root unless told to (containers, some cloud machines).
 AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
+# The student's own copy of the lessons: work/ (git-ignored), made from lessons/ on first use and
+# never overwritten; JupyterLab runs there with the course's settings (mnist_course/workspace.py).
 lab: $(STAMP)
-	$(BIN)/jupyter lab $(AS_ROOT) --ServerApp.root_dir="$(CURDIR)" lessons/01_inspect_the_dataset.ipynb
+	$(BIN)/python -m mnist_course lab $(AS_ROOT)
 
 test: lint unit notebooks claims
 
@@ -62,6 +64,8 @@ claims: $(STAMP)
 
 # After editing a lesson's .py script: rebuild its notebook and execute it top to
 # bottom in a fresh kernel (make lessons LESSON=lessons/scripts/03_mlp_with_dropout.py).
+# The pairing (lessons/jupytext.toml) applies to lessons/ only: the student's JupyterLab
+# runs on work/, where saving pairs nothing.
 lessons: $(STAMP)
 	for script in $(LESSON); do \
 	  $(BIN)/jupytext --sync "$$script" && \

@@ -15,12 +15,13 @@ DEVICE_KINDS = ("cpu", "cuda", "mps")
 
 
 def default_checkpoint() -> Path:
-    """Lesson 4's best model, ``lessons/checkpoints/lesson4_best.pt`` in a checkout (else under
-    ``~/.cache/mnist_course/checkpoints/``), whatever the current folder.
+    """Lesson 4's best model, ``work/checkpoints/lesson4_best.pt`` in a checkout (where the student's
+    lessons, in ``work/``, save and load it; else under ``~/.cache/mnist_course/checkpoints/``),
+    whatever the current folder.
     """
     repository = Path(__file__).resolve().parent.parent
     if (repository / "lessons").is_dir():
-        return repository / "lessons" / "checkpoints" / "lesson4_best.pt"
+        return repository / "work" / "checkpoints" / "lesson4_best.pt"
     return Path.home() / ".cache" / "mnist_course" / "checkpoints" / "lesson4_best.pt"
 
 
@@ -184,6 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
                          help=f"the model to use ({checkpoint_help})")
     predict.add_argument("-k", type=int, default=3, help="how many guesses to show per image")
     predict.set_defaults(run=_predict)
+    commands.add_parser("lab", add_help=False, help="open your own copy of the lessons in JupyterLab "
+                        "(mnist_course.workspace; --help for more)")
     return parser
 
 
@@ -195,6 +198,11 @@ def main(argv: list[str] | None = None) -> int:
     """
     from .data.idx import MnistDataError
 
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["lab"]:  # its own options, and any JupyterLab option, go to mnist_course.workspace
+        from .workspace import main as lab
+
+        return lab(argv[1:])
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)

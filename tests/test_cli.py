@@ -163,7 +163,7 @@ def test_the_default_checkpoint_does_not_depend_on_the_current_folder(tmp_path, 
     from mnist_course.__main__ import DEFAULT_CHECKPOINT, build_parser
 
     repo = Path(__file__).resolve().parents[1]
-    assert DEFAULT_CHECKPOINT == repo / "lessons" / "checkpoints" / "lesson4_best.pt"
+    assert DEFAULT_CHECKPOINT == repo / "work" / "checkpoints" / "lesson4_best.pt"  # the student's lesson 5's
     monkeypatch.chdir(tmp_path)
     args = build_parser().parse_args(["predict", "seven.png"])
     assert args.checkpoint == DEFAULT_CHECKPOINT and args.checkpoint.is_absolute()
