@@ -8,6 +8,7 @@ until its settings fit the stored tensors, so a damaged file cannot make it allo
 
 from __future__ import annotations
 
+import errno
 import os
 import tempfile
 from pathlib import Path
@@ -26,6 +27,17 @@ _PLAIN = (bool, int, float, str, type(None))
 
 class CheckpointError(ValueError):
     """A checkpoint file is missing, damaged or was not written by :func:`save_checkpoint`."""
+
+
+class CheckpointWriteError(CheckpointError, OSError):
+    """A checkpoint could not be written where asked: a full disk, an unwritable folder, a folder's name."""
+
+
+def _why(error: OSError) -> str:
+    """Why a file could not be written, for people: ``"the disk is full (No space left on device)"``."""
+    if error.errno in (errno.ENOSPC, errno.EDQUOT):
+        return f"the disk is full ({error.strerror})"
+    return error.strerror or f"{type(error).__name__}: {error}"
 
 
 def _plain(values: dict | None, what: str = "metric") -> dict:
@@ -63,21 +75,22 @@ def check_writable(path: str | os.PathLike) -> Path:
     create and remove a temporary file in it.
 
     Raises:
-        CheckpointError: ``path`` is a folder, or the folder can not be created or written.
+        CheckpointWriteError: ``path`` is a folder, or the folder can not be created or written.
     """
     path = Path(path)
     if path.is_dir():
-        raise CheckpointError(f"{path} is a folder; give a file name, e.g. {path / 'model.pt'}")
+        raise CheckpointWriteError(f"{path} is a folder; give a file name, e.g. {path / 'model.pt'}")
     blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
     if blocking is not None:
-        raise CheckpointError(f"can not write a checkpoint to {path}: {blocking} is a file, not a folder")
+        raise CheckpointWriteError(f"can not write a checkpoint to {path}: {blocking} is a file, "
+                                   "not a folder")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
         os.close(fd)
         os.unlink(temp)
     except OSError as exc:
-        raise CheckpointError(f"can not write a checkpoint to {path}: {exc.strerror or exc}. "
+        raise CheckpointWriteError(f"can not write a checkpoint to {path}: {exc.strerror or exc}. "
                               "Choose another place (--out).") from exc
     return path
 
@@ -96,7 +109,8 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, metrics: dict | N
 
     Raises:
         TypeError: the model is not a course model, or a metric is not a plain value.
-        CheckpointError: NaN or infinite weights, an invalid recipe, or an unwritable ``path``.
+        CheckpointError: NaN or infinite weights, or an invalid recipe.
+        CheckpointWriteError: ``path`` can not be written (a full disk...); also an ``OSError``.
     """
     name = type(model).__name__
     if name not in MODEL_CLASSES:
@@ -119,8 +133,11 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, metrics: dict | N
         os.umask(umask)
         os.chmod(temp, 0o666 & ~umask)  # what a plain open() would give, not mkstemp's 0600
         os.replace(temp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(temp).unlink(missing_ok=True)
+        error = exc if isinstance(exc, OSError) else exc.__context__  # torch wraps the file's OSError
+        if isinstance(exc, (OSError, RuntimeError)) and isinstance(error, OSError):
+            raise CheckpointWriteError(f"could not write the checkpoint {path}: {_why(error)}") from exc
         raise
     return path
 
