@@ -8,7 +8,6 @@ until its settings fit the stored tensors, so a damaged file cannot make it allo
 
 from __future__ import annotations
 
-import errno
 import os
 import tempfile
 from pathlib import Path
@@ -17,6 +16,7 @@ import torch
 from torch import nn
 
 from .data import DEFAULT_RECIPE
+from .data.atomic import atomic_write, why_not_written
 from .models import MODEL_CLASSES, build_model, parse_hidden
 from .recipe import Recipe
 
@@ -31,13 +31,6 @@ class CheckpointError(ValueError):
 
 class CheckpointWriteError(CheckpointError, OSError):
     """A checkpoint could not be written where asked: a full disk, an unwritable folder, a folder's name."""
-
-
-def _why(error: OSError) -> str:
-    """Why a file could not be written, for people: ``"the disk is full (No space left on device)"``."""
-    if error.errno in (errno.ENOSPC, errno.EDQUOT):
-        return f"the disk is full ({error.strerror})"
-    return error.strerror or f"{type(error).__name__}: {error}"
 
 
 def _plain(values: dict | None, what: str = "metric") -> dict:
@@ -91,15 +84,15 @@ def check_writable(path: str | os.PathLike) -> Path:
         os.unlink(temp)
     except OSError as exc:
         raise CheckpointWriteError(f"can not write a checkpoint to {path}: {exc.strerror or exc}. "
-                              "Choose another place (--out).") from exc
+                                   "Choose another place (--out).") from exc
     return path
 
 
 def save_checkpoint(path: str | os.PathLike, model: nn.Module, metrics: dict | None = None) -> Path:
     """Save ``model``'s weights, settings, recipe and ``metrics`` to ``path``, atomically; return the path.
 
-    Written under a unique temporary name, flushed and renamed over ``path``: an interrupted save
-    never leaves half a checkpoint, and two programs saving to one path both succeed.
+    Written with :func:`~mnist_course.data.atomic.atomic_write`: an interrupted save never leaves
+    half a checkpoint, and two programs saving to one path both succeed.
 
     Args:
         path: file to write, e.g. ``checkpoints/best.pt`` (folders are created).
@@ -122,24 +115,14 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, metrics: dict | N
     payload = {"format": FORMAT, "model_class": name, "config": dict(model.config),
                "state_dict": state_dict, "metrics": _plain(metrics), "recipe": recipe}
     check_writable(path)
-    # a new, unique name (O_EXCL): never a file or symlink that is already there
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
-        with os.fdopen(fd, "wb") as file:
-            torch.save(payload, file)
-            file.flush()
-            os.fsync(file.fileno())
-        umask = os.umask(0o022)  # reading the umask means setting it: put it straight back
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # what a plain open() would give, not mkstemp's 0600
-        os.replace(temp, path)
-    except BaseException as exc:
-        Path(temp).unlink(missing_ok=True)
+        return atomic_write(path, lambda file: torch.save(payload, file))
+    except (OSError, RuntimeError) as exc:
         error = exc if isinstance(exc, OSError) else exc.__context__  # torch wraps the file's OSError
-        if isinstance(exc, (OSError, RuntimeError)) and isinstance(error, OSError):
-            raise CheckpointWriteError(f"could not write the checkpoint {path}: {_why(error)}") from exc
-        raise
-    return path
+        if not isinstance(error, OSError):
+            raise
+        why = why_not_written(error)
+        raise CheckpointWriteError(f"could not write the checkpoint {path}: {why}") from exc
 
 
 def _read(path: Path) -> dict:

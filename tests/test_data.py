@@ -8,6 +8,7 @@ import socket
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -236,3 +237,33 @@ def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     assert data.default_cache_dir() == tmp_path
     monkeypatch.delenv("MNIST_COURSE_CACHE")
     assert data.default_cache_dir().name == "data"
+
+
+# issue 17: one atomic write
+def test_one_atomic_write_serves_the_whole_package():
+    package = Path(data.__file__).resolve().parent.parent
+    writers = sorted(path.relative_to(package).as_posix() for path in package.rglob("*.py")
+                     if "os.replace(" in path.read_text())
+    assert writers == ["data/atomic.py"]
+
+
+def test_atomic_write_gives_the_whole_file_or_leaves_the_old_one(tmp_path):
+    from mnist_course.data.atomic import atomic_write
+
+    target = tmp_path / "file.bin"
+    assert atomic_write(target, lambda file: file.write(b"first"), mode=0o640) == target
+    assert target.read_bytes() == b"first" and target.stat().st_mode & 0o777 == 0o640
+
+    def full_disk(file):
+        file.write(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError, match="No space"):
+        atomic_write(target, full_disk)
+    assert target.read_bytes() == b"first" and list(tmp_path.iterdir()) == [target]
+    umask = os.umask(0o027)
+    try:
+        atomic_write(target, lambda file: file.write(b"second"))
+    finally:
+        os.umask(umask)
+    assert target.read_bytes() == b"second" and target.stat().st_mode & 0o777 == 0o640  # 0o666 & ~umask

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
 import socket
 import struct
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
+from .atomic import atomic_write, why_not_written
 from .idx import MnistDataError, read_idx
 
 #: Seconds a download may wait for the server before it gives up.
@@ -61,30 +60,17 @@ def _write_chunks(dst: BinaryIO, payload: bytes | bytearray) -> None:
 
 
 def write_atomic(target: Path, payload: bytes | bytearray) -> None:
-    """Write ``payload`` to ``target`` through a temporary file, mode 0644.
+    """Write ``payload`` to ``target`` with :func:`.atomic.atomic_write`, mode 0644 (a shared cache).
 
     Raises:
         MnistDataError: a full disk or an unwritable folder (no temporary file is left).
     """
-    tmp = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-        with os.fdopen(fd, "wb") as dst:
-            _write_chunks(dst, payload)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600: other users of a shared cache could not read it
-        os.replace(tmp, target)
+        atomic_write(target, lambda file: _write_chunks(file, payload), mode=0o644)
     except OSError as exc:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            why = "the disk is full"
-        elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            why = "the folder is not writable"
-        else:
-            why = f"{type(exc).__name__}: {exc}"
-        raise MnistDataError(f"Could not write {target} ({why}). Free some space, or set MNIST_COURSE_CACHE "
-                             "to a writable folder with about 60 MB free.") from exc
+        raise MnistDataError(f"Could not write {target}: {why_not_written(exc)}. Free some space, or set "
+                             "MNIST_COURSE_CACHE to a writable folder with about 60 MB free.") from exc
 
 
 def unpack_offline(sources: Iterable[Path], root: Path) -> Path:
