@@ -74,6 +74,15 @@ def _device(text: str) -> str:
     return text
 
 
+def _seed(text: str) -> int:
+    from .env import check_seed
+
+    try:
+        return check_seed(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _augment(text: str) -> tuple[str, ...]:
     from .augment import augment_names
 
@@ -190,7 +199,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--deskew", action=argparse.BooleanOptionalAction,
                        help="deskew the training images, and (through the checkpoint) every picture "
                             "predict reads")
-    train.add_argument("--seed", type=int)
+    train.add_argument("--seed", type=_seed)
     for action in train._actions[2:]:
         action.help = f"{action.help + '; ' if action.help else ''}default: the recipe's"
     train.add_argument("--subset", type=_whole_number(1), default=None,

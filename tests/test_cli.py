@@ -82,6 +82,8 @@ def tiny_checkpoint(tmp_path):
     (["--batch-size", "-5"], "argument --batch-size: must be a whole number, 1 or more"),
     (["--device", "tpu"], "unknown device 'tpu': choose one of cpu, cuda, mps (available here: "),
     (["--optimizer", "rmsprop"], "invalid choice: 'rmsprop' (choose from sgd, adam, adamw)"),
+    (["--seed", "99999999999999999999999"], "argument --seed: the seed must be a whole number from 0 to "
+                                            "2**64 - 1 (18446744073709551615), not '9999999999999999999"),
 ])
 def test_train_refuses_bad_arguments_before_doing_anything(argument, message, capsys):
     with pytest.raises(SystemExit) as exit_info:

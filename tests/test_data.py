@@ -72,6 +72,17 @@ def test_shuffle_seed_gives_other_training_digits_in_a_fixed_order(train_split, 
         load_mnist("train")
 
 
+@pytest.mark.parametrize("value", ["99999999999999999999999", "-3"])
+def test_a_shuffle_seed_out_of_range_names_the_range(value, monkeypatch):
+    monkeypatch.setenv("MNIST_COURSE_SHUFFLE", value)
+    message = (f"MNIST_COURSE_SHUFFLE must be a whole number from 0 to 2**64 - 1 (18446744073709551615), "
+               f"not '{value}'")
+    for call in (lambda: load_mnist("train"), data.data_source, lambda: data.mnist_dataset("train")):
+        with pytest.raises(ValueError) as caught:
+            call()
+        assert str(caught.value) == message
+
+
 def test_missing_file_and_wrong_folder_explain_both_fixes(idx_folder, monkeypatch, tmp_path):
     (idx_folder / "train-images-idx3-ubyte.gz").unlink()
     with pytest.raises(MnistDataError) as error:
