@@ -4,8 +4,9 @@
 folder; ``MNIST_COURSE_SHUFFLE=<seed>`` puts the training split in another fixed order.
 
 The rest of this subpackage: :mod:`.idx` (reading and checking IDX files), :mod:`.download`
-(fetching and caching), :mod:`.batches` (fast batches, appendix A1) and :mod:`.evalsets` (the
-course's own hard set of pictures, lesson 5).
+(fetching and caching), :mod:`.atomic` (the package's one atomic file write, also for checkpoints),
+:mod:`.batches` (fast batches, appendix A1) and :mod:`.evalsets` (the course's own hard set of
+pictures, lesson 5).
 """
 
 from __future__ import annotations
