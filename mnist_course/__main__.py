@@ -75,6 +75,15 @@ def _device(text: str) -> str:
     return text
 
 
+def _seed(text: str) -> int:
+    from .env import check_seed
+
+    try:
+        return check_seed(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _augment(text: str) -> tuple[str, ...]:
     from .augment import augment_names
 
@@ -85,7 +94,7 @@ def _augment(text: str) -> tuple[str, ...]:
 
 
 def _train(args: argparse.Namespace) -> int:
-    from .checkpoints import check_writable, save_checkpoint
+    from .checkpoints import CheckpointError, CheckpointWriteError, check_writable, save_checkpoint
     from .data import load_mnist
     from .env import describe_device, get_device, limit_cpu_threads, set_seed
     from .recipe import RECIPES, recipe_settings, train_final_model
@@ -116,9 +125,34 @@ def _train(args: argparse.Namespace) -> int:
     metrics = {"test_accuracy": history.test_accuracy[-1], "test_loss": history.test_loss[-1],
                "epochs": len(history), "seconds": history.seconds[-1],
                "train_images": history.settings["train_images"]}
-    path = save_checkpoint(args.out, model, metrics)
+    try:
+        path = save_checkpoint(args.out, model, metrics)
+    except CheckpointWriteError as exc:
+        raise CheckpointError(f"{exc}; {_rescue(model, metrics, args.out.name)}") from exc
     print(f"saved {path}")
     return 0
+
+
+def _rescue(model, metrics: dict, name: str) -> str:
+    """Save a trained model that could not be saved where asked into a new temporary folder.
+
+    Returns:
+        Half a sentence saying where the model now is, or that it is lost.
+    """
+    import tempfile
+
+    from .checkpoints import save_checkpoint
+
+    try:
+        folder = Path(tempfile.mkdtemp(prefix="mnist_course-"))
+    except OSError:
+        return f"the trained model is lost: {tempfile.gettempdir()} is not writable either"
+    try:
+        path = save_checkpoint(folder / name, model, metrics)
+    except OSError:
+        folder.rmdir()
+        return f"the trained model is lost: it could not be saved in {folder.parent} either"
+    return f"the trained model was saved to {path} instead: move it where it should be"
 
 
 def _predict(args: argparse.Namespace) -> int:
@@ -166,7 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--deskew", action=argparse.BooleanOptionalAction,
                        help="deskew the training images, and (through the checkpoint) every picture "
                             "predict reads")
-    train.add_argument("--seed", type=int)
+    train.add_argument("--seed", type=_seed)
     for action in train._actions[2:]:
         action.help = f"{action.help + '; ' if action.help else ''}default: the recipe's"
     train.add_argument("--subset", type=_whole_number(1), default=None,

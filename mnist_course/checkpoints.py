@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from .data import DEFAULT_RECIPE
+from .data.atomic import atomic_write, why_not_written
 from .models import MODEL_CLASSES, build_model, parse_hidden
 from .recipe import Recipe
 
@@ -26,6 +27,10 @@ _PLAIN = (bool, int, float, str, type(None))
 
 class CheckpointError(ValueError):
     """A checkpoint file is missing, damaged or was not written by :func:`save_checkpoint`."""
+
+
+class CheckpointWriteError(CheckpointError, OSError):
+    """A checkpoint could not be written where asked: a full disk, an unwritable folder, a folder's name."""
 
 
 def _plain(values: dict | None, what: str = "metric") -> dict:
@@ -63,30 +68,31 @@ def check_writable(path: str | os.PathLike) -> Path:
     create and remove a temporary file in it.
 
     Raises:
-        CheckpointError: ``path`` is a folder, or the folder can not be created or written.
+        CheckpointWriteError: ``path`` is a folder, or the folder can not be created or written.
     """
     path = Path(path)
     if path.is_dir():
-        raise CheckpointError(f"{path} is a folder; give a file name, e.g. {path / 'model.pt'}")
+        raise CheckpointWriteError(f"{path} is a folder; give a file name, e.g. {path / 'model.pt'}")
     blocking = next((p for p in path.parents if p.exists() and not p.is_dir()), None)
     if blocking is not None:
-        raise CheckpointError(f"can not write a checkpoint to {path}: {blocking} is a file, not a folder")
+        raise CheckpointWriteError(f"can not write a checkpoint to {path}: {blocking} is a file, "
+                                   "not a folder")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
         os.close(fd)
         os.unlink(temp)
     except OSError as exc:
-        raise CheckpointError(f"can not write a checkpoint to {path}: {exc.strerror or exc}. "
-                              "Choose another place (--out).") from exc
+        raise CheckpointWriteError(f"can not write a checkpoint to {path}: {exc.strerror or exc}. "
+                                   "Choose another place (--out).") from exc
     return path
 
 
 def save_checkpoint(path: str | os.PathLike, model: nn.Module, metrics: dict | None = None) -> Path:
     """Save ``model``'s weights, settings, recipe and ``metrics`` to ``path``, atomically; return the path.
 
-    Written under a unique temporary name, flushed and renamed over ``path``: an interrupted save
-    never leaves half a checkpoint, and two programs saving to one path both succeed.
+    Written with :func:`~mnist_course.data.atomic.atomic_write`: an interrupted save never leaves
+    half a checkpoint, and two programs saving to one path both succeed.
 
     Args:
         path: file to write, e.g. ``checkpoints/best.pt`` (folders are created).
@@ -96,7 +102,8 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, metrics: dict | N
 
     Raises:
         TypeError: the model is not a course model, or a metric is not a plain value.
-        CheckpointError: NaN or infinite weights, an invalid recipe, or an unwritable ``path``.
+        CheckpointError: NaN or infinite weights, or an invalid recipe.
+        CheckpointWriteError: ``path`` can not be written (a full disk...); also an ``OSError``.
     """
     name = type(model).__name__
     if name not in MODEL_CLASSES:
@@ -108,21 +115,14 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, metrics: dict | N
     payload = {"format": FORMAT, "model_class": name, "config": dict(model.config),
                "state_dict": state_dict, "metrics": _plain(metrics), "recipe": recipe}
     check_writable(path)
-    # a new, unique name (O_EXCL): never a file or symlink that is already there
-    fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
     try:
-        with os.fdopen(fd, "wb") as file:
-            torch.save(payload, file)
-            file.flush()
-            os.fsync(file.fileno())
-        umask = os.umask(0o022)  # reading the umask means setting it: put it straight back
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # what a plain open() would give, not mkstemp's 0600
-        os.replace(temp, path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return path
+        return atomic_write(path, lambda file: torch.save(payload, file))
+    except (OSError, RuntimeError) as exc:
+        error = exc if isinstance(exc, OSError) else exc.__context__  # torch wraps the file's OSError
+        if not isinstance(error, OSError):
+            raise
+        why = why_not_written(error)
+        raise CheckpointWriteError(f"could not write the checkpoint {path}: {why}") from exc
 
 
 def _read(path: Path) -> dict:

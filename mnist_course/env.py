@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import operator
 import os
 import random
 from collections.abc import Iterator
@@ -16,8 +17,29 @@ DEVICE_KINDS = ("cpu", "cuda", "mps")
 CPU_MAX_FILE = "/sys/fs/cgroup/cpu.max"
 
 
+def check_seed(seed: int | str, what: str = "the seed") -> int:
+    """Return ``seed`` as an ``int`` if PyTorch can seed with it (0 to 2**64 - 1), else raise ValueError.
+
+    Args:
+        seed: a whole number, or text such as ``"42"`` (from an environment variable).
+        what: the name the message gives it, e.g. ``"MNIST_COURSE_SHUFFLE"``.
+    """
+    try:
+        value = int(seed.strip()) if isinstance(seed, str) else operator.index(seed)
+    except (TypeError, ValueError):
+        value = -1
+    if not 0 <= value < 2**64:
+        raise ValueError(f"{what} must be a whole number from 0 to 2**64 - 1 ({2**64 - 1}), not {seed!r}")
+    return value
+
+
 def set_seed(seed: int = 0) -> None:
-    """Seed Python's, NumPy's and PyTorch's random number generators (CPU and GPU)."""
+    """Seed Python's, NumPy's and PyTorch's random number generators (CPU and GPU).
+
+    Raises:
+        ValueError: ``seed`` is not a whole number from 0 to 2**64 - 1 (:func:`check_seed`).
+    """
+    seed = check_seed(seed)
     random.seed(seed)
     torch.manual_seed(seed)  # also seeds every CUDA device
     np.random.seed(seed % 2**32)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -208,6 +210,26 @@ def test_a_failed_save_leaves_no_temporary_file_and_keeps_the_old_checkpoint(tmp
     monkeypatch.setattr(torch, "save", broken_save)
     with pytest.raises(OSError, match="No space"):
         save_checkpoint(path, SoftmaxRegression(), {"run": 2})
+    monkeypatch.undo()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["m.pt"]
+    assert load_checkpoint(path)[1]["metrics"] == {"run": 1}
+
+
+def test_a_full_disk_inside_torch_save_is_one_clear_error(tmp_path, monkeypatch):
+    path = save_checkpoint(tmp_path / "m.pt", SoftmaxRegression(), {"run": 1})
+
+    def full_disk(payload, file):  # torch wraps the file's OSError in a RuntimeError
+        file.write(b"half a checkpoint")
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError:
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 64 vs 0")  # noqa: B904
+
+    monkeypatch.setattr(torch, "save", full_disk)
+    message = re.escape(f"could not write the checkpoint {path}: the disk is full")
+    with pytest.raises(CheckpointError, match=message) as caught:
+        save_checkpoint(path, SoftmaxRegression(), {"run": 2})
+    assert isinstance(caught.value, OSError) and "enforce fail" not in str(caught.value)
     monkeypatch.undo()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["m.pt"]
     assert load_checkpoint(path)[1]["metrics"] == {"run": 1}

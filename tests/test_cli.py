@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -80,6 +82,8 @@ def tiny_checkpoint(tmp_path):
     (["--batch-size", "-5"], "argument --batch-size: must be a whole number, 1 or more"),
     (["--device", "tpu"], "unknown device 'tpu': choose one of cpu, cuda, mps (available here: "),
     (["--optimizer", "rmsprop"], "invalid choice: 'rmsprop' (choose from sgd, adam, adamw)"),
+    (["--seed", "99999999999999999999999"], "argument --seed: the seed must be a whole number from 0 to "
+                                            "2**64 - 1 (18446744073709551615), not '9999999999999999999"),
 ])
 def test_train_refuses_bad_arguments_before_doing_anything(argument, message, capsys):
     with pytest.raises(SystemExit) as exit_info:
@@ -202,3 +206,51 @@ def test_train_model_cnn_saves_lesson_6s_cnn_beside_lesson_4s_checkpoint(tmp_pat
 def test_train_model_cnn_refuses_the_mlps_settings(tmp_path, capsys):
     assert main(["train", "--model", "cnn", "--hidden", "32", "--out", str(tmp_path / "c.pt")]) == 1
     assert "the CNN has none of them" in capsys.readouterr().err and not (tmp_path / "c.pt").exists()
+
+
+def _full_disk(monkeypatch, failures: int) -> None:
+    """Make the first ``failures`` calls of ``torch.save`` fail as on a full disk: torch wraps the
+    file's ``OSError`` in ``RuntimeError: [enforce fail at inline_container.cc:672]``."""
+    real_save, calls = torch.save, []
+
+    def save(obj, file, *args, **kwargs):
+        calls.append(1)
+        if len(calls) > failures:
+            return real_save(obj, file, *args, **kwargs)
+        file.write(b"half a checkpoint")
+        try:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        except OSError:
+            raise RuntimeError("[enforce fail at inline_container.cc:672] . unexpected pos 64 vs 0")  # noqa: B904
+
+    monkeypatch.setattr(torch, "save", save)
+
+
+# issue 20, item 5
+def test_a_full_disk_at_save_time_keeps_the_trained_model_and_says_where(tmp_path, capsys, monkeypatch):
+    (tmp_path / "temp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "temp"))
+    _full_disk(monkeypatch, failures=1)
+    out = tmp_path / "out" / "m.pt"
+    args = ["train", "--hidden", "32", "--epochs", "1", "--subset", "500", "--quiet", "--out", str(out)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    assert f"could not write the checkpoint {out}: the disk is full" in err
+    rescued = list((tmp_path / "temp").rglob("m.pt"))
+    assert len(rescued) == 1 and f"saved to {rescued[0]} instead" in err, err
+    assert load_checkpoint(rescued[0])[1]["metrics"]["epochs"] == 1
+    assert list(out.parent.iterdir()) == []  # no half-written file, no temporary file
+
+
+def test_a_full_disk_everywhere_says_the_trained_model_is_lost(tmp_path, capsys, monkeypatch):
+    (tmp_path / "temp").mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "temp"))
+    _full_disk(monkeypatch, failures=2)
+    out = tmp_path / "m.pt"
+    args = ["train", "--hidden", "32", "--epochs", "1", "--subset", "500", "--quiet", "--out", str(out)]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "Traceback" not in err, err
+    assert "the disk is full" in err and "the trained model is lost" in err
+    assert not out.exists() and not list((tmp_path / "temp").rglob("*.pt*"))

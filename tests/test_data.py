@@ -8,6 +8,7 @@ import socket
 import tempfile
 import threading
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -69,6 +70,17 @@ def test_shuffle_seed_gives_other_training_digits_in_a_fixed_order(train_split, 
     monkeypatch.setenv("MNIST_COURSE_SHUFFLE", "three")
     with pytest.raises(ValueError, match="MNIST_COURSE_SHUFFLE must be a whole number"):
         load_mnist("train")
+
+
+@pytest.mark.parametrize("value", ["99999999999999999999999", "-3"])
+def test_a_shuffle_seed_out_of_range_names_the_range(value, monkeypatch):
+    monkeypatch.setenv("MNIST_COURSE_SHUFFLE", value)
+    message = (f"MNIST_COURSE_SHUFFLE must be a whole number from 0 to 2**64 - 1 (18446744073709551615), "
+               f"not '{value}'")
+    for call in (lambda: load_mnist("train"), data.data_source, lambda: data.mnist_dataset("train")):
+        with pytest.raises(ValueError) as caught:
+            call()
+        assert str(caught.value) == message
 
 
 def test_missing_file_and_wrong_folder_explain_both_fixes(idx_folder, monkeypatch, tmp_path):
@@ -149,6 +161,127 @@ def test_a_server_that_never_answers_times_out_with_the_offline_message(monkeypa
     assert "did not answer within 0.5 s" in message and "MNIST_COURSE_DATA=/path/to/that/folder" in message
     assert elapsed < 10
     assert socket.getdefaulttimeout() == before  # the process-wide setting is restored
+
+
+class _Trickle:
+    """A local HTTP server (127.0.0.1 only) that promises 100 kB and sends one byte every 0.1 s, at most
+    150 bytes per request; it stops by itself, or when the test says so."""
+
+    def __init__(self):
+        import http.server
+
+        self.requests: list[str] = []
+        self.stop = threading.Event()
+        trickle = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                trickle.requests.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Length", "100000")
+                self.end_headers()
+                for _ in range(150):
+                    if trickle.stop.wait(0.1):
+                        return
+                    try:
+                        self.wfile.write(b"\x1f")
+                        self.wfile.flush()
+                    except OSError:  # the client gave up
+                        return
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1},
+                                       daemon=True)
+        self.thread.start()
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/"
+
+    def close(self):
+        self.stop.set()
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=5)
+
+
+# issue 20, item 7: the deadline bounds the whole download, not each read
+def test_a_server_that_trickles_bytes_is_stopped_by_the_whole_download_deadline(monkeypatch, tmp_path):
+    import torchvision.datasets
+
+    trickle = _Trickle()
+    monkeypatch.delenv("MNIST_COURSE_DATA", raising=False)
+    monkeypatch.setattr(torchvision.datasets.MNIST, "mirrors", [trickle.url])
+    monkeypatch.setattr(download, "DOWNLOAD_TIMEOUT_S", 1.0)  # never reached: a byte comes every 0.1 s
+    monkeypatch.setattr(download, "DOWNLOAD_DEADLINE_S", 1.5, raising=False)
+    outcome: list[BaseException | None] = []
+
+    def load():
+        try:
+            load_mnist("test", root=tmp_path)
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            outcome.append(exc)
+
+    start = time.perf_counter()
+    loader = threading.Thread(target=load, daemon=True)
+    loader.start()
+    loader.join(timeout=12)
+    elapsed, still_running = time.perf_counter() - start, loader.is_alive()
+    trickle.close()
+    loader.join(timeout=20)
+    assert not still_running, f"the download was still running after 12 s ({len(trickle.requests)} requests)"
+    assert 1 <= len(trickle.requests) <= 2, trickle.requests
+    assert isinstance(outcome[0], MnistDataError), outcome
+    message = str(outcome[0])
+    assert "the whole download took more than 1.5 s" in message and "MNIST_COURSE_DATA=" in message
+    assert elapsed < 6
+    assert not list(tmp_path.rglob("*.gz")) and not list(tmp_path.rglob("*.part"))
+
+
+def test_the_download_tries_the_next_mirror_checks_the_files_and_fills_the_cache(make_idx_folder, monkeypatch,
+                                                                                 tmp_path):
+    import functools
+    import hashlib
+    import http.server
+
+    import torchvision.datasets
+
+    folder = make_idx_folder(tmp_path / "served", seed=4)
+    (tmp_path / "served" / "bad").mkdir()
+    for path in folder.glob("*.gz"):  # the first mirror sends damaged files
+        (folder / "bad" / path.name).write_bytes(path.read_bytes()[:-9])
+    requests: list[str] = []
+
+    class Handler(http.server.SimpleHTTPRequestHandler):
+        def do_GET(self):
+            requests.append(self.path)
+            super().do_GET()
+
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Handler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/"
+    resources = [(p.name, hashlib.md5(p.read_bytes()).hexdigest()) for p in sorted(folder.glob("*.gz"))]
+    monkeypatch.delenv("MNIST_COURSE_DATA", raising=False)
+    monkeypatch.setattr(torchvision.datasets.MNIST, "mirrors", [url + "bad/", url + "missing/", url])
+    monkeypatch.setattr(torchvision.datasets.MNIST, "resources", resources)
+    try:
+        test = load_mnist("test", root=tmp_path / "cache")
+        again = load_mnist("test", root=tmp_path / "cache")
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    assert test.labels.tolist() == [(i + 4) % 10 for i in range(20)]
+    assert torch.equal(test.images, again.images)
+    assert len(requests) == 12  # 4 files x 3 mirrors, and nothing the second time
+    assert not list((tmp_path / "cache").rglob("*.part"))
 
 
 def test_torchvision_dataset_route_reads_the_same_images(test_split, tmp_path):
@@ -236,3 +369,33 @@ def test_cache_dir_follows_the_environment(monkeypatch, tmp_path):
     assert data.default_cache_dir() == tmp_path
     monkeypatch.delenv("MNIST_COURSE_CACHE")
     assert data.default_cache_dir().name == "data"
+
+
+# issue 17: one atomic write
+def test_one_atomic_write_serves_the_whole_package():
+    package = Path(data.__file__).resolve().parent.parent
+    writers = sorted(path.relative_to(package).as_posix() for path in package.rglob("*.py")
+                     if "os.replace(" in path.read_text())
+    assert writers == ["data/atomic.py"]
+
+
+def test_atomic_write_gives_the_whole_file_or_leaves_the_old_one(tmp_path):
+    from mnist_course.data.atomic import atomic_write
+
+    target = tmp_path / "file.bin"
+    assert atomic_write(target, lambda file: file.write(b"first"), mode=0o640) == target
+    assert target.read_bytes() == b"first" and target.stat().st_mode & 0o777 == 0o640
+
+    def full_disk(file):
+        file.write(b"half")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with pytest.raises(OSError, match="No space"):
+        atomic_write(target, full_disk)
+    assert target.read_bytes() == b"first" and list(tmp_path.iterdir()) == [target]
+    umask = os.umask(0o027)
+    try:
+        atomic_write(target, lambda file: file.write(b"second"))
+    finally:
+        os.umask(umask)
+    assert target.read_bytes() == b"second" and target.stat().st_mode & 0o777 == 0o640  # 0o666 & ~umask

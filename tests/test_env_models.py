@@ -17,6 +17,21 @@ def test_set_seed_repeats_random_numbers():
     assert torch.equal(first, torch.rand(5))
 
 
+# issue 20, item 8: one check of seeds, with the valid range in its message
+@pytest.mark.parametrize("seed", [2**64, 99999999999999999999999, -1, 1.5])
+def test_set_seed_refuses_seeds_pytorch_can_not_take_and_names_the_range(seed):
+    with pytest.raises(ValueError, match=r"the seed must be a whole number from 0 to 2\*\*64 - 1 "
+                                         r"\(18446744073709551615\), not "):
+        set_seed(seed)
+
+
+def test_the_largest_seed_is_accepted():
+    set_seed(2**64 - 1)
+    first = torch.rand(3)
+    set_seed(2**64 - 1)
+    assert torch.equal(first, torch.rand(3))
+
+
 def test_get_device_prefers_the_best_available(monkeypatch):
     monkeypatch.delenv("MNIST_COURSE_DEVICE", raising=False)
     assert get_device().type == available_devices()[0]

@@ -4,8 +4,9 @@
 folder; ``MNIST_COURSE_SHUFFLE=<seed>`` puts the training split in another fixed order.
 
 The rest of this subpackage: :mod:`.idx` (reading and checking IDX files), :mod:`.download`
-(fetching and caching), :mod:`.batches` (fast batches, appendix A1) and :mod:`.evalsets` (the
-course's own hard set of pictures, lesson 5).
+(fetching and caching), :mod:`.atomic` (the package's one atomic file write, also for checkpoints),
+:mod:`.batches` (fast batches, appendix A1) and :mod:`.evalsets` (the course's own hard set of
+pictures, lesson 5).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import NamedTuple
 
 import torch
 
+from ..env import check_seed
 from . import idx
 from .download import torchvision_mnist, unpack_offline
 
@@ -82,10 +84,7 @@ def _offline_files(split: str) -> tuple[Path, Path]:
 
 def _shuffle_seed() -> int | None:
     value = os.environ.get(SHUFFLE_ENV_VAR, "").strip()
-    try:
-        return int(value) if value else None
-    except ValueError:
-        raise ValueError(f"{SHUFFLE_ENV_VAR} must be a whole number (a seed), not {value!r}") from None
+    return check_seed(value, SHUFFLE_ENV_VAR) if value else None
 
 
 def load_mnist(split: str, root: str | os.PathLike | None = None) -> MnistSplit:
@@ -99,7 +98,7 @@ def load_mnist(split: str, root: str | os.PathLike | None = None) -> MnistSplit:
         ``MnistSplit(images, labels, source)``: uint8 ``(N, 28, 28)``, int64 ``(N,)``, a sentence.
 
     Raises:
-        ValueError: an unknown ``split``, or a shuffle seed that is not a number.
+        ValueError: an unknown ``split``, or a shuffle seed that is not a number from 0 to 2**64 - 1.
         MnistDataError: the data is missing or broken; the message says how to fix it.
     """
     if split not in _FILE_STEMS:

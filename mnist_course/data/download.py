@@ -1,26 +1,28 @@
-"""Filling torchvision's MNIST cache (for :mod:`.data`): a download with a timeout, the offline unpack."""
+"""Filling torchvision's MNIST cache (for :mod:`.data`): a download with deadlines, the offline unpack."""
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import os
-import socket
 import struct
-import tempfile
+import time
 from collections.abc import Iterable
 from pathlib import Path
 from typing import BinaryIO
 
+from .atomic import atomic_write, why_not_written
 from .idx import MnistDataError, read_idx
 
 #: Seconds a download may wait for the server before it gives up.
 DOWNLOAD_TIMEOUT_S = 30.0
+#: Seconds the whole download (four files, about 12 MB) may take, however steadily bytes come.
+DOWNLOAD_DEADLINE_S = 300.0
 _CHUNK = 1 << 20
+_LARGEST = 20 << 20  # bytes; MNIST's largest file has 9.9 MB
 
 
 def torchvision_mnist(root: Path, train: bool, transform=None, advice: str = ""):
-    """``torchvision.datasets.MNIST(root, download=True)`` with a network timeout.
+    """``torchvision.datasets.MNIST(root)``, downloaded first (:func:`download_mnist`) if not there yet.
 
     Args:
         root: the cache folder.
@@ -33,18 +35,81 @@ def torchvision_mnist(root: Path, train: bool, transform=None, advice: str = "")
     """
     from torchvision.datasets import MNIST
 
-    previous = socket.getdefaulttimeout()
-    socket.setdefaulttimeout(DOWNLOAD_TIMEOUT_S)  # every socket torchvision opens meanwhile
     try:
-        return MNIST(root, train=train, transform=transform, download=True)
-    except Exception as exc:  # no network, a stalled server, a half-written cache...
-        stalled = ""
-        if isinstance(exc, TimeoutError):
-            stalled = f" (the server did not answer within {DOWNLOAD_TIMEOUT_S:g} s)"
-        raise MnistDataError(f"Could not download MNIST into {root} and found no usable local copy{stalled} "
+        raw = root / "MNIST" / "raw"
+        if not all((raw / name.removesuffix(".gz")).is_file() for name, _ in MNIST.resources):
+            download_mnist(root)
+        return MNIST(root, train=train, transform=transform)
+    except MnistDataError:
+        raise
+    except Exception as exc:  # no network, a stalled or slow server, a half-written cache...
+        raise MnistDataError(f"Could not download MNIST into {root} and found no usable local copy "
                              f"({type(exc).__name__}: {exc}).\n" + advice) from exc
-    finally:
-        socket.setdefaulttimeout(previous)
+
+
+def download_mnist(root: Path) -> Path:
+    """Download MNIST's four files from torchvision's mirrors into ``root/MNIST/raw`` and unpack them.
+
+    Each read waits at most :data:`DOWNLOAD_TIMEOUT_S`; the whole download stops after
+    :data:`DOWNLOAD_DEADLINE_S` (plus at most one read's wait). Files are checked (MD5) before they
+    are written, and written whole or not at all.
+
+    Returns:
+        ``root``, ready for ``torchvision.datasets.MNIST(root)``.
+
+    Raises:
+        TimeoutError: a server stopped answering, or the whole download took too long.
+        ConnectionError: no mirror gave one of the files.
+    """
+    from torchvision.datasets import MNIST
+
+    deadline, files = time.monotonic() + DOWNLOAD_DEADLINE_S, []
+    for name, md5 in MNIST.resources:
+        target = root / "MNIST" / "raw" / name
+        if not (target.is_file() and hashlib.md5(target.read_bytes(), usedforsecurity=False).hexdigest() == md5):
+            write_atomic(target, _from_a_mirror(MNIST.mirrors, name, md5, deadline))
+        files.append(target)
+    return unpack_offline(files, root)
+
+
+def _from_a_mirror(mirrors: list[str], name: str, md5: str, deadline: float) -> bytes:
+    """The file ``name`` from the first mirror that sends it with the right MD5."""
+    failures = []
+    for url in (mirror + name for mirror in mirrors):
+        print(f"Downloading {url}", flush=True)
+        try:
+            body = _fetch(url, deadline)
+        except (OSError, ValueError) as exc:
+            if isinstance(exc, TimeoutError):
+                raise
+            failures.append(f"{url}: {exc}")
+            continue
+        if hashlib.md5(body, usedforsecurity=False).hexdigest() == md5:
+            return body
+        failures.append(f"{url}: the file is damaged (wrong MD5 checksum)")
+    raise ConnectionError("no mirror gave " + name + ": " + "; ".join(failures))
+
+
+def _fetch(url: str, deadline: float) -> bytes:
+    """The body at ``url``: each read waits at most DOWNLOAD_TIMEOUT_S, all of them end at ``deadline``."""
+    import urllib.error
+    import urllib.request
+
+    body = bytearray()
+    try:
+        with urllib.request.urlopen(url, timeout=DOWNLOAD_TIMEOUT_S) as response:
+            while time.monotonic() < deadline and len(body) <= _LARGEST:
+                if not (chunk := response.read1(_CHUNK)):  # one read, however little came
+                    return bytes(body)
+                body += chunk
+    except (TimeoutError, urllib.error.URLError) as exc:
+        if isinstance(exc, TimeoutError) or isinstance(exc.reason, TimeoutError):
+            raise TimeoutError(f"the server did not answer within {DOWNLOAD_TIMEOUT_S:g} s") from exc
+        raise
+    if len(body) > _LARGEST:
+        raise ValueError(f"the server sent more than {_LARGEST >> 20} MB, more than any MNIST file")
+    raise TimeoutError(f"the whole download took more than {DOWNLOAD_DEADLINE_S:g} s; the connection "
+                       "or the server is too slow")
 
 
 def content_key(path: str | os.PathLike) -> str:
@@ -61,30 +126,17 @@ def _write_chunks(dst: BinaryIO, payload: bytes | bytearray) -> None:
 
 
 def write_atomic(target: Path, payload: bytes | bytearray) -> None:
-    """Write ``payload`` to ``target`` through a temporary file, mode 0644.
+    """Write ``payload`` to ``target`` with :func:`.atomic.atomic_write`, mode 0644 (a shared cache).
 
     Raises:
         MnistDataError: a full disk or an unwritable folder (no temporary file is left).
     """
-    tmp = None
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".part")
-        with os.fdopen(fd, "wb") as dst:
-            _write_chunks(dst, payload)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600: other users of a shared cache could not read it
-        os.replace(tmp, target)
+        atomic_write(target, lambda file: _write_chunks(file, payload), mode=0o644)
     except OSError as exc:
-        if tmp is not None and os.path.exists(tmp):
-            os.unlink(tmp)
-        if exc.errno in (errno.ENOSPC, errno.EDQUOT):
-            why = "the disk is full"
-        elif exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
-            why = "the folder is not writable"
-        else:
-            why = f"{type(exc).__name__}: {exc}"
-        raise MnistDataError(f"Could not write {target} ({why}). Free some space, or set MNIST_COURSE_CACHE "
-                             "to a writable folder with about 60 MB free.") from exc
+        raise MnistDataError(f"Could not write {target}: {why_not_written(exc)}. Free some space, or set "
+                             "MNIST_COURSE_CACHE to a writable folder with about 60 MB free.") from exc
 
 
 def unpack_offline(sources: Iterable[Path], root: Path) -> Path:
