@@ -202,12 +202,12 @@ print("same as F.cross_entropy:", torch.allclose(loss, F.cross_entropy(logits, l
 # %% [markdown]
 # **Exercise 2.1.** (As in lesson 1: replace the `...` and run the cell.) Write `softmax`
 # yourself: it takes logits of shape `(N, C)` (one row per image) and returns
-# probabilities of the same shape, each row summing to 1. Make it safe
-# for huge logits such as 1000: softmax only cares about the *differences* between logits
-# (adding 100 to each of `tiny_logits` changes no probability), so subtracting each row's
-# largest logit first changes nothing, and keeps `exp` from overflowing. The check compares
-# your function with `torch.softmax(logits, dim=1)` on the tiny example, on MNIST logits and
-# on huge logits.
+# probabilities of the same shape, each row summing to 1. Make it safe for huge logits
+# such as 1000: softmax only cares about the *differences* between logits (adding 100 to
+# each of `tiny_logits` changes no probability), so subtracting each row's largest logit
+# first changes nothing, and keeps `exp` from overflowing. The check compares your
+# function with `torch.softmax(logits, dim=1)` on the tiny example, on MNIST logits and on
+# huge logits.
 
 # %% tags=["exercise"]
 def softmax(logits):
