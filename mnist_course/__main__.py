@@ -98,6 +98,7 @@ def _train(args: argparse.Namespace) -> int:
     from .data import load_mnist
     from .env import describe_device, get_device, limit_cpu_threads, set_seed
     from .recipe import RECIPES, recipe_settings, train_final_model
+    from .training import check_learned
 
     if args.model == "cnn" and (args.hidden or args.activation):
         raise ValueError("--hidden and --activation are the MLP's settings; the CNN has none of them")
@@ -122,6 +123,7 @@ def _train(args: argparse.Namespace) -> int:
 
     model, history = train_final_model(train, test, device=device, progress=not args.quiet,
                                        callbacks=[report], subset=args.subset, model=args.model, **settings)
+    check_learned(history)  # a model that reads digits no better than guessing is not saved
     metrics = {"test_accuracy": history.test_accuracy[-1], "test_loss": history.test_loss[-1],
                "epochs": len(history), "seconds": history.seconds[-1],
                "train_images": history.settings["train_images"]}

@@ -177,5 +177,5 @@ def seeded(seed: int, device: str | torch.device | None = None) -> Iterator[None
     device = torch.device(device) if device is not None else torch.device("cpu")
     gpus = [device] if device.type != "cpu" else []
     with torch.random.fork_rng(devices=gpus, device_type=device.type if gpus else "cuda"):
-        torch.manual_seed(seed)
+        torch.manual_seed(check_seed(seed))
         yield

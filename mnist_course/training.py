@@ -25,7 +25,7 @@ from torch import nn
 
 from .augment import augment_batch, augment_names
 from .data.batches import TensorBatches
-from .env import seeded
+from .env import check_seed, seeded
 from .evaluation import _model_device, eval_logits, evaluate, predict_labels, prepared, test_model
 from .history import Callback, History, Progress, ProgressBar, Report, Run, StopWhen, TensorBoardLog
 from .recipe import Recipe
@@ -37,6 +37,8 @@ __all__ = ["OPTIMIZERS", "DivergedError", "History", "Progress", "Callback", "ma
 OPTIMIZERS = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW}  # name -> class
 #: A batch loss above this means the weights have blown up (guessing scores log(10) = 2.3).
 EXPLODED_LOSS = 1e3
+#: Guessing reads 10% of digits; a trained model that reads under this has not learned (check_learned).
+CHANCE_ACCURACY = 0.2
 
 
 class DivergedError(ValueError):
@@ -118,6 +120,7 @@ def fit(model: nn.Module, train: Sequence[torch.Tensor], test: Sequence[torch.Te
     """
     if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
         raise ValueError(f"epochs must be a whole number, 1 or more, not {epochs!r}")
+    seed = check_seed(seed)
     device, recipe = torch.device(device) if device is not None else _model_device(model), Recipe.of(model)
     loader = TensorBatches(recipe.straighten(train[0]), train[1], batch_size=batch_size, device=device,
                            seed=seed, subset=subset, mean=recipe.mean, std=recipe.std)
@@ -169,6 +172,20 @@ class BatchAugment:
 
     def __call__(self, images: torch.Tensor) -> torch.Tensor:
         return augment_batch(images, self.names, self.generator, self.background) if self.names else images
+
+
+def check_learned(history: History) -> None:
+    """Raise :class:`DivergedError` when a finished run reads digits no better than guessing.
+
+    "No better" means a last test accuracy under :data:`CHANCE_ACCURACY` with a last training
+    loss at least guessing's, log(10): the weights blew up or every unit died.
+    """
+    if len(history) and history.test_accuracy[-1] < CHANCE_ACCURACY \
+            and not history.train_loss[-1] < 0.99 * math.log(10):
+        raise DivergedError(f"training diverged: after {len(history)} epoch(s) the test accuracy is "
+                            f"{history.test_accuracy[-1]:.1%} and the training loss "
+                            f"{history.train_loss[-1]:.3g}, no better than guessing. Lower the learning "
+                            f"rate (it was {history.settings.get('lr', float('nan')):g}) and train again.")
 
 
 class Diverging(Callback):

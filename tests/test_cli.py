@@ -123,6 +123,15 @@ def test_an_unusable_out_is_refused_before_training(tmp_path, capsys, make_out, 
     assert "epoch" not in captured.out  # refused before training, not after
 
 
+def test_the_issues_diverging_adam_run_saves_nothing(tmp_path, capsys):
+    """Issue 20: `train --lr 1e6 --epochs 1 --subset 2000` ended at loss 1.6e23, printed "saved", exit 0."""
+    out = tmp_path / "m.pt"
+    args = ["train", "--lr", "1e6", "--epochs", "1", "--subset", "2000", "--quiet", "--out", str(out)]
+    assert main(args) == 1
+    assert "error: training diverged" in capsys.readouterr().err
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
 @pytest.mark.parametrize("lr, message", [("1e6", "training diverged: the loss became"),
                                          ("nan", "learning rate must be a finite number")])
 def test_diverging_or_nan_learning_rate_stops_with_an_error_and_saves_nothing(tmp_path, capsys, lr, message):

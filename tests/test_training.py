@@ -253,3 +253,28 @@ def test_augmentation_fills_with_the_recipes_background(train_split):
     images = torch.full((4, 1, 28, 28), -1.0)  # an empty picture under mean 0.5, std 0.5
     moved = BatchAugment(["affine"], seed=0, background=-1.0)(images)
     assert torch.allclose(moved, images, atol=1e-5)
+
+
+def test_a_run_that_reads_no_better_than_guessing_has_not_learned():
+    """Issue 20: a diverged model (13.5% test accuracy, loss far above guessing's) was saved."""
+    from mnist_course.training import check_learned
+
+    diverged = History(settings={"lr": 1e6})
+    diverged.append(1, 1.6e3, 0.11, 1.6e3, 0.135, 1.0)
+    with pytest.raises(DivergedError, match="no better than guessing"):
+        check_learned(diverged)
+    dead = History(settings={"lr": 5.0})
+    dead.append(1, 2.3026, 0.11, 2.3026, 0.1135, 1.0)  # every unit dead: it guesses the commonest digit
+    with pytest.raises(DivergedError):
+        check_learned(dead)
+    slow = History(settings={"lr": 1e-4})
+    slow.append(1, 2.1, 0.15, 2.05, 0.18, 1.0)  # still near chance, but learning: the loss went down
+    check_learned(slow)
+    good = History(settings={"lr": 1e-3})
+    good.append(1, 0.3, 0.9, 0.2, 0.95, 1.0)
+    check_learned(good)
+
+
+def test_fit_refuses_a_seed_out_of_range(train_split):
+    with pytest.raises(ValueError, match="from 0 to 2"):
+        fit(SoftmaxRegression(), small(train_split, 100), seed=2**70, progress=False)

@@ -33,7 +33,8 @@ MNIST_STD = 0.3081
 #: saved in its checkpoint): MNIST's normalisation and no extra preprocessing.
 DEFAULT_RECIPE = {"mean": MNIST_MEAN, "std": MNIST_STD, "preprocess": {}}
 
-SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"  #: Own-digit pictures (``tools/make_samples.py``).
+#: Own-digit pictures (``tools/make_samples.py``).
+SAMPLES_DIR = Path(__file__).resolve().parent.parent / "samples"
 FULL_SIZES = {"train": 60_000, "test": 10_000}
 _FILE_STEMS = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import torch
 
+from ..env import check_seed
 from . import MNIST_MEAN, MNIST_STD, to_float_images
 
 
@@ -39,7 +40,7 @@ class TensorBatches:
         self.batch_size, self.shuffle, self.drop_last = batch_size, shuffle, drop_last
         self.generator = torch.Generator()
         if seed is not None:
-            self.generator.manual_seed(seed)
+            self.generator.manual_seed(check_seed(seed))
 
     def __len__(self) -> int:
         n, b = len(self.labels), self.batch_size
