@@ -171,7 +171,7 @@ compare_guess(my_guess, high_rate_loss, choices=("higher", "lower"))
 # %% [markdown]
 # - `lr=1e-4` is safe but slow: after 5 epochs it is still behind.
 # - `lr=1e-2` learns fast at first, then its steps are too big to settle: its validation
-#   loss goes up and down and ends above that of `1e-3`, and so does its error rate.
+#   loss goes up and down and ends above that of `1e-3`.
 # - `lr=1e-3` (PyTorch's default for Adam) is the usual good choice for networks like ours.
 #
 # Why is `1e-2` too big? A first-layer weight starts at a size of about 0.02 (below). A

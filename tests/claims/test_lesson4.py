@@ -27,12 +27,10 @@ def test_momentum_and_adam_end_several_points_above_plain_sgd(lesson):
     assert last(lesson, "histories", "Adam lr=1e-3", "test_accuracy") > sgd + 0.03
 
 
-def test_adam_at_1e2_ends_with_a_higher_validation_loss_and_error_than_at_1e3(lesson):
-    """The predict-first answer ("higher") and "so does its error rate"."""
+def test_adam_at_1e2_ends_with_a_higher_validation_loss_than_at_1e3_after_going_up_and_down(lesson):
+    """The predict-first answer ("higher"); "its validation loss goes up and down"."""
     assert last(lesson, "histories", "Adam lr=1e-2", "test_loss") > last(lesson, "histories", "Adam lr=1e-3",
                                                                          "test_loss")
-    assert last(lesson, "histories", "Adam lr=1e-2", "test_accuracy") < last(lesson, "histories",
-                                                                             "Adam lr=1e-3", "test_accuracy")
     assert lesson.value("high_rate_loss") == "higher"
     losses = lesson.value("histories['Adam lr=1e-2'].test_loss")
     assert any(losses[i + 1] > losses[i] for i in range(len(losses) - 1)), "it goes up and down"
