@@ -148,9 +148,9 @@ for name, (model, losses) in runs.items():
           f"first-layer weight norm {model.layers[1].weight.norm():.1f}")
 
 # %% [markdown]
-# The tiny `weight_decay=1e-5` does not save `lr=1e-2`: its validation loss does not
-# settle, it ends above its own lowest value and above the loss with `lr=1e-3`, and its
-# first-layer weights grow more than twice as large. With this network, use `lr=1e-3`.
+# The tiny `weight_decay=1e-5` does not save `lr=1e-2`: its validation loss jumps up and
+# down and ends above the loss with `lr=1e-3`, and its first-layer weights grow more than
+# twice as large. With this network, use `lr=1e-3`.
 #
 # ## Recap
 #

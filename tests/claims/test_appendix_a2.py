@@ -30,8 +30,9 @@ def test_adamw_decays_before_its_step(appendix):
 
 
 def test_the_tutorials_optimizer_does_not_settle_and_grows_its_weights(appendix):
-    """"ends above its own lowest value and above the loss with lr=1e-3", "more than twice as large"."""
-    assert appendix.value("tutorial_losses[-1] > min(tutorial_losses)")
+    """"jumps up and down and ends above the loss with lr=1e-3", "more than twice as large"."""
+    losses = appendix.value("tutorial_losses")
+    assert any(losses[i + 1] > losses[i] for i in range(len(losses) - 1))
     assert appendix.value("tutorial_losses[-1] > usual_losses[-1]")
     norms = appendix.value("[float(m.layers[1].weight.norm()) for m in (tutorial_model, usual_model)]")
     assert norms[0] > 2 * norms[1]
