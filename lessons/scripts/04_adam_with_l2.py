@@ -422,7 +422,12 @@ show_digits(torch.cat([digit, versions]), ncols=6,  # (12, 1, 28, 28)
 plt.show()
 
 # %% [markdown]
-# Now the four runs, each with the optimizer built in view (this takes a little while):
+# **Predict first.** Which of the four remedies will end with the lowest validation loss
+# after 15 epochs? Write its name as in the code below, before you run the four runs
+# (they take a little while).
+
+# %% tags=["predict"]
+my_guess = ...  # "Adam + L2 1e-3", "AdamW 1e-3", "dropout 0.5" or "augmentation"
 
 # %%
 remedies = {  # name: (optimizer class, weight decay, dropout, augmentation)
@@ -438,6 +443,9 @@ for name, (optimizer_class, weight_decay, dropout, augment) in remedies.items():
     optimizer = optimizer_class(big_models[name].parameters(), lr=1e-3, weight_decay=weight_decay)
     runs[name] = fit(big_models[name], train, test=validation, optimizer=optimizer, epochs=15, subset=1000,
                      batch_size=32, augment=augment, device=device, progress=False)
+
+lowest = min(remedies, key=lambda name: runs[name].test_loss[-1])  # lowest validation loss
+compare_guess(my_guess, lowest.lower(), choices=tuple(name.lower() for name in remedies))
 
 # %% [markdown]
 # The validation loss of each run, then the numbers after 15 epochs, with the size (norm)
