@@ -324,10 +324,10 @@ check("4.2", adam_optimizer, new_model=new_model)
 # To see overfitting quickly, we give a big network (784-500-256-10, about 520,000
 # weights) only **1,000 training images** and train it with Adam for 15 epochs.
 #
-# We also save a **checkpoint** after every epoch. `fit` calls its `callback` with a
-# `Progress` report after every epoch; ours saves the model with `save_checkpoint`
-# (weights, settings, metrics, normalisation) in a `checkpoints` folder. `fit` passes one
-# argument, so a `lambda` (a one-line function) passes our folder along too.
+# We also save a **checkpoint** after every epoch. `fit` calls each function in its
+# `callbacks` list with a `Progress` report after every epoch; ours saves the model with
+# `save_checkpoint` (weights, settings, metrics, normalisation) in a `checkpoints` folder.
+# `fit` passes one argument, so a `lambda` (a one-line function) passes our folder along too.
 
 # %%
 def save_every_epoch(progress, folder):
@@ -344,7 +344,7 @@ big_model = MLP(hidden=(500, 256))
 optimizer = torch.optim.Adam(big_model.parameters(), lr=1e-3)
 plain = fit(big_model, train, test=validation, optimizer=optimizer, epochs=15, subset=1000,
             batch_size=32, device=device, progress=False,
-            callback=lambda progress: save_every_epoch(progress, overfit_folder))
+            callbacks=[lambda progress: save_every_epoch(progress, overfit_folder)])
 print("checkpoints:", sorted(path.name for path in overfit_folder.glob("epoch_*.pt"))[:3], "...")
 
 # %%
@@ -498,7 +498,7 @@ print(f"test accuracy after 15 epochs on 1,000 images: without augmentation {pla
 print(FINAL_RECIPE)
 final_folder = Path("checkpoints") / "final"
 model, final = train_final_model(train, validation, device=device, progress=False,
-                                 callback=lambda progress: save_every_epoch(progress, final_folder))
+                                 callbacks=[lambda progress: save_every_epoch(progress, final_folder)])
 print("epochs:", len(final), " recipe:", model.recipe)
 
 # %%
@@ -558,8 +558,9 @@ check("4.4", epoch_1_accuracy, final_folder=final_folder, validation=validation,
 #
 # **TensorBoard** is a web page that draws training curves and keeps many runs to
 # compare. `torch.utils.tensorboard.SummaryWriter` writes its logs:
-# `writer.add_scalar(name, value, step)` adds one point to a curve (`fit(...,
-# log_dir="runs/my_run")` does it after every epoch). This cell writes the final model's
+# `writer.add_scalar(name, value, step)` adds one point to a curve
+# (`fit(..., callbacks=[TensorBoardLog("runs/my_run")])` does it after every epoch, with
+# `TensorBoardLog` from `mnist_course.training`). This cell writes the final model's
 # curves if TensorBoard is installed; then run `tensorboard --logdir runs` in the
 # `lessons` folder and open the address it prints.
 
@@ -615,7 +616,7 @@ print("epochs:", len(history))
 #   same fraction `lr * wd` per step: the same number means different things.
 # - **Overfitting**: training accuracy reaches 100% while the validation loss rises.
 #   Weight decay, dropout and especially **data augmentation** reduce it.
-# - **Checkpoints** every epoch (`fit`'s `callback` + `save_checkpoint`) let us keep the
+# - **Checkpoints** every epoch (`fit`'s `callbacks` + `save_checkpoint`) let us keep the
 #   best epoch. The final model is in `checkpoints/lesson4_best.pt`, ready for lesson 5.
 # - Optional: appendix **A2** looks closer at Adam's steps and runs the tutorial's
 #   optimizer in a plain PyTorch loop.
