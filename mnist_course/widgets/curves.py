@@ -114,8 +114,11 @@ class LivePlot:
         plot_history([r.points for r in runs], labels, self.axes, test=self.test_label is not None,
                      alpha=[1.0 if r is current else PAST_ALPHA for r in runs],
                      test_label=self.test_label or "", colors=[r.color for r in runs])
+        # the x axis: a run in progress's planned epochs, else what was trained (a stopped run fills it)
         reached = [r.points.epoch[-1] for r in runs if r.points.epoch]
-        epochs = max([now.epochs if current is None else current.settings.epochs, *reached])
+        if current is not None and current.outcome == "training":
+            reached.append(current.settings.epochs)
+        epochs = max(reached or [now.epochs])
         loss_ax, accuracy_ax = self.axes
         loss_ax.set_ylim(bottom=0)
         accuracy_ax.set_ylim(max(0.0, accuracy_ax.get_ylim()[0]) if runs else 0.0, 1.0)

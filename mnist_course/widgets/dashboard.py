@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
 from typing import Any
 
 import ipywidgets as widgets
@@ -86,15 +85,16 @@ class TrainingDashboard:
         return run.latency if run is not None and run.shown.wait(timeout) else None
 
     def run_sync(self, **settings: Any) -> History:
-        """Train in this cell with the settings changed by ``settings`` as Start does; return the History.
+        """Train in this cell as Start does, with ``settings`` changed; return the History.
+
+        The controls keep their values: the next Start trains what they show (the lesson's
+        settings), not what this call chose.
 
         Raises:
             ValueError: a value no control can show.
             RuntimeError: the dashboard is closed.
         """
-        chosen = knobs.make_settings(settings, self._ctx, base=self._settings)
-        self.set_values(**asdict(chosen))
-        record = self._runner.run_sync(chosen)
+        record = self._runner.run_sync(knobs.make_settings(settings, self._ctx, base=self._settings))
         if record is None:
             raise RuntimeError("the run was stopped or replaced before it started")
         return record.history
