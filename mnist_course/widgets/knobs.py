@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field, make_dataclass
 from typing import Any, NamedTuple
 
 import ipywidgets as widgets
-import torch
 
+from ..env import parse_device
 from ..models import ACTIVATIONS, mlp_parameters, parse_hidden
 
 #: Knobs shown under the lesson's own knobs unless the dashboard is told otherwise.
@@ -65,11 +65,8 @@ def _hidden(value: Any, ctx: Context) -> tuple[int, ...]:
 
 
 def _device(value: Any, ctx: Context) -> str:
-    try:
-        value = torch.device(value).type  # "cuda:0" -> "cuda"
-    except (RuntimeError, TypeError):
-        pass
-    return _one_of("device", lambda c: c.devices)(value, ctx)
+    kind = parse_device(value).partition(":")[0]  # "cuda:0" -> "cuda"
+    return _one_of("device", lambda c: c.devices)(kind, ctx)
 
 
 def _scientific(value: float) -> str:
