@@ -57,7 +57,7 @@ class TrainingDashboard:
         self._plot: LivePlot | None = LivePlot(self._lesson, shown, self._test_label)
         self._runner = Runner(self._work, debounce, on_done=lambda _: setattr(self._stop, "disabled",
                                                                               not self._runner.busy))
-        self._quiet, self._next_render = False, 0.0
+        self._next_render = 0.0
         self._show(None, "Change a setting or press Start to train.")
         make_optimizer("sgd", [torch.zeros(1, requires_grad=True)], lr=0.1)  # warm-up: imports torch._dynamo
 
@@ -102,12 +102,10 @@ class TrainingDashboard:
     def set_values(self, **values: Any) -> None:
         """Set knobs without starting a run (knobs without a control keep the value too)."""
         self._settings = knobs.make_settings(values, self._ctx, base=self._settings)
-        self._quiet = True
-        try:
-            for name, control in self.controls.items():
-                knobs.show(name, control, getattr(self._settings, name))
-        finally:
-            self._quiet = False
+        for name, control in self.controls.items():
+            control.unobserve(self._on_change, names="value")  # showing a value is no change to train
+            knobs.show(name, control, getattr(self._settings, name), self._ctx)
+            control.observe(self._on_change, names="value")
 
     def close(self) -> None:
         """Stop training, end the worker, close every widget and free the runs and the figure."""
@@ -149,8 +147,7 @@ class TrainingDashboard:
                              self._stop, self._status, self._accuracy, self._curves]
 
     def _on_change(self, change: dict) -> None:
-        if not self._quiet:
-            self._request(immediate=False)
+        self._request(immediate=False)
 
     def _request(self, immediate: bool) -> None:
         try:
@@ -167,21 +164,19 @@ class TrainingDashboard:
         """Show the cached record for ``run``'s settings, or train a new one."""
         record = cached or Record(run.settings)
         self._plot.take(record)
-        if cached is not None:
-            self._show(record)
-            run.show_first_point()
-            self._set_status("Same settings as an earlier run: answered from the cache, no training.")
-            return record
-        try:
-            record.history = self._fit(run, record)
-        except Exception as exc:  # shown in the dashboard, not lost in the worker thread
-            self._set_status(f"Training failed: {html.escape(f'{type(exc).__name__}: {exc}')}. "
-                             "Change a setting or press Start to try again.", error=True)
-            raise
-        record.outcome = "stopped" if record.history.cancelled else "finished"
+        if cached is None:
+            try:
+                record.history = self._fit(run, record)
+            except Exception as exc:  # shown in the dashboard, not lost in the worker thread
+                self._set_status(f"Training failed: {html.escape(f'{type(exc).__name__}: {exc}')}. "
+                                 "Change a setting or press Start to try again.", error=True)
+                raise
+            record.outcome = "stopped" if record.history.cancelled else "finished"
         if run.cancel.reason != "replaced":
             self._show(record)
-            self._set_status(summary(record))
+            run.show_first_point()
+            self._set_status("Same settings as an earlier run: answered from the cache, no training."
+                             if cached else summary(record))
         self._plot.keep(record)
         return record
 

@@ -127,10 +127,7 @@ class Runner:
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until every run requested so far has ended; False if ``timeout`` passed first."""
         latest = self.latest
-        if latest is None:
-            return True
-        done, _ = concurrent.futures.wait([latest.future], timeout)
-        return bool(done)
+        return latest is None or not concurrent.futures.wait([latest.future], timeout).not_done
 
     def close(self) -> None:
         """Stop, wait for the worker to end and drop the cache; later requests raise RuntimeError."""
