@@ -47,8 +47,7 @@ class Record:
     @property
     def test_accuracy(self) -> float | None:
         """The latest test accuracy (``None`` before the first epoch ends)."""
-        done = [a for a in self.points.test_accuracy if not math.isnan(a)]
-        return done[-1] if done else None
+        return next((a for a in reversed(self.points.test_accuracy) if not math.isnan(a)), None)
 
 
 class LivePlot:
@@ -70,8 +69,8 @@ class LivePlot:
         # fixed margins (no layout engine, whatever rcParams say): a layout engine doubles the time
         self.figure = Figure(figsize=(9.0, 3.8), dpi=80, layout="none")
         FigureCanvasAgg(self.figure)
-        self.axes = self.figure.subplots(1, 2)
-        self.figure.subplots_adjust(left=0.08, right=0.98, top=0.92, bottom=0.3, wspace=0.22)
+        self.axes = self.figure.subplots(1, 2, gridspec_kw={"left": 0.08, "right": 0.98, "top": 0.92,
+                                                            "bottom": 0.3, "wspace": 0.22})
 
     def take(self, record: Record) -> None:
         """Make ``record`` the current run: off the past list, in a colour no past run has."""
@@ -98,9 +97,7 @@ class LivePlot:
     def render(self, current: Record | None, now: Any, message: str = "") -> bytes:
         """Draw the past runs faint and ``current`` (or ``None``) bold, ``message`` on an empty plot: PNG."""
         runs = [*(r for r in self.past if r is not current), *([current] if current else [])]
-        labels = [self.label(r, now) for r in runs]
-        if current is not None:
-            labels[-1] = "now: " + labels[-1]
+        labels = [("now: " if r is current else "") + self.label(r, now) for r in runs]
         for ax in self.axes:
             ax.clear()
         self.figure.legends.clear()

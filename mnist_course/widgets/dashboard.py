@@ -36,6 +36,10 @@ class TrainingDashboard:
         debounce: seconds without a new change before a run starts.
         cpu_threads: PyTorch CPU threads of a run (``None``: unchanged; restored afterwards).
         test_label: what to call the ``test`` split on screen, e.g. ``"validation"`` (lesson 4).
+
+    Attributes:
+        widget: the ipywidgets box to display (displaying the dashboard shows it too).
+        controls: the knobs' widgets, by knob name.
     """
 
     def __init__(self, train: Sequence[torch.Tensor], test: Sequence[torch.Tensor] | None = None,
@@ -60,11 +64,6 @@ class TrainingDashboard:
         self._next_render = 0.0
         self._show(None, "Change a setting or press Start to train.")
         make_optimizer("sgd", [torch.zeros(1, requires_grad=True)], lr=0.1)  # warm-up: imports torch._dynamo
-
-    @property
-    def widget(self) -> widgets.VBox:
-        """The ipywidgets box to display (displaying the dashboard shows it too)."""
-        return self._box
 
     def start(self) -> None:
         """Train with the settings the controls show, now (like the Start button)."""
@@ -121,7 +120,7 @@ class TrainingDashboard:
         return f"TrainingDashboard(controls: {', '.join(self.controls)})"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict | None:
-        bundle = self._box._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
         if bundle is not None:
             bundle["text/plain"] = repr(self)  # stable across machines, for nbval
         return bundle
@@ -139,11 +138,11 @@ class TrainingDashboard:
         columns = [widgets.VBox([c for n, c in self.controls.items() if (n in self._lesson) == side])
                    for side in (True, False)]  # the lesson's knobs on the left
         row, buttons = widgets.HBox(columns), widgets.HBox([self._start, self._stop, self._status])
-        self._box = widgets.VBox([row, buttons, self._accuracy, self._curves])
-        self._box.add_class("mnist-dashboard")  # stable hooks for the browser test
+        self.widget = widgets.VBox([row, buttons, self._accuracy, self._curves])
+        self.widget.add_class("mnist-dashboard")  # stable hooks for the browser test
         for name in ("start", "stop", "status", "accuracy", "curves"):
             getattr(self, f"_{name}").add_class(f"mnist-dashboard-{name}")
-        self._all_widgets = [*self.controls.values(), *columns, row, buttons, self._box, self._start,
+        self._all_widgets = [*self.controls.values(), *columns, row, buttons, self.widget, self._start,
                              self._stop, self._status, self._accuracy, self._curves]
 
     def _on_change(self, change: dict) -> None:

@@ -28,6 +28,15 @@ def _describe(result: dict, k: int) -> str:
     return f"Top {k}: <b>{text}</b>"
 
 
+def _row(result: dict, k: int) -> str:
+    """One upload as HTML: what the model saw (if the picture could be read), its name, :func:`_describe`."""
+    picture = ""
+    if "image" in result:
+        data = base64.b64encode(digit_png(result["image"], scale=3)).decode("ascii")
+        picture = f"<img src='data:image/png;base64,{data}' width='84' height='84'> "
+    return f"<div>{picture}<b>{html.escape(result['name'])}</b>: {_describe(result, k)}</div>"
+
+
 def _first_finger(pen: Callable[..., None]) -> Callable[[list[Point]], None]:
     """A touch callback (a list of ``(x, y)``, one per finger) that moves ``pen`` like the mouse."""
     return lambda touches: pen(*touches[0]) if touches else pen()
@@ -158,13 +167,5 @@ class DigitUpload(widgets.VBox):
     def show(self, files: Sequence[dict]) -> list[dict]:
         """Predict ``files`` (a ``FileUpload`` value) and show one row per file; return the results."""
         results = predict_uploads(self.model, files, self.k)
-        rows = []
-        for result in results:
-            picture = ""
-            if "image" in result:
-                data = base64.b64encode(digit_png(result["image"], scale=3)).decode("ascii")
-                picture = f"<img src='data:image/png;base64,{data}' width='84' height='84'> "
-            name = html.escape(result["name"])
-            rows.append(f"<div>{picture}<b>{name}</b>: {_describe(result, self.k)}</div>")
-        self.results.value = "\n".join(rows)
+        self.results.value = "\n".join(_row(result, self.k) for result in results)
         return results
