@@ -110,10 +110,9 @@ class LivePlot:
             reached.append(current.settings.epochs)
         epochs = max(reached or [now.epochs])
         loss_ax, accuracy_ax = self.axes
-        loss_ax.set_ylim(bottom=0)
-        accuracy_ax.set_ylim(max(0.0, accuracy_ax.get_ylim()[0]) if runs else 0.0, 1.0)
-        for ax in self.axes:
-            ax.set_xlim(0, math.ceil(epochs) * 1.03)  # room for the last epoch's marker
+        xlim = (0, math.ceil(epochs) * 1.03)  # room for the last epoch's marker
+        loss_ax.set(xlim=xlim, ylim=(0, None))
+        accuracy_ax.set(xlim=xlim, ylim=(max(0.0, accuracy_ax.get_ylim()[0]) if runs else 0.0, 1.0))
         if message:
             loss_ax.text(0.5, 0.5, message, transform=loss_ax.transAxes, ha="center")
         return figure_to_png(self.figure, fast=True)
