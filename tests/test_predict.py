@@ -347,6 +347,14 @@ def test_digit_canvas_follows_the_mouse_and_touch(model):
     canvas.canvas._touch_move_callbacks([(120, 150)])
     canvas.canvas._touch_end_callbacks([])
     assert canvas.strokes[-1] == [(100, 100), (120, 150)]
+    # the mouse events as the browser sends them, through the registered callbacks
+    canvas.canvas._mouse_down_callbacks(10, 20)
+    canvas.canvas._mouse_move_callbacks(30, 40)
+    canvas.canvas._mouse_out_callbacks(30, 40)
+    canvas.canvas._mouse_move_callbacks(50, 60)  # left the canvas: ignored
+    canvas.canvas._mouse_down_callbacks(70, 80)
+    canvas.canvas._mouse_up_callbacks(70, 80)
+    assert canvas.strokes[-2:] == [[(10, 20), (30, 40)], [(70, 80)]]
 
 
 def upload_value(*files: tuple[str, bytes]) -> tuple[dict, ...]:

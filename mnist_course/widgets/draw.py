@@ -129,13 +129,12 @@ class DigitCanvas(widgets.HBox):
             return None
         drawing = strokes_to_image(self.strokes, self.size, self.line_width)
         result = read_pictures(self.model, [("your drawing", drawing)], self.k)[0]
-        self.message.value = _describe(result, self.k)
-        if "error" in result:
-            return None
-        self.seen.value = digit_png(result["image"])
-        self.chart.value = probability_chart_png(all_probabilities(self.model, result["image"]))
-        self.chart.layout.display = None
-        return result["guesses"]
+        if "error" not in result:
+            self.seen.value = digit_png(result["image"])
+            self.chart.value = probability_chart_png(all_probabilities(self.model, result["image"]))
+            self.chart.layout.display = None
+        self.message.value = _describe(result, self.k)  # last: the pictures are there when it changes
+        return result.get("guesses")
 
 
 class DigitUpload(widgets.VBox):
