@@ -11,8 +11,6 @@ import argparse
 import sys
 from pathlib import Path
 
-DEVICE_KINDS = ("cpu", "cuda", "mps")
-
 
 def default_checkpoint() -> Path:
     """Lesson 4's best model, ``work/checkpoints/lesson4_best.pt`` in a checkout (where the student's
@@ -66,13 +64,12 @@ def _whole_number(minimum: int):
 
 
 def _device(text: str) -> str:
-    kind, _, index = text.partition(":")
-    if kind not in DEVICE_KINDS or (index and not index.isdigit()):
-        from .env import available_devices
+    from .env import parse_device
 
-        raise argparse.ArgumentTypeError(f"unknown device {text!r}: choose one of {', '.join(DEVICE_KINDS)} "
-                                         f"(available here: {', '.join(available_devices())})")
-    return text
+    try:
+        return parse_device(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _seed(text: str) -> int:

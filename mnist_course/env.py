@@ -93,17 +93,32 @@ def limit_cpu_threads() -> int:
     return torch.get_num_threads()
 
 
-def _parse_device(choice: str, origin: str) -> torch.device:
+def parse_device(choice: str | torch.device) -> str:
+    """Check a device name, e.g. from a lesson, the command line or a dashboard control.
+
+    The one device parser of the package: :func:`get_device`, ``python -m mnist_course train
+    --device`` and the dashboard's device knob all use it. It does not check that the device is
+    present on this machine (:func:`get_device` does).
+
+    Args:
+        choice: ``"cpu"``, ``"cuda"`` or ``"mps"``, with an index if wanted (``"cuda:1"``), or a
+            ``torch.device``.
+
+    Returns:
+        The device as PyTorch writes it, e.g. ``"cuda:1"``.
+
+    Raises:
+        ValueError: not one of :data:`DEVICE_KINDS`; the message lists them and those available here.
+    """
     try:
         device = torch.device(choice)
     except (RuntimeError, TypeError, ValueError):
         device = None
     if device is None or device.type not in DEVICE_KINDS:
-        hint = f" Set {DEVICE_ENV_VAR} to one of those, or unset it." if origin else ""
-        raise ValueError(f"{origin}{choice!r} is not a device PyTorch can train on here; valid choices: "
+        raise ValueError(f"{choice!r} is not a device PyTorch can train on here; valid choices: "
                          f"{', '.join(DEVICE_KINDS)} (available on this machine: "
-                         f"{', '.join(available_devices())}).{hint}")
-    return device
+                         f"{', '.join(available_devices())}).")
+    return str(device)
 
 
 def get_device(preferred: str | None = None) -> torch.device:
@@ -116,9 +131,13 @@ def get_device(preferred: str | None = None) -> torch.device:
         ValueError: not a device name (the message lists the valid ones), or not available here.
     """
     if preferred:
-        device = _parse_device(preferred, "")
+        device = torch.device(parse_device(preferred))
     elif os.environ.get(DEVICE_ENV_VAR):
-        device = _parse_device(os.environ[DEVICE_ENV_VAR], f"{DEVICE_ENV_VAR}=")
+        try:
+            device = torch.device(parse_device(os.environ[DEVICE_ENV_VAR]))
+        except ValueError as exc:
+            hint = f"Set {DEVICE_ENV_VAR} to one of those, or unset it."
+            raise ValueError(f"{DEVICE_ENV_VAR}={exc} {hint}") from None
     else:
         device = torch.device(available_devices()[0])
     if device.type not in available_devices():

@@ -152,6 +152,41 @@ def use_dashboard(page, lab, notebook: str) -> None:
     page.screenshot(path=str(ARTIFACTS / "dashboard_page.png"), full_page=True)
 
 
+#: Lesson 4's dashboard in small: the lesson's knobs, runs of 3 epochs, and a run_sync cell
+#: that trains other settings for 1 epoch (as the lesson's trains 2 for CI).
+LESSON4_DEMO = ARTIFACTS / "dashboard_after_run_all.ipynb"
+LESSON4_DEMO_CELLS = [
+    ("markdown", "# Dashboard after Run All\nWritten by `tests/test_browser.py`; safe to delete."),
+    DEMO_CELLS[1],
+    ("code", "dashboard = TrainingDashboard(\n"
+             "    train, test, controls=('optimizer', 'lr', 'weight_decay'),\n"
+             "    defaults={'optimizer': 'adam', 'lr': 1e-3, 'subset': 1000, 'epochs': 3}, device='cpu',\n"
+             "    test_label='validation',\n)\n"
+             "dashboard"),
+    ("code", "history = dashboard.run_sync(optimizer='adamw', weight_decay=1e-4, epochs=1)\n"
+             "print('epochs:', len(history))"),
+]
+
+
+def test_dashboard_shows_the_lessons_epochs_after_run_all(lab, page):
+    """Issue 19: after Run All, lesson 4's dashboard showed run_sync's 2 epochs, not the 5 its text
+    describes, and Start trained 2."""
+    write_notebook(LESSON4_DEMO, LESSON4_DEMO_CELLS)
+    with screenshot_on_failure(page, "dashboard_after_run_all"):
+        open_notebook(page, lab, LESSON4_DEMO.relative_to(REPO).as_posix())
+        run_all_cells(page)
+        dashboard = page.locator(".mnist-dashboard").first
+        dashboard.scroll_into_view_if_needed()
+        wait_until(lambda: status_text(page).startswith("Finished 1 epoch"), 60, page,
+                   f"run_sync's run to show (status: {status_text(page)!r})")
+        epochs = dashboard.locator(".mnist-control-epochs .widget-readout").first
+        optimizer = dashboard.locator(".mnist-control-optimizer select").first
+        assert epochs.inner_text() == "3" and optimizer.input_value() == "Adam"
+        page.locator(".mnist-dashboard button.mnist-dashboard-start").first.click()
+        wait_until(lambda: status_text(page).startswith("Finished 3 epochs"), 120, page,
+                   f"Start to train the 3 epochs shown (status: {status_text(page)!r})")
+        dashboard.screenshot(path=str(ARTIFACTS / "dashboard_after_run_all.png"))
+
 def test_lesson5_canvas_predicts_a_drawn_digit(lab, page):
     if not (REPO / LESSON_5).exists():
         skip_or_fail(f"{LESSON_5} does not exist")

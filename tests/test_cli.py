@@ -80,7 +80,8 @@ def tiny_checkpoint(tmp_path):
 @pytest.mark.parametrize("argument, message", [
     (["--epochs", "0"], "argument --epochs: must be a whole number, 1 or more, not '0'"),
     (["--batch-size", "-5"], "argument --batch-size: must be a whole number, 1 or more"),
-    (["--device", "tpu"], "unknown device 'tpu': choose one of cpu, cuda, mps (available here: "),
+    (["--device", "tpu"], "argument --device: 'tpu' is not a device PyTorch can train on here; "
+                          "valid choices: cpu, cuda, mps (available on this machine: "),
     (["--optimizer", "rmsprop"], "invalid choice: 'rmsprop' (choose from sgd, adam, adamw)"),
     (["--seed", "99999999999999999999999"], "argument --seed: the seed must be a whole number from 0 to "
                                             "2**64 - 1 (18446744073709551615), not '9999999999999999999"),

@@ -252,18 +252,22 @@ def test_repeated_settings_are_answered_from_the_cache(make_dashboard, fit_spy):
     assert dashboard.wait(TIMEOUT) and fit_spy.calls == 2 and "cache" in status(dashboard)
 
 
-def test_run_sync_sets_every_control_and_keeps_the_notebook_rng(make_dashboard):
-    """Issue 9: run_sync(epochs=2) left the epochs slider at the lesson's default."""
-    dashboard = make_dashboard(defaults={"epochs": 3})
+def test_run_sync_keeps_the_controls_and_the_notebook_rng(make_dashboard, fit_spy):
+    """Issue 19: after Run All, lesson 4's dashboard showed run_sync's 2 epochs, and Start trained 2,
+    while the lesson's text says runs last 5 (issue 9 had made run_sync set the controls)."""
+    dashboard = make_dashboard(defaults={"epochs": 3, "subset": 500})
     torch.manual_seed(123)
     expected = torch.rand(3)
     torch.manual_seed(123)
     history = dashboard.run_sync(hidden=[64], dropout=0.5, epochs=1)
     assert torch.equal(torch.rand(3), expected)
     assert len(history) == 1 and history.settings["hidden"] == [64]
-    assert dashboard.controls["epochs"].value == 1 and dashboard.controls["dropout"].value == 0.5
-    assert dashboard.controls["hidden"].value == "64"
-    assert dashboard.wait(0.0)  # setting the controls did not start a run
+    assert dashboard.controls["epochs"].value == 3 and dashboard.controls["dropout"].value == 0.0
+    assert dashboard.controls["hidden"].value == "128-256"
+    assert dashboard.wait(0.0) and fit_spy.calls == 1  # run_sync started nothing else
+    part(dashboard, "start").click()  # Start trains what the controls show
+    assert dashboard.wait(TIMEOUT) and fit_spy.calls == 2
+    assert len(dashboard._runner.latest.future.result().history) == 3
 
 
 def test_run_sync_wins_over_stale_hidden_text(make_dashboard, fit_spy):
@@ -271,11 +275,25 @@ def test_run_sync_wins_over_stale_hidden_text(make_dashboard, fit_spy):
     dashboard = make_dashboard()
     dashboard.controls["hidden"].value = "12a, 3"
     assert "Cannot train with these settings" in status(dashboard) and fit_spy.calls == 0
-    assert len(dashboard.run_sync(epochs=1)) == 1
-    assert dashboard.controls["hidden"].value == "128-256"  # the settings that trained
-    dashboard.controls["hidden"].value = "oops"
-    dashboard.run_sync(hidden=(32,), epochs=1)
-    assert dashboard.controls["hidden"].value == "32"
+    history = dashboard.run_sync(epochs=1)
+    assert len(history) == 1 and history.settings["hidden"] == [128, 256]  # the last valid sizes
+    assert dashboard.controls["hidden"].value == "12a, 3"  # the student's text stays (issue 19)
+    assert dashboard.run_sync(hidden=(32,), epochs=1).settings["hidden"] == [32]
+
+
+def test_a_stopped_run_fills_the_x_axis(make_dashboard):
+    """Issue 19: a stopped 30-epoch run kept 30 epochs on the x axis, its curves in the left 7%."""
+    dashboard = make_dashboard()
+    long_run(dashboard)
+    assert dashboard._plot.axes[0].get_xlim()[1] >= 30  # while it trains: the planned epochs
+    dashboard.stop()
+    assert dashboard.wait(TIMEOUT)
+    record = dashboard._runner.latest.future.result()
+    assert record.outcome == "stopped"
+    trained = math.ceil(record.points.epoch[-1])
+    assert trained < 30
+    for ax in dashboard._plot.axes:
+        assert ax.get_xlim()[1] == pytest.approx(trained * 1.03)
 
 
 def test_a_nan_never_reaches_the_controls(make_dashboard):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import torch
 
@@ -215,3 +217,24 @@ def test_seeded_repeats_and_leaves_the_callers_random_numbers_alone():
     with env.seeded(5):
         assert torch.equal(inside, torch.rand(4))
     assert torch.equal(torch.rand(2), expected_after)
+
+
+def test_one_device_parser_for_lessons_command_line_and_dashboard(capsys):
+    """Issue 17: three device parsers (env, the CLI, the dashboard's knob) said three things."""
+    from mnist_course.__main__ import main
+    from mnist_course.env import parse_device
+    from mnist_course.widgets import knobs
+
+    assert parse_device("cuda:1") == "cuda:1" and parse_device(torch.device("cpu")) == "cpu"
+    with pytest.raises(ValueError) as error:
+        parse_device("gpu")
+    message = str(error.value)
+    assert message.startswith("'gpu' is not a device") and "valid choices: cpu, cuda, mps" in message
+    with pytest.raises(ValueError, match=re.escape(message)):
+        get_device("gpu")
+    with pytest.raises(ValueError, match=re.escape(message)):
+        knobs.make_settings({"device": "gpu"}, knobs.Context(100, ("cpu",)))
+    assert knobs.make_settings({"device": "cpu:0"}, knobs.Context(100, ("cpu",))).device == "cpu"
+    with pytest.raises(SystemExit):
+        main(["train", "--device", "gpu"])
+    assert message in capsys.readouterr().err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
 import io
 import json
 import os
@@ -19,7 +20,9 @@ from mnist_course.data import DEFAULT_RECIPE, MNIST_MEAN, MNIST_STD
 from mnist_course.handwriting.images import ImageError
 from mnist_course.handwriting.predict import (
     all_probabilities,
+    format_guesses,
     format_prediction,
+    format_probability,
     predict,
     prepare_images,
 )
@@ -157,6 +160,44 @@ def test_prepare_images_shapes():
 
 def test_format_prediction():
     assert format_prediction("a.png", [(7, 0.931), (1, 0.04)]) == "a.png: 7 (93.1%), 1 (4.0%)"
+
+
+def test_probabilities_are_never_rounded_to_certainty():
+    """Issue 19: every prediction read "100.0%" and "0.0%", as if the model were certain."""
+    assert [format_probability(p) for p in (1.0, 0.99996, 0.9995, 0.9994, 0.5, 0.0005, 0.0004, 0.0)] == [
+        ">99.9%", ">99.9%", ">99.9%", "99.9%", "50.0%", "0.1%", "<0.1%", "<0.1%"]
+    assert format_guesses([(1, 0.99998), (7, 0.00002)]) == "1 (>99.9%), 7 (<0.1%)"
+
+
+@pytest.fixture
+def certain_model() -> torch.nn.Module:
+    """An MLP that answers 7 for every picture with a probability of about 1 - 9e-13."""
+    torch.manual_seed(0)
+    model = MLP(hidden=(16,)).eval()
+    last = [m for m in model.modules() if isinstance(m, torch.nn.Linear)][-1]
+    with torch.no_grad():
+        last.weight.zero_()
+        last.bias.zero_()
+        last.bias[7] = 30.0
+    return model
+
+
+def test_every_display_writes_probabilities_honestly(certain_model, tmp_path, capsys):
+    """Issue 19: the canvas, the upload box and the command line never show 100.0% or 0.0%."""
+    from mnist_course.__main__ import main
+
+    expected = r"7 \(>99\.9%\), \d \(<0\.1%\), \d \(<0\.1%\)"  # the nine others tie
+    canvas = DigitCanvas(certain_model)
+    for stroke in scale_strokes(EXAMPLE_STROKES[7]):
+        canvas.add_stroke(stroke)
+    canvas.predict()
+    upload = DigitUpload(certain_model)
+    upload.upload.value = upload_value(("seven.png", png_bytes(digit_image(7))))
+    checkpoint = save_checkpoint(tmp_path / "certain.pt", certain_model)
+    assert main(["predict", str(SAMPLES / "7_mouse_paper.png"), "--checkpoint", str(checkpoint)]) == 0
+    printed = capsys.readouterr().out
+    for text in (html.unescape(canvas.message.value), html.unescape(upload.results.value), printed):
+        assert re.search(expected, text) and "100.0%" not in text and "0.0%" not in text, text
 
 
 # ----------------------------------------------------------------------------- predict_files
@@ -305,6 +346,14 @@ def test_digit_canvas_follows_the_mouse_and_touch(model):
     canvas.canvas._touch_move_callbacks([(120, 150)])
     canvas.canvas._touch_end_callbacks([])
     assert canvas.strokes[-1] == [(100, 100), (120, 150)]
+    # the mouse events as the browser sends them, through the registered callbacks
+    canvas.canvas._mouse_down_callbacks(10, 20)
+    canvas.canvas._mouse_move_callbacks(30, 40)
+    canvas.canvas._mouse_out_callbacks(30, 40)
+    canvas.canvas._mouse_move_callbacks(50, 60)  # left the canvas: ignored
+    canvas.canvas._mouse_down_callbacks(70, 80)
+    canvas.canvas._mouse_up_callbacks(70, 80)
+    assert canvas.strokes[-2:] == [[(10, 20), (30, 40)], [(70, 80)]]
 
 
 def upload_value(*files: tuple[str, bytes]) -> tuple[dict, ...]:

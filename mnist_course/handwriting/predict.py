@@ -111,9 +111,26 @@ def all_probabilities(model: nn.Module, image: torch.Tensor) -> list[float]:
     return [p for _, p in sorted(predict(model, image, k=10)[0])]
 
 
+def format_probability(probability: float) -> str:
+    """Write a probability as a percentage with one decimal, never rounded to a certainty (lesson 5).
+
+    Every display of a probability uses it (the canvas, the upload box, ``python -m mnist_course
+    predict``): ``0.931`` is ``"93.1%"``, but ``0.99996`` is ``">99.9%"`` and ``0.00004`` is
+    ``"<0.1%"``, not ``"100.0%"`` and ``"0.0%"``, which would say the model is certain.
+
+    Args:
+        probability: a value in 0..1.
+
+    Returns:
+        The text, e.g. ``"93.1%"``, ``">99.9%"`` or ``"<0.1%"``.
+    """
+    text = f"{probability:.1%}"
+    return {"100.0%": ">99.9%", "0.0%": "<0.1%"}.get(text, text)
+
+
 def format_guesses(guesses: Sequence[tuple[int, float]]) -> str:
-    """Write guesses as text, e.g. ``"7 (93.1%), 1 (4.0%), 9 (1.2%)"``."""
-    return ", ".join(f"{digit} ({100 * p:.1f}%)" for digit, p in guesses)
+    """Write guesses as text, e.g. ``"7 (93.1%), 1 (4.0%), 9 (1.2%)"`` or ``"1 (>99.9%), 7 (<0.1%)"``."""
+    return ", ".join(f"{digit} ({format_probability(p)})" for digit, p in guesses)
 
 
 def format_prediction(name: str, guesses: Sequence[tuple[int, float]]) -> str:

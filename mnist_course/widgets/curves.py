@@ -25,7 +25,7 @@ class Record:
     points: History = field(default_factory=History)  # epochs with fractions: several points per epoch
     history: History | None = None  # what fit returned
     outcome: str = "training"  # then "finished" or "stopped"
-    last: tuple[int, int, float, float] | None = None  # epoch, batch and running means at the last point
+    last: tuple[int, int, float, float] | None = None  # epoch, batch, loss and correct sums at the last point
 
     def add_point(self, p: Progress, every: int, test: bool) -> bool:
         """Add the train means since the last point (and the test result at an epoch's end).
@@ -35,25 +35,19 @@ class Record:
         """
         if not p.end_of_epoch and p.batches_per_epoch - p.batch < every / 2:
             return False
-        previous, self.last = self.last, (p.epoch, p.batch, p.train_loss, p.train_accuracy)
-        loss, accuracy = p.train_loss, p.train_accuracy
-        if previous is not None and previous[0] == p.epoch and p.batch > previous[1]:
-            new = p.batch - previous[1]
-            loss = (p.train_loss * p.batch - previous[2] * previous[1]) / new
-            accuracy = (p.train_accuracy * p.batch - previous[3] * previous[1]) / new
+        sums = (p.epoch, p.batch, p.train_loss * p.batch, p.train_accuracy * p.batch)  # the epoch's so far
+        same_epoch = self.last is not None and self.last[0] == p.epoch and self.last[1] < p.batch
+        last = self.last if same_epoch else (p.epoch, 0, 0.0, 0.0)  # the last point, or the epoch's start
+        self.last, batches = sums, p.batch - last[1]
         end = p.end_of_epoch and test
-        h = self.points
-        for values, value in ((h.epoch, p.epochs_done), (h.train_loss, loss), (h.train_accuracy, accuracy),
-                              (h.test_loss, p.test_loss if end else math.nan), (h.seconds, p.seconds),
-                              (h.test_accuracy, p.test_accuracy if end else math.nan)):
-            values.append(value)
+        self.points.append(p.epochs_done, (sums[2] - last[2]) / batches, (sums[3] - last[3]) / batches,
+                           p.test_loss if end else math.nan, p.test_accuracy if end else math.nan, p.seconds)
         return True
 
     @property
     def test_accuracy(self) -> float | None:
         """The latest test accuracy (``None`` before the first epoch ends)."""
-        done = [a for a in self.points.test_accuracy if not math.isnan(a)]
-        return done[-1] if done else None
+        return next((a for a in reversed(self.points.test_accuracy) if not math.isnan(a)), None)
 
 
 class LivePlot:
@@ -75,18 +69,16 @@ class LivePlot:
         # fixed margins (no layout engine, whatever rcParams say): a layout engine doubles the time
         self.figure = Figure(figsize=(9.0, 3.8), dpi=80, layout="none")
         FigureCanvasAgg(self.figure)
-        self.axes = self.figure.subplots(1, 2)
-        self.figure.subplots_adjust(left=0.08, right=0.98, top=0.92, bottom=0.3, wspace=0.22)
+        self.axes = self.figure.subplots(1, 2, gridspec_kw={"left": 0.08, "right": 0.98, "top": 0.92,
+                                                            "bottom": 0.3, "wspace": 0.22})
 
     def take(self, record: Record) -> None:
         """Make ``record`` the current run: off the past list, in a colour no past run has."""
         self.past = [r for r in self.past if r.settings != record.settings]
         taken = {r.color for r in self.past}
-        if not record.color or record.color in taken:
-            while PALETTE[self._colors % len(PALETTE)] in taken:
-                self._colors += 1
-            record.color = PALETTE[self._colors % len(PALETTE)]
-            self._colors += 1
+        if not record.color or record.color in taken:  # the next colour in turn that no past run has
+            record.color = next(c for c in PALETTE[self._colors:] + PALETTE[:self._colors] if c not in taken)
+            self._colors = PALETTE.index(record.color) + 1
 
     def keep(self, record: Record) -> None:
         """Keep an ended run (finished or stopped) on the plot, faint, dropping the oldest."""
@@ -105,22 +97,22 @@ class LivePlot:
     def render(self, current: Record | None, now: Any, message: str = "") -> bytes:
         """Draw the past runs faint and ``current`` (or ``None``) bold, ``message`` on an empty plot: PNG."""
         runs = [*(r for r in self.past if r is not current), *([current] if current else [])]
-        labels = [self.label(r, now) for r in runs]
-        if current is not None:
-            labels[-1] = "now: " + labels[-1]
+        labels = [("now: " if r is current else "") + self.label(r, now) for r in runs]
         for ax in self.axes:
             ax.clear()
         self.figure.legends.clear()
         plot_history([r.points for r in runs], labels, self.axes, test=self.test_label is not None,
                      alpha=[1.0 if r is current else PAST_ALPHA for r in runs],
                      test_label=self.test_label or "", colors=[r.color for r in runs])
+        # the x axis: a run in progress's planned epochs, else what was trained (a stopped run fills it)
         reached = [r.points.epoch[-1] for r in runs if r.points.epoch]
-        epochs = max([now.epochs if current is None else current.settings.epochs, *reached])
+        if current is not None and current.outcome == "training":
+            reached.append(current.settings.epochs)
+        epochs = max(reached or [now.epochs])
         loss_ax, accuracy_ax = self.axes
-        loss_ax.set_ylim(bottom=0)
-        accuracy_ax.set_ylim(max(0.0, accuracy_ax.get_ylim()[0]) if runs else 0.0, 1.0)
-        for ax in self.axes:
-            ax.set_xlim(0, math.ceil(epochs) * 1.03)  # room for the last epoch's marker
+        xlim = (0, math.ceil(epochs) * 1.03)  # room for the last epoch's marker
+        loss_ax.set(xlim=xlim, ylim=(0, None))
+        accuracy_ax.set(xlim=xlim, ylim=(max(0.0, accuracy_ax.get_ylim()[0]) if runs else 0.0, 1.0))
         if message:
             loss_ax.text(0.5, 0.5, message, transform=loss_ax.transAxes, ha="center")
         return figure_to_png(self.figure, fast=True)
@@ -129,8 +121,6 @@ class LivePlot:
 def accuracy_text(record: Record, test_label: str | None) -> str:
     """``"Test accuracy: 93.1% after epoch 3 (train 95.0%)"`` (HTML), or the train accuracy so far."""
     p = record.points
-    if not p.epoch:
-        return ""
     if test_label is not None and record.test_accuracy is not None:
         epoch = int(max(e for e, a in zip(p.epoch, p.test_accuracy, strict=True) if not math.isnan(a)))
         return (f"{test_label.capitalize()} accuracy: <b>{record.test_accuracy:.1%}</b> after epoch {epoch} "

@@ -8,7 +8,6 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Sequence
-from dataclasses import asdict
 from typing import Any
 
 import ipywidgets as widgets
@@ -37,6 +36,10 @@ class TrainingDashboard:
         debounce: seconds without a new change before a run starts.
         cpu_threads: PyTorch CPU threads of a run (``None``: unchanged; restored afterwards).
         test_label: what to call the ``test`` split on screen, e.g. ``"validation"`` (lesson 4).
+
+    Attributes:
+        widget: the ipywidgets box to display (displaying the dashboard shows it too).
+        controls: the knobs' widgets, by knob name.
     """
 
     def __init__(self, train: Sequence[torch.Tensor], test: Sequence[torch.Tensor] | None = None,
@@ -58,14 +61,9 @@ class TrainingDashboard:
         self._plot: LivePlot | None = LivePlot(self._lesson, shown, self._test_label)
         self._runner = Runner(self._work, debounce, on_done=lambda _: setattr(self._stop, "disabled",
                                                                               not self._runner.busy))
-        self._quiet, self._next_render = False, 0.0
+        self._next_render = 0.0
         self._show(None, "Change a setting or press Start to train.")
         make_optimizer("sgd", [torch.zeros(1, requires_grad=True)], lr=0.1)  # warm-up: imports torch._dynamo
-
-    @property
-    def widget(self) -> widgets.VBox:
-        """The ipywidgets box to display (displaying the dashboard shows it too)."""
-        return self._box
 
     def start(self) -> None:
         """Train with the settings the controls show, now (like the Start button)."""
@@ -86,15 +84,16 @@ class TrainingDashboard:
         return run.latency if run is not None and run.shown.wait(timeout) else None
 
     def run_sync(self, **settings: Any) -> History:
-        """Train in this cell with the settings changed by ``settings`` as Start does; return the History.
+        """Train in this cell as Start does, with ``settings`` changed; return the History.
+
+        The controls keep their values: the next Start trains what they show (the lesson's
+        settings), not what this call chose.
 
         Raises:
             ValueError: a value no control can show.
             RuntimeError: the dashboard is closed.
         """
-        chosen = knobs.make_settings(settings, self._ctx, base=self._settings)
-        self.set_values(**asdict(chosen))
-        record = self._runner.run_sync(chosen)
+        record = self._runner.run_sync(knobs.make_settings(settings, self._ctx, base=self._settings))
         if record is None:
             raise RuntimeError("the run was stopped or replaced before it started")
         return record.history
@@ -102,12 +101,10 @@ class TrainingDashboard:
     def set_values(self, **values: Any) -> None:
         """Set knobs without starting a run (knobs without a control keep the value too)."""
         self._settings = knobs.make_settings(values, self._ctx, base=self._settings)
-        self._quiet = True
-        try:
-            for name, control in self.controls.items():
-                knobs.show(name, control, getattr(self._settings, name))
-        finally:
-            self._quiet = False
+        for name, control in self.controls.items():
+            control.unobserve(self._on_change, names="value")  # showing a value is no change to train
+            knobs.show(name, control, getattr(self._settings, name), self._ctx)
+            control.observe(self._on_change, names="value")
 
     def close(self) -> None:
         """Stop training, end the worker, close every widget and free the runs and the figure."""
@@ -123,7 +120,7 @@ class TrainingDashboard:
         return f"TrainingDashboard(controls: {', '.join(self.controls)})"
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict | None:
-        bundle = self._box._repr_mimebundle_(**kwargs)
+        bundle = self.widget._repr_mimebundle_(**kwargs)
         if bundle is not None:
             bundle["text/plain"] = repr(self)  # stable across machines, for nbval
         return bundle
@@ -141,16 +138,15 @@ class TrainingDashboard:
         columns = [widgets.VBox([c for n, c in self.controls.items() if (n in self._lesson) == side])
                    for side in (True, False)]  # the lesson's knobs on the left
         row, buttons = widgets.HBox(columns), widgets.HBox([self._start, self._stop, self._status])
-        self._box = widgets.VBox([row, buttons, self._accuracy, self._curves])
-        self._box.add_class("mnist-dashboard")  # stable hooks for the browser test
+        self.widget = widgets.VBox([row, buttons, self._accuracy, self._curves])
+        self.widget.add_class("mnist-dashboard")  # stable hooks for the browser test
         for name in ("start", "stop", "status", "accuracy", "curves"):
             getattr(self, f"_{name}").add_class(f"mnist-dashboard-{name}")
-        self._all_widgets = [*self.controls.values(), *columns, row, buttons, self._box, self._start,
+        self._all_widgets = [*self.controls.values(), *columns, row, buttons, self.widget, self._start,
                              self._stop, self._status, self._accuracy, self._curves]
 
     def _on_change(self, change: dict) -> None:
-        if not self._quiet:
-            self._request(immediate=False)
+        self._request(immediate=False)
 
     def _request(self, immediate: bool) -> None:
         try:
@@ -167,21 +163,19 @@ class TrainingDashboard:
         """Show the cached record for ``run``'s settings, or train a new one."""
         record = cached or Record(run.settings)
         self._plot.take(record)
-        if cached is not None:
-            self._show(record)
-            run.show_first_point()
-            self._set_status("Same settings as an earlier run: answered from the cache, no training.")
-            return record
-        try:
-            record.history = self._fit(run, record)
-        except Exception as exc:  # shown in the dashboard, not lost in the worker thread
-            self._set_status(f"Training failed: {html.escape(f'{type(exc).__name__}: {exc}')}. "
-                             "Change a setting or press Start to try again.", error=True)
-            raise
-        record.outcome = "stopped" if record.history.cancelled else "finished"
+        if cached is None:
+            try:
+                record.history = self._fit(run, record)
+            except Exception as exc:  # shown in the dashboard, not lost in the worker thread
+                self._set_status(f"Training failed: {html.escape(f'{type(exc).__name__}: {exc}')}. "
+                                 "Change a setting or press Start to try again.", error=True)
+                raise
+            record.outcome = "stopped" if record.history.cancelled else "finished"
         if run.cancel.reason != "replaced":
             self._show(record)
-            self._set_status(summary(record))
+            run.show_first_point()
+            self._set_status("Same settings as an earlier run: answered from the cache, no training."
+                             if cached else summary(record))
         self._plot.keep(record)
         return record
 

@@ -6,9 +6,8 @@ The buttons call plain functions that also run without a browser (the tests use 
 from __future__ import annotations
 
 import base64
-import functools
 import html
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import ipywidgets as widgets
 import torch
@@ -20,12 +19,6 @@ from .pictures import digit_png, probability_chart_png
 from .strokes import CANVAS_SIZE, LINE_WIDTH, Point, Stroke, strokes_to_image
 
 
-@functools.cache
-def _blank_digit() -> bytes:
-    """A black 28x28 square, shown until the first prediction."""
-    return digit_png(torch.zeros(1, 28, 28))
-
-
 def _describe(result: dict, k: int) -> str:
     """``reading.result_text`` as HTML: an error in red, problems in orange, the guesses in bold."""
     text = html.escape(result_text(result))
@@ -33,6 +26,20 @@ def _describe(result: dict, k: int) -> str:
         colour = "b00" if "error" in result else "b60"
         return f"<span style='color:#{colour}'>{text}</span>"
     return f"Top {k}: <b>{text}</b>"
+
+
+def _row(result: dict, k: int) -> str:
+    """One upload as HTML: what the model saw (if the picture could be read), its name, :func:`_describe`."""
+    picture = ""
+    if "image" in result:
+        data = base64.b64encode(digit_png(result["image"], scale=3)).decode("ascii")
+        picture = f"<img src='data:image/png;base64,{data}' width='84' height='84'> "
+    return f"<div>{picture}<b>{html.escape(result['name'])}</b>: {_describe(result, k)}</div>"
+
+
+def _first_finger(pen: Callable[..., None]) -> Callable[[list[Point]], None]:
+    """A touch callback (a list of ``(x, y)``, one per finger) that moves ``pen`` like the mouse."""
+    return lambda touches: pen(*touches[0]) if touches else pen()
 
 
 class DigitCanvas(widgets.HBox):
@@ -49,44 +56,27 @@ class DigitCanvas(widgets.HBox):
                  k: int = 3) -> None:
         from ipycanvas import Canvas
 
-        self.model, self.k = model, k
-        self.size, self.line_width = size, line_width
-        self.strokes: list[list[Point]] = []
-        self._drawing = False
+        self.model, self.k, self.size, self.line_width = model, k, size, line_width
         self.canvas = Canvas(width=size, height=size, layout=widgets.Layout(
             width=f"{size}px", height=f"{size}px", border="1px solid gray"))
         self.predict_button = widgets.Button(description="Predict", button_style="primary", icon="magic")
         self.clear_button = widgets.Button(description="Clear", icon="eraser")
-        self.seen = widgets.Image(value=_blank_digit(), format="png",
-                                  layout=widgets.Layout(width="140px", height="140px"))
-        self.chart = widgets.Image(format="png", layout=widgets.Layout(display="none"))
-        self.message = widgets.HTML("Draw a digit, then press <b>Predict</b>.")
+        self.seen = widgets.Image(format="png", layout=widgets.Layout(width="140px", height="140px"))
+        self.chart = widgets.Image(format="png")
+        self.message = widgets.HTML()
         self.predict_button.on_click(lambda _: self.predict())
         self.clear_button.on_click(lambda _: self.clear())
-        self.canvas.on_mouse_down(self._start)
-        self.canvas.on_mouse_move(self._extend)
-        self.canvas.on_mouse_up(self._stop)
-        self.canvas.on_mouse_out(self._stop)
-        self.canvas.on_touch_start(lambda touches: self._start(*touches[0]))
-        self.canvas.on_touch_move(lambda touches: self._extend(*touches[0]))
-        self.canvas.on_touch_end(lambda touches: self._stop())
-        self.canvas.on_touch_cancel(lambda touches: self._stop())
-        self._paper()
+        for mouse, touch, pen in (("down", "start", self._start), ("move", "move", self._extend),
+                                  ("up", "end", self._stop), ("out", "cancel", self._stop)):
+            getattr(self.canvas, f"on_mouse_{mouse}")(pen)  # pen(x, y)
+            getattr(self.canvas, f"on_touch_{touch}")(_first_finger(pen))
+        self.clear()
         buttons = widgets.HBox([self.predict_button, self.clear_button])
         right = widgets.VBox([widgets.HTML("What the model sees:"), self.seen, self.chart])
         super().__init__([widgets.VBox([self.canvas, buttons, self.message]), right])
 
     def __repr__(self) -> str:
         return f"DigitCanvas(size={self.size}, line_width={self.line_width}, k={self.k})"
-
-    def _paper(self) -> None:
-        self.canvas.fill_style = "black"
-        self.canvas.fill_rect(0, 0, self.size, self.size)
-        self.canvas.stroke_style = "white"
-        self.canvas.fill_style = "white"
-        self.canvas.line_width = self.line_width
-        self.canvas.line_cap = "round"
-        self.canvas.line_join = "round"
 
     def _start(self, x: float, y: float) -> None:
         self._drawing = True
@@ -115,10 +105,15 @@ class DigitCanvas(widgets.HBox):
 
     def clear(self) -> None:
         """Forget the strokes and blank the canvas and the results."""
-        self.strokes = []
+        self.strokes: list[list[Point]] = []
         self._drawing = False
-        self._paper()
-        self.seen.value = _blank_digit()
+        canvas = self.canvas
+        canvas.fill_style = "black"
+        canvas.fill_rect(0, 0, self.size, self.size)
+        canvas.stroke_style = canvas.fill_style = "white"
+        canvas.line_width = self.line_width
+        canvas.line_cap = canvas.line_join = "round"
+        self.seen.value = digit_png(torch.zeros(1, 28, 28))  # black until the first prediction
         self.chart.value = b""
         self.chart.layout.display = "none"
         self.message.value = "Draw a digit, then press <b>Predict</b>."
@@ -134,14 +129,12 @@ class DigitCanvas(widgets.HBox):
             return None
         drawing = strokes_to_image(self.strokes, self.size, self.line_width)
         result = read_pictures(self.model, [("your drawing", drawing)], self.k)[0]
-        if "error" in result:
-            self.message.value = _describe(result, self.k)
-            return None
-        self.seen.value = digit_png(result["image"])
-        self.chart.value = probability_chart_png(all_probabilities(self.model, result["image"]))
-        self.chart.layout.display = None
-        self.message.value = _describe(result, self.k)
-        return result["guesses"]
+        if "error" not in result:
+            self.seen.value = digit_png(result["image"])
+            self.chart.value = probability_chart_png(all_probabilities(self.model, result["image"]))
+            self.chart.layout.display = None
+        self.message.value = _describe(result, self.k)  # last: the pictures are there when it changes
+        return result.get("guesses")
 
 
 class DigitUpload(widgets.VBox):
@@ -173,13 +166,5 @@ class DigitUpload(widgets.VBox):
     def show(self, files: Sequence[dict]) -> list[dict]:
         """Predict ``files`` (a ``FileUpload`` value) and show one row per file; return the results."""
         results = predict_uploads(self.model, files, self.k)
-        rows = []
-        for result in results:
-            picture = ""
-            if "image" in result:
-                data = base64.b64encode(digit_png(result["image"], scale=3)).decode("ascii")
-                picture = f"<img src='data:image/png;base64,{data}' width='84' height='84'> "
-            name = html.escape(result["name"])
-            rows.append(f"<div>{picture}<b>{name}</b>: {_describe(result, self.k)}</div>")
-        self.results.value = "\n".join(rows)
+        self.results.value = "\n".join(_row(result, self.k) for result in results)
         return results

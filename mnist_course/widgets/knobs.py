@@ -13,8 +13,8 @@ from dataclasses import asdict, dataclass, field, make_dataclass
 from typing import Any, NamedTuple
 
 import ipywidgets as widgets
-import torch
 
+from ..env import parse_device
 from ..models import ACTIVATIONS, mlp_parameters, parse_hidden
 
 #: Knobs shown under the lesson's own knobs unless the dashboard is told otherwise.
@@ -38,12 +38,12 @@ class Context(NamedTuple):
 def _number(what: str) -> Callable[[Any, Context], float]:
     def parse(value: Any, ctx: Context) -> float:
         try:
-            value = float(value)
+            number = float(value)
         except (TypeError, ValueError):
-            raise ValueError(f"{what} must be a number, not {value!r}") from None
-        if not math.isfinite(value):
-            raise ValueError(f"{what} must be a finite number, not {value}")
-        return value
+            number = math.nan
+        if not math.isfinite(number):
+            raise ValueError(f"{what} must be a finite number, not {value!r}")
+        return number
     return parse
 
 
@@ -65,11 +65,8 @@ def _hidden(value: Any, ctx: Context) -> tuple[int, ...]:
 
 
 def _device(value: Any, ctx: Context) -> str:
-    try:
-        value = torch.device(value).type  # "cuda:0" -> "cuda"
-    except (RuntimeError, TypeError):
-        pass
-    return _one_of("device", lambda c: c.devices)(value, ctx)
+    kind = parse_device(value).partition(":")[0]  # "cuda:0" -> "cuda"
+    return _one_of("device", lambda c: c.devices)(kind, ctx)
 
 
 def _scientific(value: float) -> str:
@@ -85,37 +82,29 @@ def _log_steps(low: int, high: int, mantissas: Sequence[int]) -> list[float]:
     return [float(f"{m}e{e}") for e in range(low, high) for m in mantissas] + [float(f"1e{high}")]
 
 
-def _look(knob: Knob) -> dict:
-    return {"description": knob.label, "style": {"description_width": "110px"},
-            "layout": widgets.Layout(width="350px")}
+#: A knob's control: its widget class, and the traits it needs to show a value (knob, value, context).
+Control = tuple[type, Callable[["Knob", Any, Context], dict]]
 
 
-def _steps(values: Sequence[Any]) -> Callable:
-    """A slider over fixed values, each labelled with the knob's ``text``."""
-    def make(knob: Knob, value: Any, ctx: Context) -> widgets.SelectionSlider:
-        options = [(knob.text(v), v) for v in sorted({*values, value})]
-        control = widgets.SelectionSlider(options=options, continuous_update=False, **_look(knob))
-        control.value = value  # after: given to the constructor, its label stays "" (ipywidgets 8.1)
-        return control
-    return make
+def _steps(values: Sequence[Any]) -> Control:
+    """A slider over fixed values (and the value shown), each labelled with the knob's ``text``."""
+    return widgets.SelectionSlider, lambda knob, value, ctx: {
+        "options": [(knob.text(v), v) for v in sorted({*values, value})], "continuous_update": False}
 
 
-def _integers(low: int, high: int | None, step: int = 1) -> Callable:
-    """An integer slider; ``high=None`` means the number of training images."""
-    def make(knob: Knob, value: int, ctx: Context) -> widgets.IntSlider:
-        top = max(value, high if high is not None else ctx.train_size)
-        return widgets.IntSlider(value=value, min=min(low, value), max=top, step=step, readout_format=",d",
-                                 continuous_update=False, **_look(knob))
-    return make
+def _integers(low: int, high: int | None, step: int = 1) -> Control:
+    """An integer slider from ``low`` to ``high`` (``None``: the training images), widened to the value."""
+    return widgets.IntSlider, lambda knob, value, ctx: {
+        "min": min(low, value), "max": max(value, ctx.train_size if high is None else high), "step": step,
+        "readout_format": ",d", "continuous_update": False}
 
 
-def _dropdown(options: Callable[[Context], Sequence]) -> Callable:
-    return lambda knob, value, ctx: widgets.Dropdown(options=list(options(ctx)), value=value, **_look(knob))
+def _dropdown(options: Callable[[Context], Sequence]) -> Control:
+    return widgets.Dropdown, lambda knob, value, ctx: {"options": list(options(ctx))}
 
 
-def _text_box(knob: Knob, value: Any, ctx: Context) -> widgets.Text:
-    return widgets.Text(value=knob.text(value), placeholder="e.g. 500-256 (empty: no hidden layer)",
-                        continuous_update=False, **_look(knob))
+_TEXT_BOX: Control = (widgets.Text, lambda knob, value, ctx: {
+    "placeholder": "e.g. 500-256 (empty: no hidden layer)", "continuous_update": False})
 
 
 @dataclass(frozen=True)
@@ -124,7 +113,7 @@ class Knob:
 
     label: str
     default: Any
-    make: Callable[[Knob, Any, Context], widgets.ValueWidget]  # (knob, value, context) -> widget
+    control: Control  # its widget class and value-dependent traits
     parse: Callable[[Any, Context], Any]  # a value from a control or run_sync -> the setting
     text: Callable[[Any], str] = str  # the value as its control and the legend write it
     legend: str = "{}"  # the legend's wording around the text, e.g. "lr {}"
@@ -136,7 +125,7 @@ class Knob:
 
 #: Every knob the dashboard can show, in display order.
 KNOBS: dict[str, Knob] = {
-    "hidden": Knob("hidden sizes", (128, 256), _text_box, _hidden,
+    "hidden": Knob("hidden sizes", (128, 256), _TEXT_BOX, _hidden,
                    text=lambda v: "-".join(map(str, v)) if v else "no hidden"),
     "dropout": Knob("dropout", 0.0, _steps([round(0.05 * i, 2) for i in range(19)]), _number("dropout"),
                     text="{:g}".format, legend="drop {}"),
@@ -192,18 +181,18 @@ def describe(settings: Any, names: Sequence[str]) -> str:
 def make_control(name: str, value: Any, ctx: Context) -> widgets.ValueWidget:
     """The widget of knob ``name``, showing ``value``."""
     knob = KNOBS[name]
-    control = knob.make(knob, value, ctx)
+    kind, traits = knob.control
+    control = kind(**traits(knob, value, ctx), description=knob.label, style={"description_width": "110px"},
+                   layout=widgets.Layout(width="350px"))
     control.add_class(f"mnist-control-{name}")  # a stable hook for the browser test
-    return control
+    show(name, control, value, ctx)  # the value after: given to the constructor, a SelectionSlider's label
+    return control                   # stays "" (ipywidgets 8.1)
 
 
-def show(name: str, control: widgets.ValueWidget, value: Any) -> None:
+def show(name: str, control: widgets.ValueWidget, value: Any, ctx: Context) -> None:
     """Show ``value`` on ``control``, adding it to the control's choices or range if needed."""
     knob = KNOBS[name]
-    if isinstance(control, widgets.Text):
-        value = knob.text(value)
-    elif isinstance(control, widgets.SelectionSlider) and value not in [v for _, v in control.options]:
-        control.options = sorted({*control.options, (knob.text(value), value)}, key=lambda o: o[1])
-    elif isinstance(control, widgets.IntSlider):
-        control.min, control.max = min(control.min, value), max(control.max, value)
-    control.value = value
+    kind, traits = knob.control
+    shown = knob.text(value) if kind is widgets.Text else value
+    for trait, setting in {**traits(knob, value, ctx), "value": shown}.items():  # the value last
+        setattr(control, trait, setting)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 from collections.abc import Sequence
 
 import numpy as np
@@ -36,18 +37,14 @@ def show_pictures(pictures: list, titles: list[str] | None = None, ncols: int = 
 def show_steps(steps: dict[str, np.ndarray], fig: Figure | None = None):
     """Draw the images of :func:`~..handwriting.preprocess.preprocess_steps` side by side; return the figure.
     """
-    import matplotlib.pyplot as plt
-
-    fig = fig or plt.figure(figsize=(1.7 * len(steps), 2.2))
-    for ax, (name, pixels) in zip(fig.subplots(1, len(steps), squeeze=False)[0], steps.items(), strict=True):
+    fig, axes = _grid(fig, len(steps), len(steps), cell=(1.7, 2.2), pad=0)
+    for ax, (name, pixels) in zip(axes, steps.items(), strict=True):
         if pixels.ndim == 3 and pixels.shape[-1] == 2:  # gray + alpha: show as RGBA
             pixels = np.asarray(Image.fromarray(pixels).convert("RGBA"))
         vmax = 255 if pixels.dtype == np.uint8 else 1
         ax.imshow(pixels, cmap="gray", vmin=0, vmax=vmax, interpolation="nearest")
         ax.set_title(f"{name.replace(' ', chr(10), 1) if len(name) > 10 else name}\n"
                      f"{pixels.shape[1]}x{pixels.shape[0]}", fontsize=9)
-        ax.set_xticks([])
-        ax.set_yticks([])
     return fig
 
 
@@ -55,12 +52,10 @@ def digit_png(image: torch.Tensor, scale: int = 5) -> bytes:
     """A ``(1, 28, 28)`` image in 0..1 as PNG bytes, ``scale`` screen pixels per pixel, sharp."""
     from torchvision.transforms.functional import to_pil_image
 
-    side = 28 * scale
     pixels = to_pil_image(image.detach().cpu().float().reshape(1, 28, 28).clamp(0, 1))
-    pixels = np.asarray(pixels.resize((side, side), Image.Resampling.NEAREST))
-    fig = Figure(figsize=(side / 100, side / 100), dpi=100)
-    fig.figimage(pixels, cmap="gray", vmin=0, vmax=255)
-    return figure_to_png(fig, fast=True)
+    buffer = io.BytesIO()
+    pixels.resize((28 * scale, 28 * scale), Image.Resampling.NEAREST).save(buffer, format="PNG")
+    return buffer.getvalue()
 
 
 def probability_chart_png(probabilities: Sequence[float], width: float = 3.2, height: float = 1.8) -> bytes:
@@ -70,8 +65,5 @@ def probability_chart_png(probabilities: Sequence[float], width: float = 3.2, he
     ax = fig.subplots()
     best = int(np.argmax(probabilities))
     ax.bar(range(10), probabilities, color=["tab:orange" if d == best else "tab:blue" for d in range(10)])
-    ax.set_xticks(range(10))
-    ax.set_ylim(0, 1)
-    ax.set_xlabel("digit")
-    ax.set_ylabel("probability")
+    ax.set(xticks=range(10), ylim=(0, 1), xlabel="digit", ylabel="probability")
     return figure_to_png(fig)

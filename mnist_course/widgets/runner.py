@@ -6,13 +6,12 @@ executor; the job waits out the debounce, then works only if its run is still th
 
 from __future__ import annotations
 
-import concurrent.futures
 import threading
 import time
 import weakref
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent import futures
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,7 +38,7 @@ class Run:
     immediate: bool  # Start or run_sync: no debounce
     requested: float = field(default_factory=time.perf_counter)
     cancel: Cancel = field(default_factory=Cancel)
-    future: Future | None = None  # the job: its result is the work's result (None if skipped)
+    future: futures.Future | None = None  # the job: its result is the work's result (None if skipped)
     shown: threading.Event = field(default_factory=threading.Event)  # first point shown, or over
     latency: float | None = None  # seconds from the request to its first point
 
@@ -66,7 +65,7 @@ class Runner:
     def __init__(self, work: Callable[[Run, Any], Any], debounce: float = 0.2, cache_size: int = 32,
                  on_done: Callable[[Run], None] | None = None) -> None:
         self._work, self.debounce, self._cache_size, self._on_done = work, debounce, cache_size, on_done
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mnist-dashboard")
+        self._executor = futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="mnist-dashboard")
         self._lock = threading.Lock()
         self._latest: Run | None = None
         self._cache: OrderedDict[Hashable, Any] = OrderedDict()
@@ -127,10 +126,7 @@ class Runner:
     def wait(self, timeout: float | None = None) -> bool:
         """Wait until every run requested so far has ended; False if ``timeout`` passed first."""
         latest = self.latest
-        if latest is None:
-            return True
-        done, _ = concurrent.futures.wait([latest.future], timeout)
-        return bool(done)
+        return latest is None or not futures.wait([latest.future], timeout).not_done
 
     def close(self) -> None:
         """Stop, wait for the worker to end and drop the cache; later requests raise RuntimeError."""

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 
-import numpy as np
 import torch
 from PIL import Image, ImageDraw
 from torch import nn
 
+from ..data import SAMPLES_DIR
 from ..handwriting.predict import predict
 from ..handwriting.preprocess import to_mnist
 from ..recipe import Recipe
@@ -22,26 +23,13 @@ LINE_WIDTH = 22
 Point = tuple[float, float]
 Stroke = Sequence[Point]
 
-#: One hand-drawn-looking example of each digit, as strokes in a unit square (x to the right, y down).
+#: One hand-drawn-looking example of each digit, as strokes in a unit square (x to the right, y down),
+#: from ``samples/example_strokes.json`` (0, 8 and 9 are points on curves: 0 an ellipse, x = 0.5 + 0.3 sin t,
+#: y = 0.5 - 0.44 cos t; 8 a figure eight, x = 0.5 + 0.22 sin 2t, y = 0.5 - 0.45 cos t; 9 a circle of
+#: radius 0.22-0.24 around (0.5, 0.3) and a tail). ``tools/make_samples.py`` draws the samples from them.
 EXAMPLE_STROKES: dict[int, list[list[Point]]] = {
-    0: [[(0.5 + 0.3 * np.sin(t), 0.5 - 0.44 * np.cos(t)) for t in np.linspace(0, 2.1 * np.pi, 40)]],
-    1: [[(0.36, 0.22), (0.52, 0.05), (0.5, 0.5), (0.48, 0.95)]],
-    2: [[(0.2, 0.25), (0.3, 0.1), (0.5, 0.04), (0.7, 0.1), (0.78, 0.25), (0.72, 0.42), (0.5, 0.62),
-         (0.2, 0.92), (0.82, 0.92)]],
-    3: [[(0.2, 0.12), (0.45, 0.04), (0.7, 0.1), (0.75, 0.25), (0.62, 0.4), (0.42, 0.47), (0.62, 0.52),
-         (0.78, 0.66), (0.75, 0.84), (0.55, 0.95), (0.3, 0.93), (0.18, 0.84)]],
-    4: [[(0.58, 0.05), (0.15, 0.65), (0.85, 0.65)], [(0.62, 0.3), (0.62, 0.97)]],
-    5: [[(0.76, 0.06), (0.32, 0.06), (0.27, 0.45), (0.5, 0.4), (0.7, 0.48), (0.78, 0.66), (0.72, 0.85),
-         (0.5, 0.95), (0.22, 0.9)]],
-    6: [[(0.7, 0.05), (0.45, 0.2), (0.28, 0.45), (0.23, 0.7), (0.3, 0.88), (0.5, 0.96), (0.7, 0.88),
-         (0.76, 0.7), (0.66, 0.55), (0.48, 0.52), (0.3, 0.62)]],
-    7: [[(0.18, 0.08), (0.82, 0.08), (0.55, 0.5), (0.4, 0.95)]],
-    8: [[(0.5 + 0.22 * np.sin(2 * t), 0.5 - 0.45 * np.cos(t)) for t in np.linspace(0, 2 * np.pi, 50)]],
-    9: [[(0.5 + 0.22 * np.cos(t), 0.3 - 0.24 * np.sin(t)) for t in np.linspace(0, 2 * np.pi, 30)]
-        + [(0.7, 0.6), (0.66, 0.95)]],
-}
-EXAMPLE_STROKES = {digit: [[(float(x), float(y)) for x, y in stroke] for stroke in strokes]
-                   for digit, strokes in EXAMPLE_STROKES.items()}
+    int(digit): [[tuple(point) for point in stroke] for stroke in strokes]
+    for digit, strokes in json.loads((SAMPLES_DIR / "example_strokes.json").read_text()).items()}
 
 
 def scale_strokes(strokes: Sequence[Stroke], size: float = CANVAS_SIZE,
