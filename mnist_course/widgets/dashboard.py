@@ -13,7 +13,7 @@ from typing import Any
 import ipywidgets as widgets
 import torch
 
-from ..env import available_devices, get_device, torch_threads
+from ..env import available_devices, get_device, seeded, torch_threads
 from ..models import MLP
 from ..training import History, Progress, Report, StopWhen, fit, make_optimizer
 from . import knobs
@@ -182,9 +182,7 @@ class TrainingDashboard:
     def _fit(self, run: Run, record: Record) -> History:
         s = run.settings
         every = max(1, s.subset // s.batch_size // POINTS_PER_EPOCH)
-        cuda = [torch.cuda.current_device()] if s.device == "cuda" else []
-        with torch_threads(self.cpu_threads), torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(self.seed)
+        with torch_threads(self.cpu_threads), seeded(self.seed, s.device):
             model = MLP(hidden=s.hidden, dropout=s.dropout, activation=s.activation)
 
             def on_progress(p: Progress) -> None:
