@@ -289,13 +289,16 @@ print(f"MNIST-style pipeline: {mnist_accuracy:.0%} correct")
 # **Exercise 5.3.** Why does centring matter so much? Write `shift_right(images, pixels)`:
 # for uint8 images `(N, 28, 28)` it returns them moved `pixels` to the right, with black (0)
 # filling the columns on the left, the same shape and dtype. Once the check says correct,
-# measure the model on 1,000 moved test digits:
-# `moved = shift_right(test.images[:1000], 5)`, then
-# `evaluate(model, moved, test.labels[:1000])` (it takes uint8 images and prepares them).
-# Then centre them again, `recentred = torch.stack([to_mnist(image.numpy(),
-# **recipe["preprocess"]) for image in moved])`, and count how many
-# `predict(model, recentred, k=1)` reads right (`evaluate` refuses `to_mnist`'s images,
-# which are already prepared floats in 0..1; `predict` takes them). What happens?
+# measure the model on 1,000 moved test digits, then on the same digits centred again:
+#
+# ```python
+# moved = shift_right(test.images[:1000], 5)  # uint8: evaluate prepares them
+# print(evaluate(model, moved, test.labels[:1000]))  # (loss, accuracy)
+# recentred = torch.stack([to_mnist(image.numpy(), **recipe["preprocess"]) for image in moved])
+# guesses = predict(model, recentred, k=1)  # to_mnist's floats in 0..1 go to predict
+# ```
+#
+# and count the guesses that match `test.labels[:1000]`. What happens?
 
 # %% tags=["exercise"]
 def shift_right(images, pixels):
@@ -416,9 +419,9 @@ show_digits(hard_images[gallery], hard_labels[gallery], hard_predictions[gallery
 plt.show()
 
 # %% [markdown]
-# Look for two sorts of mistakes. Some are cleaning failures: a bit of a rule, of the
-# sheet's edge or of a shadow left beside the digit, or a digit broken into pieces. The
-# others are shapes MNIST's writers rarely made, or made differently: digits slanted far,
+# Mistakes like these come in two sorts. Some are cleaning failures: a bit of a rule, of
+# the sheet's edge or of a shadow left beside the digit, or a digit broken into pieces.
+# Others are shapes MNIST's writers rarely made, or made differently: digits slanted far,
 # open 4s, crossed 7s, very thick marker.
 #
 # ### Sure, and wrong
@@ -460,11 +463,13 @@ DigitCanvas(model)
 # `predict_strokes`. We can call it ourselves with strokes given as lists of `(x, y)`
 # points; here is the course's example 7, drawn on a 280x280 canvas:
 
-# %% tags=["nbval-ignore-output", "volatile"]
+# %%
 strokes = scale_strokes(EXAMPLE_STROKES[7])  # lists of (x, y) points, in canvas pixels
 drawing = strokes_to_image(strokes)  # what the canvas shows: white pen on black
 seen, guesses = predict_strokes(model, strokes)
 print("drawing:", drawing.size, " model input:", tuple(seen.shape))
+
+# %% tags=["nbval-ignore-output", "volatile"]
 print(format_prediction("example 7", guesses))
 
 # %% [markdown]

@@ -168,8 +168,8 @@ def _as_pairs(out: object, k: int) -> list[tuple[int, float]]:
     "Softmax (lesson 2) turns the ten scores into ten probabilities that add up to 1.",
     "A tensor method finds the k largest values and where they are; a position in the ten scores "
     "is the digit.",
-    "Compare your list with `predict(model, image, k=3)[0]` on one of the lesson's pictures: same "
-    "order, same kind of numbers?",
+    "Look at what you return: the most likely digit first, each digit a whole number, each "
+    "probability a number between 0 and 1?",
 ), solution="""
 def top_guesses(logits, k):
     probabilities = torch.softmax(logits, dim=0)  # (10,), they add up to 1
