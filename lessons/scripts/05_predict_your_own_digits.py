@@ -421,8 +421,8 @@ plt.show()
 # %% [markdown]
 # Mistakes like these come in two sorts. Some are cleaning failures: a bit of a rule, of
 # the sheet's edge or of a shadow left beside the digit, or a digit broken into pieces.
-# Others are shapes MNIST's writers rarely made, or made differently: digits slanted far,
-# open 4s, crossed 7s, very thick marker.
+# Others are shapes MNIST's writers rarely made, or made differently, such as a digit
+# slanted far or an open 4.
 #
 # ### Sure, and wrong
 #
