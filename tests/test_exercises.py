@@ -266,6 +266,32 @@ WRONG = [
      "calls conv2d itself"),
 ]
 
+# Exercise 5.4 (top guesses from one image's logits): typical wrong answers, in their own block.
+WRONG += [
+    ("5.4", "def top_guesses(logits, k):\n"
+            "    values, digits = logits.topk(k)\n"
+            "    return [(int(d), float(v)) for d, v in zip(digits, values)]", "above 1"),
+    ("5.4", "def top_guesses(logits, k):\n"
+            "    values, digits = torch.log_softmax(logits, dim=0).topk(k)\n"
+            "    return [(int(d), float(v)) for d, v in zip(digits, values)]", "negative"),
+    ("5.4", "def top_guesses(logits, k):\n"
+            "    values, digits = torch.softmax(logits, dim=0).sort()\n"
+            "    return [(int(d), float(v)) for d, v in zip(digits[:k], values[:k])]",
+     "least likely comes first"),
+    ("5.4", "def top_guesses(logits, k):\n"
+            "    p = torch.softmax(logits, dim=0)\n"
+            "    return [(d, float(p[d])) for d in range(k)]", "not the 3 most likely"),
+    ("5.4", "def top_guesses(logits, k):\n"
+            "    values, digits = torch.sigmoid(logits).topk(k)\n"
+            "    return [(int(d), float(v)) for d, v in zip(digits, values)]", "digits are right"),
+    ("5.4", "def top_guesses(logits, k):\n"
+            "    values, digits = torch.softmax(logits, dim=0).topk(3)\n"
+            "    return [(int(d), float(v)) for d, v in zip(digits, values)]",
+     "with k=1 it returned 3 pairs"),
+    ("5.4", "def top_guesses(logits, k):\n"
+            "    return torch.softmax(logits, dim=0).topk(k)", "(digit, probability) pairs"),
+]
+
 
 @pytest.mark.parametrize(("key", "source", "named"), WRONG,
                          ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(WRONG)])
@@ -295,6 +321,16 @@ OTHER_RIGHT_ANSWERS = [
             "        for c in range(image.shape[1] - k + 1)]) for r in range(image.shape[0] - k + 1)])"),
 ]
 
+# Exercise 5.4: tensors in the pairs, and a sort instead of topk, are right too.
+OTHER_RIGHT_ANSWERS += [
+    ("5.4", "def top_guesses(logits, k):\n"
+            "    values, digits = torch.softmax(logits, dim=0).topk(k)\n"
+            "    return list(zip(digits, values))"),
+    ("5.4", "def top_guesses(logits, k):\n"
+            "    p = logits.exp() / logits.exp().sum()\n"
+            "    order = sorted(range(10), key=lambda d: -p[d].item())\n"
+            "    return [(d, p[d].item()) for d in order[:k]]"),
+]
 
 @pytest.mark.parametrize(("key", "source"), OTHER_RIGHT_ANSWERS)
 def test_other_right_answers_are_accepted(key, source):

@@ -137,3 +137,63 @@ def check_shift_right(answer) -> object:
     need(torch.is_tensor(out) and torch.equal(out, images), "with pixels=0 the images are not unchanged",
          "the slice `[..., :-0]` is empty: write `[..., :28 - pixels]`")
     return correct("a few pixels of shift move the ink onto pixels whose weights mean something else")
+
+
+# Exercise 5.4 (lesson 5's top-3 section): a self-contained block, added for issue 18.
+
+def _some_logits() -> list[torch.Tensor]:
+    """A few rows of ten scores, like a model's logits for one image (no ties)."""
+    generator = torch.Generator().manual_seed(5)
+    sure = torch.tensor([0.5, -1.0, 9.0, 0.0, 1.5, -2.0, 2.5, 3.0, -0.5, 1.0])  # a confident "2"
+    return [sure, *(3 * torch.randn(10, generator=generator) for _ in range(3))]
+
+
+def _as_pairs(out: object, k: int) -> list[tuple[int, float]]:
+    """The student's answer as (digit, probability) pairs of Python numbers, or stop the check."""
+    need(isinstance(out, (list, tuple)), f"it returned a {type(out).__name__}",
+         "return a list of (digit, probability) pairs, like `predict` gives for one image")
+    need(all(isinstance(pair, (list, tuple)) and len(pair) == 2 for pair in out),
+         "its items are not (digit, probability) pairs",
+         "build a list with one pair (digit, probability) per guess")
+    need(len(out) == k, f"with k={k} it returned {len(out)} pairs", "keep only the k most likely digits")
+    try:
+        return [(int(digit), float(p)) for digit, p in out]
+    except (TypeError, ValueError, RuntimeError) as error:
+        raise Stop(mistake(f"a pair holds something that is not a number: {error}",
+                           "a digit is an int, a probability a float")) from error
+
+
+@exercise("5.4", "the top guesses for one image's logits", answer="top_guesses", kind="function",
+          namespace=lambda: {"torch": torch}, hints=(
+    "Softmax (lesson 2) turns the ten scores into ten probabilities that add up to 1.",
+    "A tensor method finds the k largest values and where they are; a position in the ten scores "
+    "is the digit.",
+    "Look at what you return: the most likely digit first, each digit a whole number, each "
+    "probability a number between 0 and 1?",
+), solution="""
+def top_guesses(logits, k):
+    probabilities = torch.softmax(logits, dim=0)  # (10,), they add up to 1
+    values, digits = probabilities.topk(k)
+    return [(int(digit), float(p)) for digit, p in zip(digits, values)]
+""")
+def check_top_guesses(answer) -> object:
+    for logits in _some_logits():
+        probabilities = torch.softmax(logits, dim=0)  # (10,)
+        for k in (3, 1, 10):
+            pairs = _as_pairs(call(answer, logits.clone(), k, name="top_guesses"), k)
+            digits, values = [d for d, _ in pairs], [p for _, p in pairs]
+            need(min(values) >= 0, f"a probability is negative: {min(values):.2f}",
+                 "these are scores or log-probabilities; turn the scores into probabilities first")
+            need(max(values) <= 1, f"a probability is above 1: {max(values):.2f}",
+                 "these are the raw scores (logits); turn them into probabilities first")
+            want = probabilities.topk(k)
+            need(not (k > 1 and values == sorted(values) and values != sorted(values, reverse=True)),
+                 "the least likely comes first", "the most likely digit comes first")
+            need(digits == [int(d) for d in want.indices], f"with k={k} the digits {digits} are not the {k} "
+                 "most likely, most likely first", "a digit is its position among the ten scores; take the "
+                 "largest probabilities, not the first ones")
+            need(all(abs(p - float(w)) < 1e-4 for p, w in zip(values, want.values, strict=True)),
+                 f"the digits are right, but {values[0]:.3f} is not the probability of digit {digits[0]}",
+                 "the ten probabilities must add up to 1: which function of lesson 2 does that?")
+    return correct("these are the top guesses `predict` prints; probabilities, not proof: "
+                   "a model can be sure and wrong")
