@@ -1,6 +1,7 @@
 """The course's own hard evaluation set (``mnist_course/hardset/``, made by ``tools/make_hardset.py``).
 
-Pictures like the ones students really take and draw; lesson 5 measures preprocessing on it.
+Synthetic pictures made to look like students' photos, scans and drawings (handwriting fonts and
+generated strokes on simulated paper, not real handwriting); lesson 5 measures preprocessing on it.
 """
 
 from __future__ import annotations
