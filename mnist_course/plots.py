@@ -10,6 +10,7 @@ import io
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
+import numpy as np
 import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -159,4 +160,41 @@ def show_weights(weights: torch.Tensor, fig: Figure | None = None) -> Figure:
         ax.imshow(weights[digit].reshape(28, 28).numpy(), cmap="RdBu_r", vmin=-limit, vmax=limit)
         ax.set_title(f"digit {digit}")
     fig.suptitle("Learned weights per digit (red: evidence for, blue: against)")
+    return fig
+
+
+def show_pictures(pictures: list, titles: list[str] | None = None, ncols: int = 8, fig: Figure | None = None):
+    """Show pictures of any size and kind in a grid; return the figure.
+
+    Args:
+        pictures: anything :func:`~mnist_course.handwriting.images.load_image` accepts.
+        titles: one title per picture.
+        ncols: pictures per row.
+        fig: a figure to draw into (default: a new one).
+    """
+    from .handwriting.images import load_image
+
+    fig, axes = _grid(fig, len(pictures), ncols, cell=(1.5, 1.7), pad=0)
+    for i, ax in enumerate(axes):
+        picture = load_image(pictures[i])  # a file, bytes, an array: any picture lesson 5 reads
+        if picture.mode == "LA":
+            picture = picture.convert("RGBA")  # matplotlib cannot show gray + alpha
+        ax.imshow(np.asarray(picture), cmap="gray", vmin=0, vmax=255)
+        if titles is not None:
+            ax.set_title(titles[i], fontsize=9)
+    return fig
+
+
+def show_steps(steps: dict[str, np.ndarray], fig: Figure | None = None):
+    """Draw the images of :func:`~.handwriting.preprocess.preprocess_steps` side by side (lesson 5)."""
+    from PIL import Image
+
+    fig, axes = _grid(fig, len(steps), len(steps), cell=(1.7, 2.2), pad=0)
+    for ax, (name, pixels) in zip(axes, steps.items(), strict=True):
+        if pixels.ndim == 3 and pixels.shape[-1] == 2:  # gray + alpha: show as RGBA
+            pixels = np.asarray(Image.fromarray(pixels).convert("RGBA"))
+        vmax = 255 if pixels.dtype == np.uint8 else 1
+        ax.imshow(pixels, cmap="gray", vmin=0, vmax=vmax, interpolation="nearest")
+        ax.set_title(f"{name.replace(' ', chr(10), 1) if len(name) > 10 else name}\n"
+                     f"{pixels.shape[1]}x{pixels.shape[0]}", fontsize=9)
     return fig

@@ -35,7 +35,7 @@ from mnist_course.handwriting.preprocess import (
     to_mnist,
 )
 from mnist_course.handwriting.thickness import stroke_width, thicken_strokes
-from mnist_course.widgets.pictures import show_steps
+from mnist_course.plots import show_steps
 
 OFFLINE_MNIST = Path(__file__).resolve().parents[2] / "shared" / "data" / "mnist-offline"
 

@@ -58,11 +58,10 @@ from mnist_course.handwriting.guard import check_digit
 from mnist_course.handwriting.predict import all_probabilities, format_guesses, format_prediction, predict
 from mnist_course.handwriting.preprocess import preprocess_steps, to_mnist
 from mnist_course.handwriting.reading import format_result, predict_uploads
-from mnist_course.plots import show_digits
+from mnist_course.plots import show_digits, show_pictures, show_steps
 from mnist_course.recipe import train_final_model
 from mnist_course.training import evaluate
 from mnist_course.widgets.draw import DigitCanvas, DigitUpload
-from mnist_course.widgets.pictures import show_pictures, show_steps
 from mnist_course.widgets.strokes import EXAMPLE_STROKES, predict_strokes, scale_strokes, strokes_to_image
 
 device = setup()

@@ -10,42 +10,7 @@ import torch
 from matplotlib.figure import Figure
 from PIL import Image
 
-from ..handwriting.images import load_image
-from ..plots import _grid, figure_to_png
-
-
-def show_pictures(pictures: list, titles: list[str] | None = None, ncols: int = 8, fig: Figure | None = None):
-    """Show pictures of any size and kind in a grid; return the figure.
-
-    Args:
-        pictures: anything :func:`~mnist_course.handwriting.images.load_image` accepts.
-        titles: one title per picture.
-        ncols: pictures per row.
-        fig: a figure to draw into (default: a new one).
-    """
-    fig, axes = _grid(fig, len(pictures), ncols, cell=(1.5, 1.7), pad=0)
-    for i, ax in enumerate(axes):
-        picture = load_image(pictures[i])
-        if picture.mode == "LA":
-            picture = picture.convert("RGBA")  # matplotlib cannot show gray + alpha
-        ax.imshow(np.asarray(picture), cmap="gray", vmin=0, vmax=255)
-        if titles is not None:
-            ax.set_title(titles[i], fontsize=9)
-    return fig
-
-
-def show_steps(steps: dict[str, np.ndarray], fig: Figure | None = None):
-    """Draw the images of :func:`~..handwriting.preprocess.preprocess_steps` side by side; return the figure.
-    """
-    fig, axes = _grid(fig, len(steps), len(steps), cell=(1.7, 2.2), pad=0)
-    for ax, (name, pixels) in zip(axes, steps.items(), strict=True):
-        if pixels.ndim == 3 and pixels.shape[-1] == 2:  # gray + alpha: show as RGBA
-            pixels = np.asarray(Image.fromarray(pixels).convert("RGBA"))
-        vmax = 255 if pixels.dtype == np.uint8 else 1
-        ax.imshow(pixels, cmap="gray", vmin=0, vmax=vmax, interpolation="nearest")
-        ax.set_title(f"{name.replace(' ', chr(10), 1) if len(name) > 10 else name}\n"
-                     f"{pixels.shape[1]}x{pixels.shape[0]}", fontsize=9)
-    return fig
+from ..plots import figure_to_png
 
 
 def digit_png(image: torch.Tensor, scale: int = 5) -> bytes:
