@@ -424,8 +424,8 @@ compare_guess(my_guess, max(first_epoch, key=first_epoch.get), choices=("relu", 
 # What the race shows:
 #
 # - With the *same* rate, 0.03, the sigmoid network is far behind after the first epoch.
-# - Sigmoid's best rate lies inside the range we tried: a smaller rate learns too
-#   slowly, a larger one saturates its units.
+# - Sigmoid's best rate lies inside the range we tried: the rates just below and just
+#   above it both end with a higher training loss.
 # - Even so, each at its best rate, ReLU has the lower training loss after each epoch,
 #   and the higher test accuracy after the first: it learns faster.
 #
