@@ -279,7 +279,7 @@ def test_typical_mistakes_are_refused_with_the_intended_hint(key, source, named)
 
 
 def test_every_check_has_at_least_two_wrong_answers_and_hints():
-    counts = {key: sum(k == key for k, _, _ in WRONG) for key in EXERCISES}
+    counts = {key: sum(k == key for k, _, _ in [*WRONG, *WRONG_LESSON_3_PARTS]) for key in EXERCISES}
     assert min(counts.values()) >= 2, counts
     assert all(len(item.hints) >= 2 for item in EXERCISES.values())
     assert len(EXERCISES) >= 15
@@ -453,3 +453,5 @@ def test_lesson_3_parts_name_typical_mistakes(key, source, says):
     verdict = feedback(key, answer, **inputs)
     assert verdict.status == "wrong", (source, str(verdict))
     assert says.lower() in str(verdict).lower(), (source, str(verdict))
+    assert "; hint: " in verdict.message
+    assert EXERCISES[key].solution.strip() not in verdict.message

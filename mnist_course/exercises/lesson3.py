@@ -333,7 +333,8 @@ def check_count_mistakes(answer) -> object:
          "add up over every batch of the loader (`+=`)")
     need(first == wrong, f"it counts {first} mistakes, not the {wrong} there are",
          "compare `argmax(dim=1)` with the labels, batch by batch, and add up")
-    need(not spy.recorded, "the model ran with gradients recorded", "compute inside `with torch.no_grad():`")
+    need(not spy.recorded, "the model ran with gradients recorded",
+         "nothing is trained here: compute in a `torch.no_grad()` block")
     return correct("eval() and no_grad(), then compare and add up: test_model's pattern")
 
 
