@@ -227,10 +227,9 @@ check("3.7", count_mistakes)
 # Now the whole training: for each epoch, `train_one_epoch`, then `test_model`, and we
 # record the five numbers of the epoch in a dictionary of lists, `history`.
 #
-# **Predict first.** The training numbers are measured while dropout switches off half
-# of the hidden units; the test numbers with all of them, after the epoch. After the
-# second epoch, will the training accuracy be `"higher"` or `"lower"` than the test
-# accuracy? Write your guess before you run the loop.
+# **Predict first.** Our network has dropout. After the second epoch, will its training
+# accuracy be `"higher"` or `"lower"` than its test accuracy? Write your guess before you
+# run the loop.
 
 # %% tags=["predict"]
 my_guess = ...  # "higher" or "lower"
