@@ -63,7 +63,7 @@ claims: $(STAMP)
 	MNIST_COURSE_SHUFFLE=2 $(BIN)/python -m pytest tests/claims -m claims
 
 # After editing a lesson's .py script: rebuild its notebook and execute it top to
-# bottom in a fresh kernel (make lessons LESSON=lessons/scripts/03_mlp_with_dropout.py).
+# bottom in a fresh kernel (make lessons LESSON=lessons/scripts/03b_training_with_batches.py).
 # The pairing (lessons/jupytext.toml) applies to lessons/ only: the student's JupyterLab
 # runs on work/, where saving pairs nothing.
 lessons: $(STAMP)

@@ -4,7 +4,7 @@
 through :func:`prepare`: each shipped notebook is copied into the student folder the first time,
 and a copy the student changed is never replaced. When the course ships a newer version of a
 lesson the student has worked in, the new version is put beside it, as
-``03_mlp_with_dropout (new version).ipynb``. The student folder is git-ignored, so a save never
+``03b_training_with_batches (new version).ipynb``. The student folder is git-ignored, so a save never
 changes a tracked file and ``git pull`` never conflicts with a student's answers.
 
 The student's JupyterLab runs with ``work/`` as its root (no ``scripts/``, no jupytext pairing:

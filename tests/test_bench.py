@@ -227,9 +227,9 @@ def test_a_notebook_under_nbval_and_its_kernel_memory(tmp_path):
 
 def test_the_lesson_runs_include_the_appendix():
     names = [path.stem for path in notebooks.lesson_notebooks()]
-    assert names[:5] == ["01_inspect_the_dataset", "02_single_layer_model", "03_mlp_with_dropout",
-                         "04_adam_with_l2", "05_predict_your_own_digits"]
-    assert "A1_fast_batches_and_threads" in names[5:]
+    assert names[:6] == ["01_inspect_the_dataset", "02_single_layer_model", "03a_hidden_layers_and_dropout",
+                         "03b_training_with_batches", "04_adam_with_l2", "05_predict_your_own_digits"]
+    assert "A1_fast_batches_and_threads" in names[6:]
 
 
 def test_quick_run_prints_the_corrected_flops_and_writes_json_and_plot(tmp_path, capsys):

@@ -35,10 +35,10 @@ from browser_helpers import (
 
 pytestmark = pytest.mark.browser
 
-#: The notebook whose dashboard the test uses, relative to the repository root: lesson 3,
+#: The notebook whose dashboard the test uses, relative to the repository root: lesson 3b,
 #: run top to bottom in the browser as a student would. ``None`` (or setting
 #: MNIST_COURSE_DASHBOARD_NOTEBOOK) uses a small notebook the test writes (DEMO_NOTEBOOK).
-DASHBOARD_NOTEBOOK: str | None = "lessons/03_mlp_with_dropout.ipynb"
+DASHBOARD_NOTEBOOK: str | None = "lessons/03b_training_with_batches.ipynb"
 DEMO_NOTEBOOK = ARTIFACTS / "dashboard_demo.ipynb"
 LESSON_5 = "lessons/05_predict_your_own_digits.ipynb"
 CURVES = ".mnist-dashboard img.mnist-dashboard-curves"
@@ -89,7 +89,7 @@ def scratch_copy(notebook: str) -> str:
 
 
 def dashboard_notebook() -> str:
-    """The notebook to open, relative to the repository: a copy of lesson 3, or the demo."""
+    """The notebook to open, relative to the repository: a copy of lesson 3b, or the demo."""
     chosen = os.environ.get("MNIST_COURSE_DASHBOARD_NOTEBOOK") or DASHBOARD_NOTEBOOK
     if chosen:
         return scratch_copy(chosen)

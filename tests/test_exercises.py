@@ -305,7 +305,7 @@ def test_typical_mistakes_are_refused_with_the_intended_hint(key, source, named)
 
 
 def test_every_check_has_at_least_two_wrong_answers_and_hints():
-    counts = {key: sum(k == key for k, _, _ in WRONG) for key in EXERCISES}
+    counts = {key: sum(k == key for k, _, _ in [*WRONG, *WRONG_LESSON_3_PARTS]) for key in EXERCISES}
     assert min(counts.values()) >= 2, counts
     assert all(len(item.hints) >= 2 for item in EXERCISES.values())
     assert len(EXERCISES) >= 15
@@ -406,7 +406,7 @@ def test_every_exercise_appears_in_its_lesson_once_and_predict_first_cells_are_c
     sources = {path.name: [cell.source for cell in lesson_cells(path)] for path in LESSONS}
     used = [key for cells in sources.values() for source in cells for key in CHECK_CALL.findall(source)]
     assert sorted(used) == sorted(EXERCISES)
-    for name in ("03_", "04_", "05_"):
+    for name in ("03a_", "03b_", "04_", "05_"):
         cells = next(c for n, c in sources.items() if n.startswith(name))
         predicts = [i for i, source in enumerate(cells) if source.startswith("my_guess = ...")]
         assert predicts, name
@@ -428,3 +428,66 @@ def test_shipped_exercise_cells_run_and_say_not_answered_yet(path, capsys):
         assert out[0].startswith("not answered yet: "), (key, out)
         assert out[1].startswith(f"[Hint] [Solution] buttons for exercise {key}")
         assert EXERCISES[key].solution.strip() not in "\n".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lessons 3a and 3b's added exercises (3.5-3.8, issue 18): typical wrong answers. A self-contained block.
+
+_LAYERS = "nn.Linear(784, 250), {0}, nn.Linear(250, 200), {0}, nn.Linear(200, 10)"
+_COUNT = '''
+def count_mistakes(model, loader, device):
+    {mode}
+    mistakes = 0
+    with {grad}:
+        for images, labels in loader:
+            wrong = (model(images.to(device)).argmax(dim=1) {compare} labels.to(device)).sum()
+            mistakes += wrong{item}
+            {early}
+    return mistakes
+'''
+
+
+def _count(mode="model.eval()", grad="torch.no_grad()", compare="!=", item=".item()", early="pass"):
+    return _COUNT.format(mode=mode, grad=grad, compare=compare, item=item, early=early)
+
+
+WRONG_LESSON_3_PARTS = [
+    ("3.5", f"fixed = nn.Sequential(nn.Flatten(), {_LAYERS.format('nn.Sigmoid()')}, nn.Softmax(dim=1))",
+     "ends in a softmax"),
+    ("3.5", f"fixed = nn.Sequential(nn.Flatten(), {_LAYERS.format('nn.ReLU()')}, nn.Softmax(dim=1))",
+     "ends in a softmax"),
+    ("3.5", f"fixed = nn.Sequential(nn.Flatten(), {_LAYERS.format('nn.ReLU()')}, nn.LogSoftmax(dim=1))",
+     "redundant"),
+    ("3.5", f"fixed = nn.Sequential(nn.Flatten(), {_LAYERS.format('nn.Sigmoid()')})", "saturates"),
+    ("3.5", f"fixed = nn.Sequential(nn.Flatten(), {_LAYERS.format('nn.Identity()')})", "nothing non-linear"),
+    ("3.5", "fixed = nn.Sequential(nn.Flatten(), nn.Linear(784, 250), nn.ReLU(), nn.Linear(250, 200), "
+            "nn.Linear(200, 10))", "after hidden layer 2"),
+    ("3.5", f"fixed = nn.Sequential({_LAYERS.format('nn.ReLU()')})", "flatten"),
+    ("3.5", f"fixed = nn.Sequential(nn.Flatten(), {_LAYERS.format('nn.ReLU()')}, nn.ReLU())",
+     "after the output layer"),
+    ("3.5", "fixed = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 256), "
+            "nn.ReLU(), nn.Linear(256, 10))", "the Linear layers are"),
+    ("3.6", "images_per_epoch = len(train_dataset)", "smaller batch is dropped"),
+    ("3.6", "images_per_epoch = len(train_dataset) // 64", "number of batches"),
+    ("3.6", "images_per_epoch = len(train_dataset) / 64", "number of batches"),
+    ("3.6", "images_per_epoch = -(-len(train_dataset) // 64) * 64", "more images"),
+    ("3.7", _count(mode="pass"), "dropout is on"),
+    ("3.7", _count(grad="torch.enable_grad()"), "gradients recorded"),
+    ("3.7", _count(compare="=="), "right answers"),
+    ("3.7", _count(item=""), "returns a tensor"),
+    ("3.7", _count(early="return mistakes"), "only one batch"),
+    ("3.8", "most_common_mistake = (4, 4)", "right answer"),
+    ("3.8", "most_common_mistake = (9, 4)", "swapped"),
+    ("3.8", "most_common_mistake = (7, 2)", "not the most"),
+    ("3.8", "most_common_mistake = 4", "two digits"),
+]
+
+
+@pytest.mark.parametrize("key, source, says", WRONG_LESSON_3_PARTS)
+def test_lesson_3_parts_name_typical_mistakes(key, source, says):
+    answer, inputs = answer_of(key, source)
+    verdict = feedback(key, answer, **inputs)
+    assert verdict.status == "wrong", (source, str(verdict))
+    assert says.lower() in str(verdict).lower(), (source, str(verdict))
+    assert "; hint: " in verdict.message
+    assert EXERCISES[key].solution.strip() not in verdict.message

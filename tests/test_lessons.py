@@ -10,9 +10,11 @@ import jupytext
 import pytest
 
 LESSONS = Path(__file__).resolve().parent.parent / "lessons"
-#: The lessons (``03_name.py``), then the optional appendices (``A1_name.py``): all tested alike.
+#: The lessons (``02_name.py``, or a part: ``03a_name.py``), then the optional appendices
+#: (``A1_name.py``): all tested alike.
 SCRIPTS_DIR = LESSONS / "scripts"
-SCRIPTS = sorted(SCRIPTS_DIR.glob("[0-9][0-9]_*.py")) + sorted(SCRIPTS_DIR.glob("A[0-9]_*.py"))
+SCRIPTS = sorted([*SCRIPTS_DIR.glob("[0-9][0-9]_*.py"), *SCRIPTS_DIR.glob("[0-9][0-9][a-z]_*.py")]) \
+    + sorted(SCRIPTS_DIR.glob("A[0-9]_*.py"))
 
 
 def notebook_of(script: Path) -> Path:
@@ -28,7 +30,8 @@ def test_lessons_exist_in_order():
     names = [p.stem for p in SCRIPTS]
     assert names == sorted(names)
     assert "A1_fast_batches_and_threads" in names, "the appendix must be tested like the lessons"
-    assert set(SCRIPTS_DIR.glob("*.py")) == set(SCRIPTS), "a script named neither NN_name.py nor AN_name.py"
+    unknown = set(SCRIPTS_DIR.glob("*.py")) - set(SCRIPTS)
+    assert not unknown, f"scripts named neither NN_name.py, NNx_name.py nor AN_name.py: {unknown}"
     for script in SCRIPTS:
         assert notebook_of(script).exists(), f"{script.name} has no paired notebook"
     for notebook in LESSONS.glob("*.ipynb"):

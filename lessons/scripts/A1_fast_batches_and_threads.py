@@ -15,11 +15,11 @@
 # %% [markdown]
 # # Appendix A1: Fast batches and CPU threads
 #
-# **This appendix is optional.** It follows lesson 3, and nothing later needs it. Lesson 3
-# trains first with a `DataLoader` and its own loop, then with `mnist_course.training.fit`,
-# which keeps the whole training set as one tensor (`TensorBatches`). Here we measure what
-# that gains, and what the line `print("CPU threads:", limit_cpu_threads())` at the top of
-# every lesson does.
+# **This appendix is optional.** It follows lesson 3, and nothing later needs it. Lesson 3b
+# trains with a `DataLoader` and its own loop; `mnist_course.training.fit`, which the later
+# lessons use, keeps the whole training set as one tensor (`TensorBatches`). Here we measure
+# what that gains, and what the line `CPU threads: ...` that `setup()` prints at the top of
+# every lesson means.
 #
 # **What you will learn**
 #
@@ -176,7 +176,7 @@ print("OMP_WAIT_POLICY:", os.environ.get("OMP_WAIT_POLICY", "not set"))
 # %% [markdown]
 # ## 2. Delivering batches: `DataLoader` against `TensorBatches`
 #
-# Lesson 3 builds its batches with a `DataLoader` over a torchvision `Dataset`. For every
+# Lesson 1 builds its batches with a `DataLoader` over a torchvision `Dataset`. For every
 # image of every batch it runs Python code: it fetches the image as a PIL picture, converts
 # it to a tensor (`ToTensor`), normalises it (`Normalize`), and at the end stacks the 64
 # small tensors into a batch.
@@ -185,7 +185,7 @@ print("OMP_WAIT_POLICY:", os.environ.get("OMP_WAIT_POLICY", "not set"))
 # normalised tensor once, at the start. After that, a batch is a single indexing
 # operation, `images[index]` with 64 random positions, with no Python work per image.
 #
-# Here is lesson 3's `DataLoader` again:
+# Here is lesson 1's `DataLoader` again:
 
 # %%
 normalize = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MNIST_MEAN,), (MNIST_STD,))])
@@ -273,8 +273,9 @@ assert 1.5 < training_gain < delivery_gain
 # Training gains much less than delivering batches, because the training steps
 # themselves (the model, `backward()`, the optimizer) take the same time with either
 # route. Still, it gains more than 1.5 times: for networks as small as ours, preparing
-# the batches is a large part of the time with a `DataLoader`. That is why lesson 3's
-# hand-written loop trains only 2 epochs, and `fit` can afford more.
+# the batches is a large part of the time with such a `DataLoader`. That is why lesson 3b
+# normalises all the images once before its `DataLoader` (a `TensorDataset`), and why
+# `fit` goes one step further with `TensorBatches`.
 
 # %%
 print("check: training with TensorBatches is more than 1.5 times faster:", training_gain > 1.5)
@@ -289,13 +290,13 @@ print("check: but it gains less than delivering batches:", training_gain < deliv
 # %% [markdown]
 # ## 4. A smaller network, a faster step
 #
-# Lesson 3 trains 784-250-200-10 with `fit` rather than the 784-500-256-10 of another
-# tutorial, to stay quick. It has less than half as many parameters:
+# Lesson 3b trains 784-250-200-10 rather than the 784-500-256-10 of another tutorial, to
+# stay quick. It has less than half as many parameters (exercise 3.1 counts them):
 
 # %%
 small_network, big_network = MLP(hidden=(250, 200)), MLP(hidden=(500, 256))
-print("784-250-200-10 parameters:", f"{count_parameters(small_network):,}")
-print("784-500-256-10 parameters:", f"{count_parameters(big_network):,}")
+ratio = count_parameters(big_network) / count_parameters(small_network)
+print(f"784-500-256-10 has {ratio:.1f} times as many parameters as 784-250-200-10")
 
 # %% [markdown]
 # Fewer parameters mean fewer multiplications in each step, so each training step should

@@ -186,3 +186,193 @@ def check_train_step(answer) -> object:
     need(_same(params, expected[1]), "the second step is wrong: the first step's gradients were added in",
          "forgot `optimizer.zero_grad()`: `backward()` adds to `.grad`")
     return correct("zero_grad, backward, step: the heart of every PyTorch training loop")
+
+
+# ---------------------------------------------------------------------------------------------
+# Lessons 3a and 3b (issue 18): 3.5 in 3a; 3.6, 3.7 and 3.8 in 3b. A self-contained block.
+
+_ACTIVATIONS = (nn.ReLU, nn.Sigmoid, nn.Tanh, nn.GELU, nn.LeakyReLU, nn.SiLU, nn.ELU)
+
+
+def _leaves(model: nn.Module) -> list[nn.Module]:
+    return [m for m in model.modules() if not list(m.children())]
+
+
+@exercise("3.5", "the tutorial's sigmoid-and-softmax network, fixed", answer="fixed", namespace=_namespace,
+          hints=(
+    "Keep the Flatten and the three Linear layers with their sizes; change what sits between and after them.",
+    "Section 5 says which activation lets the gradients flow back; "
+    "section 6 says what the loss must receive.",
+), solution="""
+fixed = nn.Sequential(nn.Flatten(), nn.Linear(784, 250), nn.ReLU(), nn.Linear(250, 200), nn.ReLU(),
+                      nn.Linear(200, 10))
+""")
+def check_fixed_network(answer) -> object:
+    need(isinstance(answer, nn.Module),
+         f"fixed should be a network (an nn.Module), not a {type(answer).__name__}",
+         "build it with `nn.Sequential(...)`, layer by layer")
+    leaves = _leaves(answer)
+    sizes = [(m.in_features, m.out_features) for m in leaves if isinstance(m, nn.Linear)]
+    need(sizes == [(784, 250), (250, 200), (200, 10)], f"the Linear layers are {sizes}",
+         "keep the tutorial's sizes: 784 -> 250 -> 200 -> 10")
+    last = max(i for i, m in enumerate(leaves) if isinstance(m, nn.Linear))
+    ending = [type(m).__name__ for m in leaves[last + 1:] if not isinstance(m, nn.Dropout)]
+    need("Softmax" not in ending, "it still ends in a softmax: CrossEntropyLoss would apply softmax a second "
+         "time", "what should the last Linear layer hand to the loss?")
+    need("LogSoftmax" not in ending,
+         "it ends in a log_softmax: harmless before CrossEntropyLoss, but redundant",
+         "the loss already does that step itself")
+    need(not ending, f"after the output layer comes {', '.join(ending)}: the logits could no longer be any "
+         "number", "nothing after the last Linear layer")
+    sigmoids = [m for m in leaves if isinstance(m, (nn.Sigmoid, nn.Tanh))]
+    need(not sigmoids, f"it still uses {type(sigmoids[0]).__name__ if sigmoids else ''}, which saturates",
+         "section 5: which activation has a slope of 1 for positive inputs?")
+    linear_at = [i for i, m in enumerate(leaves) if isinstance(m, nn.Linear)]
+    for number, (start, end) in enumerate(zip(linear_at, linear_at[1:], strict=False), start=1):
+        between = [m for m in leaves[start + 1:end] if isinstance(m, _ACTIVATIONS)]
+        need(bool(between), f"nothing non-linear after hidden layer {number}: two linear layers in a row are "
+             "one", "an activation after each hidden layer")
+    try:
+        with torch.no_grad():
+            logits = answer(torch.zeros(2, 1, 28, 28))
+    except Exception as error:  # the student's network: say what it raised
+        raise Stop(mistake(f"a batch of images (2, 1, 28, 28) raises {type(error).__name__}",
+                           "the first layer must flatten each image to 784 numbers")) from error
+    need(tuple(logits.shape) == (2, 10), f"a batch of 2 images gives shape {tuple(logits.shape)}",
+         "10 logits per image")
+    return correct("ReLU for gradients that flow back, raw logits for CrossEntropyLoss")
+
+
+def _dataset_namespace() -> dict:
+    """Lesson 3b's ``train_dataset`` (as a TensorDataset of the same images) for CI and the tests."""
+    from torch.utils.data import TensorDataset
+
+    return {**_namespace(), "train_dataset": TensorDataset(mnist("train").images, mnist("train").labels)}
+
+
+@exercise("3.6", "training images per epoch with drop_last", answer="images_per_epoch",
+          namespace=_dataset_namespace,
+          hints=(
+    "With `drop_last=True`, only whole batches of 64 are used.",
+    "How many whole batches fit in `len(train_dataset)` images, and how many images do they hold?",
+), solution="""
+images_per_epoch = len(train_dataset) // 64 * 64
+""")
+def check_images_per_epoch(answer) -> object:
+    total = len(mnist("train").labels)
+    value = as_float(answer, "images_per_epoch")
+    if value == total // 64 * 64:
+        return correct(f"{int(value):,}: the last {total % 64} images wait for another epoch's shuffle")
+    need(value != total, "that is every training image: the last, smaller batch is dropped",
+         "drop_last=True keeps only whole batches")
+    need(value not in (total // 64, -(-total // 64), total / 64), "that is a number of batches, not of "
+         "images", "how many images does each batch hold?")
+    need(value != -(-total // 64) * 64, "more images than the training set has",
+         "round the number of batches down, not up")
+    return mistake("not the number of images in the whole batches", "count whole batches of 64, then images")
+
+
+def _mistake_parts():
+    """A small dropout model in training mode and a loader of 300 test images whose last batch is smaller."""
+    from ..data import to_float_images
+    from ..models import MLP
+
+    test = mnist("test")
+    torch.manual_seed(0)
+    model = MLP(hidden=(32,), dropout=0.5)
+    images, labels = to_float_images(test.images[:300]), test.labels[:300]
+    loader = [(images[i : i + 128], labels[i : i + 128]) for i in range(0, 300, 128)]  # 128, 128, 44
+    return model, loader
+
+
+class _Spy(nn.Module):
+    """Wraps a model and remembers whether it ever ran in training mode, or with gradients recorded."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model, self.recorded, self.dropout_on = model, False, False
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        self.recorded = self.recorded or torch.is_grad_enabled()
+        self.dropout_on = self.dropout_on or self.model.training
+        return self.model(images)
+
+
+@exercise("3.7", "counting the mistakes on a loader", answer="count_mistakes", kind="function",
+          namespace=_namespace, hints=(
+    "Start as `test_model` does: dropout off, and nothing recorded for backward().",
+    "For every batch, compare the model's answers (`argmax(dim=1)`) with the labels; add up the differences.",
+    "Return a plain Python number, not a tensor.",
+), solution="""
+def count_mistakes(model, loader, device):
+    model.eval()  # dropout off
+    mistakes = 0
+    with torch.no_grad():
+        for images, labels in loader:
+            images, labels = images.to(device), labels.to(device)
+            mistakes += (model(images).argmax(dim=1) != labels).sum().item()
+    return mistakes
+""")
+def check_count_mistakes(answer) -> object:
+    model, loader = _mistake_parts()
+    spy = _Spy(model)
+    spy.train()  # as after training: the function must switch modes itself
+    first = call(answer, spy, loader, "cpu", name="count_mistakes")
+    need(not torch.is_tensor(first), "it returns a tensor", "return a plain Python int")
+    need(isinstance(first, int) and not isinstance(first, bool),
+         f"it returns a {type(first).__name__}, not a whole number", "count images, and return a Python int")
+    need(not spy.dropout_on, "the model ran in training mode: dropout is on",
+         "switch the model to evaluation mode first")
+    model.eval()
+    with torch.no_grad():
+        per_batch = [int((model(images).argmax(dim=1) != labels).sum()) for images, labels in loader]
+    wrong, total = sum(per_batch), sum(len(labels) for _, labels in loader)
+    need(first != total - wrong, "that counts the right answers",
+         "count where the answer differs from the label")
+    need(first not in (per_batch[0], per_batch[-1]), "only one batch was counted",
+         "add up over every batch of the loader (`+=`)")
+    need(first == wrong, f"it counts {first} mistakes, not the {wrong} there are",
+         "compare `argmax(dim=1)` with the labels, batch by batch, and add up")
+    need(not spy.recorded, "the model ran with gradients recorded",
+         "nothing is trained here: compute in a `torch.no_grad()` block")
+    return correct("eval() and no_grad(), then compare and add up: test_model's pattern")
+
+
+def _confusion_namespace() -> dict:
+    """Labels and predictions whose most common mistake is a 4 read as a 9 (for CI and the tests)."""
+    labels = mnist("test").labels[:2000].clone()
+    predictions = labels.clone()
+    fours, sevens = (labels == 4).nonzero().flatten(), (labels == 7).nonzero().flatten()
+    predictions[fours[:12]] = 9
+    predictions[sevens[:5]] = 2
+    return {**_namespace(), "test_labels": labels, "predictions": predictions}
+
+
+@exercise("3.8", "the most common mistake, read from the confusion matrix", answer="most_common_mistake",
+          inputs=("test_labels", "predictions"), namespace=_confusion_namespace, hints=(
+    "The diagonal holds the right answers: look at the largest number off the diagonal.",
+    "Its row is the true digit, its column the model's answer.",
+), solution="""
+counts = torch.zeros(10, 10, dtype=torch.long)
+for true, predicted in zip(test_labels.tolist(), predictions.tolist()):
+    counts[true, predicted] += 1
+counts.fill_diagonal_(0)  # right answers are not mistakes
+most_common_mistake = divmod(counts.argmax().item(), 10)  # (row, column)
+""")
+def check_most_common_mistake(answer, test_labels, predictions) -> object:
+    need(isinstance(answer, (tuple, list)) and len(answer) == 2, "write two digits: "
+         "`(true digit, predicted digit)`", "a tuple like `(3, 5)`")
+    need(all(isinstance(d, int) and 0 <= d <= 9 for d in answer), "both should be digits 0 to 9",
+         "whole numbers, like `(3, 5)`")
+    pairs = test_labels.long() * 10 + predictions.long().cpu()
+    counts = torch.bincount(pairs, minlength=100).reshape(10, 10)
+    true, predicted = answer
+    need(true != predicted, "that is a right answer (on the diagonal), not a mistake",
+         "look off the diagonal")
+    largest = counts.clone().fill_diagonal_(0).max().item()
+    if counts[true, predicted] == largest:
+        return correct(f"{true} read as {predicted}, {largest} times: rows are true digits, columns answers")
+    need(counts[predicted, true] != largest, "row and column are swapped",
+         "rows are the true digits, columns the model's answers")
+    return mistake(f"{true} read as {predicted} happens {counts[true, predicted].item()} times, not the most",
+                   "find the largest count off the diagonal")
