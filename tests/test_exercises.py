@@ -6,12 +6,16 @@ lesson has at that point (real MNIST, small models), and fed to the check.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import re
+import sys
 from pathlib import Path
 
 import jupytext
 import pytest
 
+import mnist_course.exercises as framework
 from mnist_course.exercises import EXERCISES, HelpBar, check, feedback, guess_feedback
 
 LESSONS = sorted((Path(__file__).resolve().parent.parent / "lessons" / "scripts").glob("0*.py"))
@@ -24,6 +28,65 @@ def answer_of(key: str, source: str):
     namespace = item.namespace()
     exec(source, namespace)
     return namespace[item.answer_name], {name: namespace.get(name, ...) for name in item.inputs}
+
+
+def squash(text: str) -> str:
+    """``text`` without whitespace, with one kind of quote: how a line is compared."""
+    return re.sub(r"\s+", "", text).replace('"', "'")
+
+
+def solution_fragments(solution: str) -> set[str]:
+    """The parts of a solution that would give it away: each statement (a `def` line and a bare name
+    aside), the value it assigns or returns, and each longer expression inside (a call with arguments,
+    arithmetic, an index, a comparison); all squashed.
+    """
+    found = set()
+    for node in ast.walk(ast.parse(solution)):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.Return, ast.Expr, ast.With)):
+            found.add(squash(ast.unparse(node).splitlines()[0]))
+            if getattr(node, "value", None) is not None:
+                found.add(squash(ast.unparse(node.value)))
+        if isinstance(node, (ast.BinOp, ast.Subscript, ast.Compare, ast.ListComp, ast.GeneratorExp)) or (
+                isinstance(node, ast.Call) and (node.args or node.keywords)):
+            text = squash(ast.unparse(node))
+            found.update([text] if len(text) >= 20 else [])
+    return {text for text in found if len(text) >= 8 and not text.isidentifier() and text != "..."}
+
+
+def texts_of(module) -> list[str]:
+    """Every string a module writes (messages, hints), except solutions and docstrings."""
+    tree = ast.parse(inspect.getsource(module))
+    skip = {id(node.value) for node in ast.walk(tree)
+            if isinstance(node, ast.keyword) and node.arg == "solution"}
+    skip |= {id(node.body[0].value) for node in ast.walk(tree)
+             if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body
+             and isinstance(node.body[0], ast.Expr)}
+    return [node.value for node in ast.walk(tree)
+            if id(node) not in skip and isinstance(node, ast.Constant) and isinstance(node.value, str)]
+
+
+def leaks(key: str, text: str) -> list[str]:
+    """The fragments of exercise ``key``'s solution that ``text`` contains."""
+    fragments = solution_fragments(EXERCISES[key].solution)
+    return sorted(fragment for fragment in fragments if fragment in squash(text))
+
+
+def test_the_leak_finder_finds_a_solution_line_and_its_formula():
+    assert leaks("6.1", "try (size + 2*padding - kernel_size)//stride + 1")
+    assert leaks("5.2", 'rows, cols = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")')
+    assert leaks("4.4", "`load_checkpoint(final_folder / 'epoch_01.pt')` returns the model")
+    assert not leaks("6.1", "padding is added on both sides") and not leaks("3.3", "`return probabilities`")
+
+
+@pytest.mark.parametrize("key", sorted(EXERCISES))
+def test_no_hint_and_no_message_gives_the_solution_away(key):
+    """Every hint, and every string the check's module or the framework can print, is free of the
+    solution's lines and formulas (the Solution button is the only place they appear).
+    """
+    item = EXERCISES[key]
+    texts = [*item.hints, *texts_of(sys.modules[item.checker.__module__]), *texts_of(framework)]
+    found = {text[:80]: leaks(key, text) for text in texts if leaks(key, text)}
+    assert not found, found
 
 
 @pytest.mark.parametrize("key", sorted(EXERCISES))
@@ -137,10 +200,10 @@ WRONG = [
     ("3.2", "no_relu = nn.Linear(2, 8)", "1 Linear layer(s)"),
     ("3.3", "def predict_probabilities(model, images):\n"
             "    with torch.no_grad():\n"
-            "        return torch.softmax(model(images), dim=1)", "forgot `model.eval()`"),
+            "        return torch.softmax(model(images), dim=1)", "dropout is on"),
     ("3.3", "def predict_probabilities(model, images):\n"
             "    model.eval()\n"
-            "    return torch.softmax(model(images), dim=1)", "forgot `torch.no_grad()`"),
+            "    return torch.softmax(model(images), dim=1)", "gradient graph"),
     ("3.3", "def predict_probabilities(model, images):\n"
             "    model.eval()\n"
             "    with torch.no_grad():\n"
@@ -157,12 +220,12 @@ WRONG = [
             "    loss = loss_fn(model(images), labels)\n"
             "    loss.backward()\n"
             "    optimizer.step()\n"
-            "    return loss.item()", "forgot `optimizer.zero_grad()`"),
+            "    return loss.item()", "gradients were added in"),
     ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
             "    loss = loss_fn(model(images), labels)\n"
             "    optimizer.zero_grad()\n"
             "    loss.backward()\n"
-            "    return loss.item()", "forgot `optimizer.step()`"),
+            "    return loss.item()", "did not change"),
     ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
             "    loss = loss_fn(torch.softmax(model(images), dim=1), labels)\n"
             "    optimizer.zero_grad()\n"
@@ -275,7 +338,7 @@ def test_typical_mistakes_are_refused_with_the_intended_hint(key, source, named)
     assert verdict.status == "wrong", str(verdict)
     assert named in verdict.message, str(verdict)
     assert "; hint: " in verdict.message
-    assert EXERCISES[key].solution.strip() not in verdict.message
+    assert not leaks(key, verdict.message), verdict.message
 
 
 def test_every_check_has_at_least_two_wrong_answers_and_hints():

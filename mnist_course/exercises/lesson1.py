@@ -19,8 +19,9 @@ def _images_like(answer, what: str) -> None:
 
 
 @exercise("1.1", "select the training images of the digit 7", answer="sevens", namespace=_splits, hints=(
-    "`train.labels == 7` is a tensor of True/False, one per training image.",
-    "Indexing a tensor with a True/False tensor keeps the rows where it is True.",
+    "Compare the training labels with 7: you get one True/False per training image.",
+    "A True/False tensor can index another tensor of the same length: it keeps the rows where it is "
+    "True. Which tensor holds the pictures?",
 ), solution="""
 sevens = train.images[train.labels == 7]  # (number of sevens, 28, 28)
 """)
@@ -41,12 +42,13 @@ def check_sevens(answer) -> object:
              f"these are the images of the digit {digit}", "compare the labels with 7")
     need(not (len(answer) < len(expected) and torch.equal(answer, expected[: len(answer)])),
          f"only the first {len(answer)} sevens", "keep all of them: `sevens[:9]` shows nine later")
-    return mistake("these are not the training sevens", "select `train.images` where `train.labels == 7`")
+    return mistake("these are not the training sevens",
+                   "keep the training images whose label is 7, and nothing else")
 
 
 @exercise("1.2", "the average image of each digit", answer="averages", namespace=_splits, hints=(
-    "For one digit: select its images (as in 1.1), turn them to float, and take `.mean(dim=0)`.",
-    "Do it for every digit in `range(10)` and pile the ten (28, 28) results up with `torch.stack`.",
+    "Start with one digit: its images (as in 1.1), as floats, averaged over the images, the first axis.",
+    "Repeat for each digit 0..9; `torch.stack` piles a list of ten (28, 28) tensors into one.",
 ), solution="""
 averages = torch.stack([train.images[train.labels == digit].float().mean(dim=0) for digit in range(10)])
 """)
@@ -121,8 +123,9 @@ def _loader_namespace() -> dict:
 
 @exercise("1.4", "a test DataLoader: batches of 100, in order, normalised", answer="test_loader",
           namespace=_loader_namespace, hints=(
-    "Start from `mnist_dataset(\"test\", transform=normalize)`: the test images, normalised.",
-    "`DataLoader(dataset, batch_size=..., shuffle=...)`: the test set needs no shuffling.",
+    "The lesson built a normalised training set with `mnist_dataset` and `normalize`: "
+    "build the test set the same way.",
+    "A `DataLoader` takes the dataset, a batch size and whether to shuffle: the test set needs no shuffling.",
 ), solution="""
 test_loader = DataLoader(mnist_dataset("test", transform=normalize), batch_size=100, shuffle=False)
 """)

@@ -44,8 +44,8 @@ def _xor() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @exercise("3.2", "the XOR network without its ReLU", answer="no_relu", namespace=_namespace, hints=(
-    "Start from section 2's `nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))`.",
-    "Keep both Linear layers; only the activation between them goes.",
+    "Start from the lesson's XOR network, built with `nn.Sequential`.",
+    "Keep both Linear layers, with their sizes; only what sits between them goes.",
 ), solution="""
 no_relu = nn.Sequential(nn.Linear(2, 8), nn.Linear(8, 2))
 """)
@@ -84,9 +84,10 @@ def _dropout_model() -> tuple[nn.Module, torch.Tensor]:
 
 @exercise("3.3", "probabilities from a model, in eval mode and without gradients",
           answer="predict_probabilities", kind="function", namespace=_namespace, hints=(
-    "Dropout must be off: switch the model to evaluation mode first.",
-    "Nothing is trained here: compute inside `with torch.no_grad():`.",
-    "The model gives logits; `torch.softmax(logits, dim=1)` turns each row into probabilities.",
+    "Dropout must be off: the lesson's `test_model` switches the model to evaluation mode first.",
+    "Nothing is trained here: run the model with recording switched off, as `test_model` does.",
+    "The model gives logits: softmax turns each row into probabilities "
+    "(over the 10 classes, not over the images).",
 ), solution="""
 def predict_probabilities(model, images):
     model.eval()  # dropout off
@@ -101,11 +102,11 @@ def check_predict_probabilities(answer) -> object:
          f"(200, 10) tensor, not {tuple(first.shape) if torch.is_tensor(first) else type(first).__name__}",
          "one row of 10 probabilities per image")
     need(first.grad_fn is None, "the result carries a gradient graph (`grad_fn`)",
-         "forgot `torch.no_grad()`: wrap the model call in `with torch.no_grad():`")
+         "nothing is trained here: run the model inside a `no_grad` block")
     model.train()
     second = call(answer, model, images, name="predict_probabilities")
     need(torch.allclose(first, second), "two calls on the same images give different answers: dropout is on",
-         "forgot `model.eval()`")
+         "switch the model to evaluation mode before using it")
     sums = first.sum(dim=1)
     need(not torch.allclose(first.exp().sum(dim=1), torch.ones(200), atol=1e-4),
          "these are log-probabilities", "use softmax, not log_softmax")
@@ -152,10 +153,9 @@ def _same(params, reference) -> bool:
 
 @exercise("3.4", "one training step with an optimizer", answer="train_step", kind="function",
           namespace=_namespace, hints=(
-    "The five lines of every step: logits, loss, `optimizer.zero_grad()`, `loss.backward()`, "
-    "`optimizer.step()`.",
+    "The loop inside the lesson's `train_one_epoch` takes exactly this step, one batch at a time.",
     "Give `loss_fn` the model's raw logits: it applies log-softmax itself.",
-    "Return `loss.item()`: a plain number, not the tensor (which keeps the graph alive).",
+    "Return a plain Python number, not the tensor (which keeps the graph alive).",
 ), solution="""
 def train_step(model, images, labels, loss_fn, optimizer):
     loss = loss_fn(model(images), labels)
@@ -172,17 +172,20 @@ def check_train_step(answer) -> object:
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     loss = call(answer, model, images, labels, nn.CrossEntropyLoss(), optimizer, name="train_step")
     need(not torch.is_tensor(loss), "returned the loss tensor",
-         "return `loss.item()`: summing tensors (`total += loss`) keeps every batch's graph alive")
+         "return a Python number (`.item()`): summing tensors (`total += loss`) keeps every batch's "
+         "graph alive")
     params = list(model.parameters())
     if _same(params, start):
-        need(all(p.grad is not None for p in params), "the gradients are empty", "forgot `loss.backward()`")
-        raise Stop(mistake("the weights did not change", "forgot `optimizer.step()` (after backward)"))
+        need(all(p.grad is not None for p in params), "the gradients are empty: nothing computed them",
+             "after the loss, backpropagate it")
+        raise Stop(mistake("the weights did not change",
+                           "the gradients are there: ask the optimizer to take its step"))
     need(not _same(params, with_softmax[0]), "softmax before the loss", "give `loss_fn` the raw logits")
-    need(_same(params, expected[0]), "the step differs from one SGD step on `loss_fn(model(images), labels)`",
+    need(_same(params, expected[0]), "the step differs from one SGD step on this batch's loss",
          "use the model, loss_fn and optimizer you are given, in the usual order")
     need(abs(as_float(loss, "the returned loss") - 2.3) < 0.5, f"it returned {loss}, not this batch's loss",
-         "return `loss.item()`")
+         "return the loss you stepped with, as a Python number")
     call(answer, model, images, labels, nn.CrossEntropyLoss(), optimizer, name="train_step")
     need(_same(params, expected[1]), "the second step is wrong: the first step's gradients were added in",
-         "forgot `optimizer.zero_grad()`: `backward()` adds to `.grad`")
+         "`backward()` adds to `.grad`: clear the old gradients before computing new ones")
     return correct("zero_grad, backward, step: the heart of every PyTorch training loop")

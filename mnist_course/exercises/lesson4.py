@@ -20,8 +20,9 @@ def _namespace() -> dict:
 
 @exercise("4.1", "the L2 penalty that equals SGD's weight_decay", answer="l2_loss", kind="function",
           namespace=_namespace, hints=(
-    "Sum `(p ** 2).sum()` over every tensor of `model.parameters()`: weights and biases.",
-    "The gradient of `lam * w**2` is `2 * lam * w`, and `weight_decay=wd` adds `wd * w`: so `lam = wd / 2`.",
+    "The L2 penalty adds up the square of every number in every parameter tensor, weights and biases.",
+    "The gradient of `lam * w**2` is `2 * lam * w`, and `weight_decay=wd` adds `wd * w`: which `lam` "
+    "makes them equal?",
     "Keep it a tensor (no `.item()`, no `torch.no_grad()`): `backward()` must see it.",
 ), solution="""
 def l2_loss(model, weight_decay):
@@ -43,10 +44,10 @@ def check_l2_loss(answer) -> object:
     value = out.item()
     if abs(value - 0.005 * total) < 1e-5 * total:
         need(abs(call(answer, model, 0.1, name="l2_loss").item() - 0.05 * total) < 1e-4 * total,
-             "it ignores the `weight_decay` argument", "multiply by `weight_decay / 2`")
+             "it ignores the `weight_decay` argument", "use the argument, not a fixed number")
         return correct("(wd / 2) * sum(w**2): its gradient wd * w is exactly what SGD's weight_decay adds")
     need(abs(value - 0.01 * total) > 1e-5 * total, "twice too strong: the factor 2 is missing",
-         "the gradient of lam * w**2 is 2 * lam * w, so lam = weight_decay / 2")
+         "the gradient of lam * w**2 is 2 * lam * w: which lam makes it weight_decay * w?")
     weights_only = sum((p.detach() ** 2).sum() for p in params if p.ndim > 1)
     need(min(abs(value - k * weights_only) for k in (0.005, 0.01)) > 1e-5 * total, "only the weights, "
          "not the biases", "SGD's weight_decay decays every parameter: sum over `model.parameters()`")
@@ -56,7 +57,8 @@ def check_l2_loss(answer) -> object:
     l1 = sum(p.detach().abs().sum() for p in params)
     need(min(abs(value - k * l1) for k in (0.005, 0.01)) > 1e-5 * l1, "sums of |w|: that is L1, not L2",
          "square the parameters")
-    return mistake("not (weight_decay / 2) * sum(w**2)", "sum the squares of all parameters, times wd / 2")
+    return mistake("not the L2 penalty that matches weight_decay",
+                   "sum the squares of every parameter, scaled so that its gradient is weight_decay * w")
 
 
 @exercise("4.2", "the tutorial's Adam with L2", answer="adam_optimizer", inputs=("new_model",),
@@ -78,8 +80,10 @@ def check_adam(answer, new_model=None) -> object:
          "pass `new_model.parameters()`")
     need(mine <= held, "it holds only some of new_model's parameters", "pass all of `new_model.parameters()`")
     group = answer.param_groups[0]
-    need(group["lr"] != 1e-2, "lr=1e-2 is the rate that went wrong in section 3", "use Adam's usual 1e-3")
-    need(abs(group["lr"] - 1e-3) < 1e-12, f"the learning rate is {group['lr']:g}", "use 1e-3")
+    need(group["lr"] != 1e-2, "lr=1e-2 is the rate that went wrong earlier in the lesson",
+         "use the rate that the lesson found to settle")
+    need(abs(group["lr"] - 1e-3) < 1e-12, f"the learning rate is {group['lr']:g}",
+         "use the rate that the lesson found to settle")
     need(group["weight_decay"] != 0, "there is no weight decay", "add `weight_decay=1e-5`")
     need(abs(group["weight_decay"] - 1e-5) < 1e-15, f"weight_decay is {group['weight_decay']:g}", "use 1e-5")
     return correct("Adam at 1e-3 with L2 weight_decay=1e-5: the tutorial's optimizer, at a rate that settles")
@@ -166,7 +170,7 @@ def _checkpoint_namespace() -> dict:
 
 @exercise("4.4", "the validation accuracy of epoch 1's checkpoint", answer="epoch_1_accuracy",
           inputs=("final_folder", "validation", "train", "test"), namespace=_checkpoint_namespace, hints=(
-    "`load_checkpoint(final_folder / \"epoch_01.pt\")` returns `(model, info)`.",
+    "`load_checkpoint(path)` returns `(model, info)`; the files in `final_folder` are named by epoch.",
     "`evaluate(model, images, labels)` returns `(loss, accuracy)`; `validation` is `(images, labels)`.",
 ), solution="""
 first_epoch_model, _ = load_checkpoint(final_folder / "epoch_01.pt")
