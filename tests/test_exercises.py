@@ -112,6 +112,7 @@ WRONG = [
     ("1.1", "sevens = test.images[test.labels == 7]", "test set"),
     ("1.1", "sevens = train.images[train.labels == 1]", "digit 1"),
     ("1.1", "sevens = train.images[train.labels == 7][:9]", "only the first 9"),
+    ("1.1", "sevens = train.labels == 7", "the True/False mask itself"),
     ("1.2", "averages = train.images.float().mean(dim=0)", "one average of all the digits"),
     ("1.2", "averages = torch.stack([train.images[train.labels == d].float().mean(dim=0) for d in range(10)])"
             ".view(10, -1)", "flattened"),
@@ -132,6 +133,10 @@ WRONG = [
      "not normalised"),
     ("1.4", "test_loader = DataLoader(mnist_dataset('test', transform=normalize), batch_size=64)",
      "batches of 64"),
+    ("1.4", "from torchvision import transforms\n"
+            "half = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])\n"
+            "test_loader = DataLoader(mnist_dataset('test', transform=half), batch_size=100)",
+     "mean 0.5 and std 0.5"),
     ("2.1", "def softmax(logits):\n    return logits.exp() / logits.exp().sum()",
      "all the probabilities of the batch"),
     ("2.1", "def softmax(logits):\n    return logits.exp() / logits.exp().sum(dim=1, keepdim=True)",
@@ -183,6 +188,15 @@ WRONG = [
             "        weights.grad.zero_()\n"
             "        bias.grad.zero_()\n"
             "    return loss", "loss tensor"),
+    ("2.3", "def train_step(images, labels, weights, bias, lr):\n"
+            "    loss = F.cross_entropy(images.view(len(images), -1) @ weights + bias, labels)\n"
+            "    loss.backward()\n"
+            "    with torch.no_grad():\n"
+            "        weights -= lr * weights.grad\n"
+            "        bias -= lr * bias.grad\n"
+            "        weights.grad.zero_()\n"
+            "        bias.grad.zero_()\n"
+            "    return 0", "before the step"),
     ("2.4", "start_weights = torch.zeros(10, 784, requires_grad=True)\nstart_bias = torch.zeros(10)",
      "nn.Linear's layout"),
     ("2.4", "start_weights = torch.zeros(784, 10)\nstart_bias = torch.zeros(10, requires_grad=True)",
@@ -216,6 +230,15 @@ WRONG = [
             "    model.eval()\n"
             "    with torch.no_grad():\n"
             "        return torch.softmax(model(images), dim=1).squeeze()", "single image"),
+    ("3.3", "def predict_probabilities(model, images):\n"
+            "    model.eval()\n"
+            "    probabilities = torch.softmax(model(images), dim=1).detach()\n"
+            "    model.train()\n"
+            "    return probabilities", "recorded a graph"),
+    ("3.3", "def predict_probabilities(model, images):\n"
+            "    model.eval()\n"
+            "    with torch.no_grad():\n"
+            "        return torch.softmax(model(images), dim=1)", "left in evaluation mode"),
     ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
             "    loss = loss_fn(model(images), labels)\n"
             "    loss.backward()\n"
@@ -238,6 +261,17 @@ WRONG = [
             "    loss.backward()\n"
             "    optimizer.step()\n"
             "    return loss", "returned the loss tensor"),
+    ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
+            "    loss = loss_fn(model(images), labels)\n"
+            "    optimizer.zero_grad()\n"
+            "    loss.backward()\n"
+            "    optimizer.step()\n"
+            "    return 2.3", "before the step"),
+    ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
+            "    optimizer.zero_grad()\n"
+            "    loss_fn(model(images), labels).backward()\n"
+            "    optimizer.step()\n"
+            "    return loss_fn(model(images), labels).item()", "before the step"),
     ("4.1", "def l2_loss(model, weight_decay):\n"
             "    return weight_decay * sum((p**2).sum() for p in model.parameters())", "factor 2"),
     ("4.1", "def l2_loss(model, weight_decay):\n"
@@ -258,9 +292,13 @@ WRONG = [
      "another model"),
     ("4.2", "adam_optimizer = torch.optim.Adam(new_model.parameters(), lr=1e-3)", "no weight decay"),
     ("4.3", "def best_epoch(history):\n    return history.test_loss.index(min(history.test_loss))", "from 0"),
-    ("4.3", "def best_epoch(history):\n    return history.best_epoch('train_loss')", "*training* loss"),
-    ("4.3", "def best_epoch(history):\n    return history.best_epoch('test_accuracy')",
-     "validation accuracy"),
+    ("4.3", "def best_epoch(history):\n"
+            "    return history.train_loss.index(min(history.train_loss)) + 1", "*training* loss"),
+    ("4.3", "def best_epoch(history):\n"
+            "    return history.test_accuracy.index(max(history.test_accuracy)) + 1", "validation accuracy"),
+    ("4.3", "def best_epoch(history):\n    return history.best_epoch()", "asks `History.best_epoch`"),
+    ("4.3", "def best_epoch(history):\n    return history.best_epoch('test_loss')",
+     "asks `History.best_epoch`"),
     ("4.4", "m, _ = load_checkpoint(final_folder / 'epoch_01.pt')\n_, epoch_1_accuracy = evaluate(m, *train)",
      "training images"),
     ("4.4", "m, _ = load_checkpoint(final_folder / 'epoch_01.pt')\n"
@@ -349,6 +387,16 @@ def test_every_check_has_at_least_two_wrong_answers_and_hints():
 
 
 OTHER_RIGHT_ANSWERS = [
+    ("1.4", "from torchvision import transforms\nfrom mnist_course.data import mean_and_std\n"
+            "mean, std = mean_and_std(train.images)  # measured on this copy of MNIST, as the lesson does\n"
+            "measured = transforms.Compose([transforms.ToTensor(), transforms.Normalize((mean,), (std,))])\n"
+            "test_loader = DataLoader(mnist_dataset('test', transform=measured), batch_size=100)"),
+    ("3.3", "def predict_probabilities(model, images):\n"
+            "    mode = model.training\n"
+            "    with torch.inference_mode():\n"
+            "        probabilities = torch.softmax(model.eval()(images), dim=1)\n"
+            "    model.train(mode)\n"
+            "    return probabilities"),
     ("6.1", "def output_size(size, kernel_size, padding=0, stride=1):\n"
             "    return torch.tensor((size + 2 * padding - kernel_size) // stride + 1)"),
     ("6.1", "import numpy as np\ndef output_size(size, kernel_size, padding=0, stride=1):\n"

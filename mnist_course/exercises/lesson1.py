@@ -14,6 +14,8 @@ def _splits() -> dict:
 def _images_like(answer, what: str) -> None:
     need(torch.is_tensor(answer), f"{what} should be a tensor, not a {type(answer).__name__}",
          "index `train.images` with a True/False tensor")
+    need(answer.dtype != torch.bool, f"{what} is the True/False mask itself (one True/False per image), "
+         "not the images it picks", "use the mask to index the tensor that holds the pictures")
     need(answer.ndim != 1, f"{what} has one number per image: these look like labels, not images",
          "select from `train.images`, not from `train.labels`")
 
@@ -132,6 +134,8 @@ test_loader = DataLoader(mnist_dataset("test", transform=normalize), batch_size=
 def check_test_loader(answer) -> object:
     from torch.utils.data import DataLoader, SequentialSampler
 
+    from ..data import MNIST_MEAN, MNIST_STD
+
     train, test = mnist("train"), mnist("test")
     need(isinstance(answer, DataLoader), f"test_loader should be a DataLoader, not a {type(answer).__name__}",
          "wrap a dataset in `DataLoader(...)`")
@@ -146,5 +150,14 @@ def check_test_loader(answer) -> object:
     need(tuple(images.shape) == (100, 1, 28, 28), f"a batch of images has shape {tuple(images.shape)}",
          "give the dataset a transform that makes tensors: `normalize`")
     need(images.min() < -0.3, "the images are not normalised (their values are 0..1)",
-         "use the `normalize` transform of section 6, not ToTensor alone")
+         "use the lesson's `normalize` transform, not ToTensor alone")
+    pixels = test.images[:100].float().unsqueeze(1) / 255  # (100, 1, 28, 28) in 0..1, as ToTensor gives
+    shift = images[pixels == 0].mean()  # what the background became: -mean / std
+    scale = (images.max() - shift) / pixels.max()  # 1 / std
+    need(torch.allclose(images, scale * pixels + shift, atol=1e-4), "these are not the test images, "
+         "normalised", "use the lesson's `normalize` transform on the test split")
+    mean, std = float(-shift / scale), float(1 / scale)
+    need(abs(mean - MNIST_MEAN) < 0.01 and abs(std - MNIST_STD) < 0.01, f"normalised with mean {mean:.3g} "
+         f"and std {std:.3g}, not MNIST's own", "use the lesson's `normalize` transform, made from MNIST's "
+         "measured mean and std")
     return correct(f"{len(answer)} batches of (100, 1, 28, 28): the whole test set, each image once")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from . import Stop, Verdict, call, correct, exercise, mistake, mnist, need
+from . import Stop, Verdict, as_float, call, correct, exercise, mistake, mnist, need
 
 
 def _namespace() -> dict:
@@ -120,10 +120,12 @@ def _step_inputs() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tens
     return images, train.labels[:64], weights, torch.zeros(10)
 
 
-def _reference_step(images, labels, weights, bias, lr) -> tuple[torch.Tensor, torch.Tensor]:
+def _reference_step(images, labels, weights, bias, lr) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """The weights and bias after one SGD step, and the loss before it."""
     weights, bias = weights.clone().requires_grad_(), bias.clone().requires_grad_()
-    F.cross_entropy(images.view(len(images), -1) @ weights + bias, labels).backward()
-    return (weights - lr * weights.grad).detach(), (bias - lr * bias.grad).detach()
+    loss = F.cross_entropy(images.view(len(images), -1) @ weights + bias, labels)
+    loss.backward()
+    return (weights - lr * weights.grad).detach(), (bias - lr * bias.grad).detach(), loss.item()
 
 
 @exercise("2.3", "one training step by hand", answer="train_step", kind="function", namespace=_namespace,
@@ -159,6 +161,9 @@ def check_train_step(answer) -> object:
             raise
         need(not (torch.is_tensor(loss) and loss.requires_grad), "returned the loss tensor, which keeps "
              "the whole graph of the step alive", "return a plain Python number: `.item()` gives it")
+        value = as_float(loss, "the returned loss")
+        need(abs(value - expected[2]) < 1e-4, f"it returned {value:g}, but this batch's loss before the step "
+             f"is {expected[2]:.4f}", "return the loss that you called `backward()` on, as a Python number")
         need(not torch.equal(weights.detach(), start_w), "the weights did not change",
              "change them in place (`weights -= ...`) after `backward()`; "
              "`weights = weights - ...` makes a new tensor that the caller never sees")

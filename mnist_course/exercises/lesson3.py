@@ -84,25 +84,37 @@ def _dropout_model() -> tuple[nn.Module, torch.Tensor]:
 
 @exercise("3.3", "probabilities from a model, in eval mode and without gradients",
           answer="predict_probabilities", kind="function", namespace=_namespace, hints=(
-    "Dropout must be off: the lesson's `test_model` switches the model to evaluation mode first.",
+    "Dropout must be off while you measure: switch the model to evaluation mode, and afterwards back to "
+    "the mode it came in (the caller may go on training it).",
     "Nothing is trained here: run the model with recording switched off, as `test_model` does.",
     "The model gives logits: softmax turns each row into probabilities "
     "(over the 10 classes, not over the images).",
 ), solution="""
 def predict_probabilities(model, images):
+    was_training = model.training
     model.eval()  # dropout off
     with torch.no_grad():  # no graph: we only measure
-        return torch.softmax(model(images), dim=1)  # (N, 10)
+        probabilities = torch.softmax(model(images), dim=1)  # (N, 10)
+    model.train(was_training)  # leave the model in the mode it came in
+    return probabilities
 """)
 def check_predict_probabilities(answer) -> object:
     model, images = _dropout_model()
     model.train()  # as after training: the function must switch modes itself
+    seen = []  # (recording gradients?, training mode?) at each forward pass
+    model.register_forward_hook(lambda module, *_: seen.append((torch.is_grad_enabled(), module.training)))
     first = call(answer, model, images, name="predict_probabilities")
+    left_training = model.training
     need(torch.is_tensor(first) and tuple(first.shape) == (200, 10), "for 200 images it should return a "
          f"(200, 10) tensor, not {tuple(first.shape) if torch.is_tensor(first) else type(first).__name__}",
          "one row of 10 probabilities per image")
     need(first.grad_fn is None, "the result carries a gradient graph (`grad_fn`)",
          "nothing is trained here: run the model inside a `no_grad` block")
+    need(not any(recording for recording, _ in seen), "the model ran while PyTorch recorded a graph for "
+         "`backward()`; dropping it afterwards (`.detach()`) does not undo the work",
+         "run the model inside a `no_grad` block: then nothing is recorded at all")
+    need(not any(training for _, training in seen), "the model ran in training mode: dropout is on",
+         "switch the model to evaluation mode before using it")
     model.train()
     second = call(answer, model, images, name="predict_probabilities")
     need(torch.allclose(first, second), "two calls on the same images give different answers: dropout is on",
@@ -122,6 +134,9 @@ def check_predict_probabilities(answer) -> object:
     with torch.no_grad():
         need(torch.allclose(first, torch.softmax(model(images), dim=1), atol=1e-5),
              "not the model's probabilities", "softmax of `model(images)`")
+    need(left_training, "the model came in training mode and is left in evaluation mode: training it "
+         "next would run without dropout",
+         "note which mode the model was in, and put it back before returning")
     return correct("eval() for the same answer every time, no_grad() for speed: how to use a trained model")
 
 
@@ -166,6 +181,8 @@ def train_step(model, images, labels, loss_fn, optimizer):
 """)
 def check_train_step(answer) -> object:
     model, images, labels = _step_parts()
+    with torch.no_grad():
+        first_loss = nn.CrossEntropyLoss()(model(images), labels).item()  # this batch's loss, before the step
     expected = _reference(model, images, labels)
     with_softmax = _reference(model, images, labels, ending=lambda z: torch.softmax(z, dim=1), steps=1)
     start = [p.detach().clone() for p in model.parameters()]
@@ -183,8 +200,9 @@ def check_train_step(answer) -> object:
     need(not _same(params, with_softmax[0]), "softmax before the loss", "give `loss_fn` the raw logits")
     need(_same(params, expected[0]), "the step differs from one SGD step on this batch's loss",
          "use the model, loss_fn and optimizer you are given, in the usual order")
-    need(abs(as_float(loss, "the returned loss") - 2.3) < 0.5, f"it returned {loss}, not this batch's loss",
-         "return the loss you stepped with, as a Python number")
+    value = as_float(loss, "the returned loss")
+    need(abs(value - first_loss) < 1e-5, f"it returned {value:g}, but this batch's loss before the step is "
+         f"{first_loss:.4f}", "return the loss you stepped with, as a Python number")
     call(answer, model, images, labels, nn.CrossEntropyLoss(), optimizer, name="train_step")
     need(_same(params, expected[1]), "the second step is wrong: the first step's gradients were added in",
          "`backward()` adds to `.grad`: clear the old gradients before computing new ones")
