@@ -503,3 +503,29 @@ def test_shipped_exercise_cells_run_and_say_not_answered_yet(path, capsys):
         assert out[0].startswith("not answered yet: "), (key, out)
         assert out[1].startswith(f"[Hint] [Solution] buttons for exercise {key}")
         assert EXERCISES[key].solution.strip() not in "\n".join(out)
+
+
+def test_4_4_solution_is_correct_for_a_checkpoint_whose_recipe_deskews(tmp_path, train_split, test_split):
+    """Lesson 4's final model deskews its inputs (its recipe says so): the check must measure the way
+    `evaluate` does, or it refuses its own solution in the real lesson.
+    """
+    import torch
+
+    from mnist_course.checkpoints import load_checkpoint, save_checkpoint
+    from mnist_course.data import to_float_images
+    from mnist_course.evaluation import evaluate
+    from mnist_course.recipe import train_final_model
+
+    train = (train_split.images[:-1000], train_split.labels[:-1000])
+    validation = (train_split.images[-1000:], train_split.labels[-1000:])
+    model, _ = train_final_model(train, subset=512, epochs=1, progress=False, device="cpu")
+    assert model.recipe["preprocess"].get("deskew")
+    save_checkpoint(tmp_path / "epoch_01.pt", model)
+    inputs = {"final_folder": tmp_path, "validation": validation, "train": train, "test": test_split}
+    namespace = {**inputs, "load_checkpoint": load_checkpoint, "evaluate": evaluate}
+    exec(EXERCISES["4.4"].solution, namespace)
+    verdict = feedback("4.4", namespace["epoch_1_accuracy"], **inputs)
+    assert verdict.status == "correct", str(verdict)
+    with torch.no_grad():  # normalised only, not deskewed: a different number, so the recipe matters here
+        plain = (model.eval()(to_float_images(validation[0])).argmax(dim=1) == validation[1]).float().mean()
+    assert abs(plain.item() - namespace["epoch_1_accuracy"]) > 1e-4

@@ -138,21 +138,18 @@ def check_best_epoch(answer) -> object:
 
 
 def _accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
-    from ..data import to_float_images
+    """The accuracy that ``evaluate`` measures: the images prepared as the model's recipe says."""
+    from ..evaluation import evaluate
 
-    recipe = getattr(model, "recipe", {})
-    model.eval()
-    with torch.no_grad():
-        logits = model(to_float_images(images, recipe.get("mean", 0.1307), recipe.get("std", 0.3081)))
-    return (logits.argmax(dim=1) == labels).float().mean().item()
+    return evaluate(model, images, labels)[1]
 
 
 def _checkpoint_namespace() -> dict:
     """Two epochs' checkpoints of a small model, and lesson 4's splits (for CI)."""
     from ..checkpoints import load_checkpoint, save_checkpoint
     from ..data import to_float_images
+    from ..evaluation import evaluate
     from ..models import MLP
-    from ..training import evaluate
 
     everything, folder = mnist("train"), Path(tempfile.mkdtemp(prefix="lesson4_"))
     train = (everything.images[:-1000], everything.labels[:-1000])
