@@ -21,6 +21,17 @@ if not os.environ.get("MNIST_COURSE_DATA") and OFFLINE.is_dir():
     os.environ["MNIST_COURSE_DATA"] = str(OFFLINE)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Skip the slow ``solutions`` tests (whole lessons) unless ``-m`` asks for them."""
+    expression = config.option.markexpr or ""
+    if "solutions" in expression and "not solutions" not in expression:
+        return
+    skip = pytest.mark.skip(reason="runs whole lessons: pytest -m solutions tests/test_solutions.py")
+    for item in items:
+        if "solutions" in item.keywords:
+            item.add_marker(skip)
+
+
 @pytest.fixture(scope="session")
 def train_split():
     """The real MNIST training split (offline copy in CI)."""
