@@ -183,7 +183,8 @@ def check_train_step(answer) -> object:
 @exercise("2.4", "zero starting weights and bias", answer="start_weights", inputs=("start_bias",),
           namespace=_namespace, hints=(
     "`torch.zeros(rows, columns)` makes a tensor full of zeros; the hand model computes `x @ weights`.",
-    "Pass `requires_grad=True` to `torch.zeros`, so that PyTorch records what is done with them.",
+    "PyTorch computes gradients only for tensors that ask for them from the start: look at how the "
+    "lesson made its `bias`.",
 ), solution="""
 start_weights = torch.zeros(784, 10, requires_grad=True)  # (784, 10): one column per digit
 start_bias = torch.zeros(10, requires_grad=True)  # (10,)

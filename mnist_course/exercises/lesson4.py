@@ -64,7 +64,8 @@ def check_l2_loss(answer) -> object:
 @exercise("4.2", "the tutorial's Adam with L2", answer="adam_optimizer", inputs=("new_model",),
           namespace=_namespace, hints=(
     "It is `torch.optim.Adam(...)`; its first argument is what it trains: `new_model.parameters()`.",
-    "Section 3 found the learning rate to use; `weight_decay=1e-5` is the tutorial's L2.",
+    "The lesson's comparison of learning rates found the one that settles; `weight_decay=1e-5` is the "
+    "tutorial's L2.",
 ), solution="""
 adam_optimizer = torch.optim.Adam(new_model.parameters(), lr=1e-3, weight_decay=1e-5)
 """)
@@ -72,7 +73,7 @@ def check_adam(answer, new_model=None) -> object:
     need(isinstance(answer, torch.optim.Optimizer), f"adam_optimizer should be an optimizer, not a "
          f"{type(answer).__name__}", "make one with `torch.optim.Adam(...)`")
     need(not isinstance(answer, torch.optim.AdamW), "this is AdamW, whose weight_decay is decoupled "
-         "(section 5)", "the tutorial's Adam + L2 is `torch.optim.Adam`")
+         "(see Adam + L2 vs AdamW)", "the tutorial's Adam + L2 is `torch.optim.Adam`")
     need(type(answer) is torch.optim.Adam, f"this is {type(answer).__name__}", "use `torch.optim.Adam`")
     held = {id(p) for group in answer.param_groups for p in group["params"]}
     mine = {id(p) for p in new_model.parameters()}
