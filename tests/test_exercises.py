@@ -239,6 +239,12 @@ WRONG = [
             "    model.eval()\n"
             "    with torch.no_grad():\n"
             "        return torch.softmax(model(images), dim=1)", "left in evaluation mode"),
+    ("3.3", "def predict_probabilities(model, images):\n"
+            "    model.eval()\n"
+            "    with torch.no_grad():\n"
+            "        probabilities = torch.softmax(model(images), dim=1)\n"
+            "    model.train()\n"
+            "    return probabilities", "left in training mode"),
     ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
             "    loss = loss_fn(model(images), labels)\n"
             "    loss.backward()\n"

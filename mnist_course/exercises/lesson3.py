@@ -137,6 +137,9 @@ def check_predict_probabilities(answer) -> object:
     need(left_training, "the model came in training mode and is left in evaluation mode: training it "
          "next would run without dropout",
          "note which mode the model was in, and put it back before returning")
+    call(answer, model.eval(), images[:1], name="predict_probabilities")
+    need(not model.training, "the model came in evaluation mode and is left in training mode",
+         "put back the mode the model came in, whichever it was")
     return correct("eval() for the same answer every time, no_grad() for speed: how to use a trained model")
 
 
