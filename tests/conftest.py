@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import os
 import struct
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,21 @@ OFFLINE = REPO.parent / "shared" / "data" / "mnist-offline"
 
 if not os.environ.get("MNIST_COURSE_DATA") and OFFLINE.is_dir():
     os.environ["MNIST_COURSE_DATA"] = str(OFFLINE)
+
+# Exercise checks record a student's progress in a file in the working directory: the tests (and the
+# kernels and JupyterLab servers they start, which inherit this) write to a private temporary file.
+os.environ["MNIST_COURSE_PROGRESS"] = str(Path(tempfile.mkdtemp(prefix="mnist_course_progress_")) / "p.json")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Skip the slow ``solutions`` tests (whole lessons) unless ``-m`` asks for them."""
+    expression = config.option.markexpr or ""
+    if "solutions" in expression and "not solutions" not in expression:
+        return
+    skip = pytest.mark.skip(reason="runs whole lessons: pytest -m solutions tests/test_solutions.py")
+    for item in items:
+        if "solutions" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

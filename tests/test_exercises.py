@@ -6,12 +6,16 @@ lesson has at that point (real MNIST, small models), and fed to the check.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import re
+import sys
 from pathlib import Path
 
 import jupytext
 import pytest
 
+import mnist_course.exercises as framework
 from mnist_course.exercises import EXERCISES, HelpBar, check, feedback, guess_feedback
 
 LESSONS = sorted((Path(__file__).resolve().parent.parent / "lessons" / "scripts").glob("0*.py"))
@@ -24,6 +28,65 @@ def answer_of(key: str, source: str):
     namespace = item.namespace()
     exec(source, namespace)
     return namespace[item.answer_name], {name: namespace.get(name, ...) for name in item.inputs}
+
+
+def squash(text: str) -> str:
+    """``text`` without whitespace, with one kind of quote: how a line is compared."""
+    return re.sub(r"\s+", "", text).replace('"', "'")
+
+
+def solution_fragments(solution: str) -> set[str]:
+    """The parts of a solution that would give it away: each statement (a `def` line and a bare name
+    aside), the value it assigns or returns, and each longer expression inside (a call with arguments,
+    arithmetic, an index, a comparison); all squashed.
+    """
+    found = set()
+    for node in ast.walk(ast.parse(solution)):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.Return, ast.Expr, ast.With)):
+            found.add(squash(ast.unparse(node).splitlines()[0]))
+            if getattr(node, "value", None) is not None:
+                found.add(squash(ast.unparse(node.value)))
+        if isinstance(node, (ast.BinOp, ast.Subscript, ast.Compare, ast.ListComp, ast.GeneratorExp)) or (
+                isinstance(node, ast.Call) and (node.args or node.keywords)):
+            text = squash(ast.unparse(node))
+            found.update([text] if len(text) >= 20 else [])
+    return {text for text in found if len(text) >= 8 and not text.isidentifier() and text != "..."}
+
+
+def texts_of(module) -> list[str]:
+    """Every string a module writes (messages, hints), except solutions and docstrings."""
+    tree = ast.parse(inspect.getsource(module))
+    skip = {id(node.value) for node in ast.walk(tree)
+            if isinstance(node, ast.keyword) and node.arg == "solution"}
+    skip |= {id(node.body[0].value) for node in ast.walk(tree)
+             if isinstance(node, (ast.Module, ast.FunctionDef, ast.ClassDef)) and node.body
+             and isinstance(node.body[0], ast.Expr)}
+    return [node.value for node in ast.walk(tree)
+            if id(node) not in skip and isinstance(node, ast.Constant) and isinstance(node.value, str)]
+
+
+def leaks(key: str, text: str) -> list[str]:
+    """The fragments of exercise ``key``'s solution that ``text`` contains."""
+    fragments = solution_fragments(EXERCISES[key].solution)
+    return sorted(fragment for fragment in fragments if fragment in squash(text))
+
+
+def test_the_leak_finder_finds_a_solution_line_and_its_formula():
+    assert leaks("6.1", "try (size + 2*padding - kernel_size)//stride + 1")
+    assert leaks("5.2", 'rows, cols = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")')
+    assert leaks("4.4", "`load_checkpoint(final_folder / 'epoch_01.pt')` returns the model")
+    assert not leaks("6.1", "padding is added on both sides") and not leaks("3.3", "`return probabilities`")
+
+
+@pytest.mark.parametrize("key", sorted(EXERCISES))
+def test_no_hint_and_no_message_gives_the_solution_away(key):
+    """Every hint, and every string the check's module or the framework can print, is free of the
+    solution's lines and formulas (the Solution button is the only place they appear).
+    """
+    item = EXERCISES[key]
+    texts = [*item.hints, *texts_of(sys.modules[item.checker.__module__]), *texts_of(framework)]
+    found = {text[:80]: leaks(key, text) for text in texts if leaks(key, text)}
+    assert not found, found
 
 
 @pytest.mark.parametrize("key", sorted(EXERCISES))
@@ -49,6 +112,7 @@ WRONG = [
     ("1.1", "sevens = test.images[test.labels == 7]", "test set"),
     ("1.1", "sevens = train.images[train.labels == 1]", "digit 1"),
     ("1.1", "sevens = train.images[train.labels == 7][:9]", "only the first 9"),
+    ("1.1", "sevens = train.labels == 7", "the True/False mask itself"),
     ("1.2", "averages = train.images.float().mean(dim=0)", "one average of all the digits"),
     ("1.2", "averages = torch.stack([train.images[train.labels == d].float().mean(dim=0) for d in range(10)])"
             ".view(10, -1)", "flattened"),
@@ -69,6 +133,10 @@ WRONG = [
      "not normalised"),
     ("1.4", "test_loader = DataLoader(mnist_dataset('test', transform=normalize), batch_size=64)",
      "batches of 64"),
+    ("1.4", "from torchvision import transforms\n"
+            "half = transforms.Compose([transforms.ToTensor(), transforms.Normalize((0.5,), (0.5,))])\n"
+            "test_loader = DataLoader(mnist_dataset('test', transform=half), batch_size=100)",
+     "mean 0.5 and std 0.5"),
     ("2.1", "def softmax(logits):\n    return logits.exp() / logits.exp().sum()",
      "all the probabilities of the batch"),
     ("2.1", "def softmax(logits):\n    return logits.exp() / logits.exp().sum(dim=1, keepdim=True)",
@@ -120,6 +188,15 @@ WRONG = [
             "        weights.grad.zero_()\n"
             "        bias.grad.zero_()\n"
             "    return loss", "loss tensor"),
+    ("2.3", "def train_step(images, labels, weights, bias, lr):\n"
+            "    loss = F.cross_entropy(images.view(len(images), -1) @ weights + bias, labels)\n"
+            "    loss.backward()\n"
+            "    with torch.no_grad():\n"
+            "        weights -= lr * weights.grad\n"
+            "        bias -= lr * bias.grad\n"
+            "        weights.grad.zero_()\n"
+            "        bias.grad.zero_()\n"
+            "    return 0", "before the step"),
     ("2.4", "start_weights = torch.zeros(10, 784, requires_grad=True)\nstart_bias = torch.zeros(10)",
      "nn.Linear's layout"),
     ("2.4", "start_weights = torch.zeros(784, 10)\nstart_bias = torch.zeros(10, requires_grad=True)",
@@ -137,10 +214,10 @@ WRONG = [
     ("3.2", "no_relu = nn.Linear(2, 8)", "1 Linear layer(s)"),
     ("3.3", "def predict_probabilities(model, images):\n"
             "    with torch.no_grad():\n"
-            "        return torch.softmax(model(images), dim=1)", "forgot `model.eval()`"),
+            "        return torch.softmax(model(images), dim=1)", "dropout is on"),
     ("3.3", "def predict_probabilities(model, images):\n"
             "    model.eval()\n"
-            "    return torch.softmax(model(images), dim=1)", "forgot `torch.no_grad()`"),
+            "    return torch.softmax(model(images), dim=1)", "gradient graph"),
     ("3.3", "def predict_probabilities(model, images):\n"
             "    model.eval()\n"
             "    with torch.no_grad():\n"
@@ -153,16 +230,31 @@ WRONG = [
             "    model.eval()\n"
             "    with torch.no_grad():\n"
             "        return torch.softmax(model(images), dim=1).squeeze()", "single image"),
+    ("3.3", "def predict_probabilities(model, images):\n"
+            "    model.eval()\n"
+            "    probabilities = torch.softmax(model(images), dim=1).detach()\n"
+            "    model.train()\n"
+            "    return probabilities", "recorded a graph"),
+    ("3.3", "def predict_probabilities(model, images):\n"
+            "    model.eval()\n"
+            "    with torch.no_grad():\n"
+            "        return torch.softmax(model(images), dim=1)", "left in evaluation mode"),
+    ("3.3", "def predict_probabilities(model, images):\n"
+            "    model.eval()\n"
+            "    with torch.no_grad():\n"
+            "        probabilities = torch.softmax(model(images), dim=1)\n"
+            "    model.train()\n"
+            "    return probabilities", "left in training mode"),
     ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
             "    loss = loss_fn(model(images), labels)\n"
             "    loss.backward()\n"
             "    optimizer.step()\n"
-            "    return loss.item()", "forgot `optimizer.zero_grad()`"),
+            "    return loss.item()", "gradients were added in"),
     ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
             "    loss = loss_fn(model(images), labels)\n"
             "    optimizer.zero_grad()\n"
             "    loss.backward()\n"
-            "    return loss.item()", "forgot `optimizer.step()`"),
+            "    return loss.item()", "did not change"),
     ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
             "    loss = loss_fn(torch.softmax(model(images), dim=1), labels)\n"
             "    optimizer.zero_grad()\n"
@@ -175,6 +267,17 @@ WRONG = [
             "    loss.backward()\n"
             "    optimizer.step()\n"
             "    return loss", "returned the loss tensor"),
+    ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
+            "    loss = loss_fn(model(images), labels)\n"
+            "    optimizer.zero_grad()\n"
+            "    loss.backward()\n"
+            "    optimizer.step()\n"
+            "    return 2.3", "before the step"),
+    ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
+            "    optimizer.zero_grad()\n"
+            "    loss_fn(model(images), labels).backward()\n"
+            "    optimizer.step()\n"
+            "    return loss_fn(model(images), labels).item()", "before the step"),
     ("4.1", "def l2_loss(model, weight_decay):\n"
             "    return weight_decay * sum((p**2).sum() for p in model.parameters())", "factor 2"),
     ("4.1", "def l2_loss(model, weight_decay):\n"
@@ -195,9 +298,13 @@ WRONG = [
      "another model"),
     ("4.2", "adam_optimizer = torch.optim.Adam(new_model.parameters(), lr=1e-3)", "no weight decay"),
     ("4.3", "def best_epoch(history):\n    return history.test_loss.index(min(history.test_loss))", "from 0"),
-    ("4.3", "def best_epoch(history):\n    return history.best_epoch('train_loss')", "*training* loss"),
-    ("4.3", "def best_epoch(history):\n    return history.best_epoch('test_accuracy')",
-     "validation accuracy"),
+    ("4.3", "def best_epoch(history):\n"
+            "    return history.train_loss.index(min(history.train_loss)) + 1", "*training* loss"),
+    ("4.3", "def best_epoch(history):\n"
+            "    return history.test_accuracy.index(max(history.test_accuracy)) + 1", "validation accuracy"),
+    ("4.3", "def best_epoch(history):\n    return history.best_epoch()", "asks `History.best_epoch`"),
+    ("4.3", "def best_epoch(history):\n    return history.best_epoch('test_loss')",
+     "asks `History.best_epoch`"),
     ("4.4", "m, _ = load_checkpoint(final_folder / 'epoch_01.pt')\n_, epoch_1_accuracy = evaluate(m, *train)",
      "training images"),
     ("4.4", "m, _ = load_checkpoint(final_folder / 'epoch_01.pt')\n"
@@ -301,7 +408,7 @@ def test_typical_mistakes_are_refused_with_the_intended_hint(key, source, named)
     assert verdict.status == "wrong", str(verdict)
     assert named in verdict.message, str(verdict)
     assert "; hint: " in verdict.message
-    assert EXERCISES[key].solution.strip() not in verdict.message
+    assert not leaks(key, verdict.message), verdict.message
 
 
 def test_every_check_has_at_least_two_wrong_answers_and_hints():
@@ -312,6 +419,16 @@ def test_every_check_has_at_least_two_wrong_answers_and_hints():
 
 
 OTHER_RIGHT_ANSWERS = [
+    ("1.4", "from torchvision import transforms\nfrom mnist_course.data import mean_and_std\n"
+            "mean, std = mean_and_std(train.images)  # measured on this copy of MNIST, as the lesson does\n"
+            "measured = transforms.Compose([transforms.ToTensor(), transforms.Normalize((mean,), (std,))])\n"
+            "test_loader = DataLoader(mnist_dataset('test', transform=measured), batch_size=100)"),
+    ("3.3", "def predict_probabilities(model, images):\n"
+            "    mode = model.training\n"
+            "    with torch.inference_mode():\n"
+            "        probabilities = torch.softmax(model.eval()(images), dim=1)\n"
+            "    model.train(mode)\n"
+            "    return probabilities"),
     ("6.1", "def output_size(size, kernel_size, padding=0, stride=1):\n"
             "    return torch.tensor((size + 2 * padding - kernel_size) // stride + 1)"),
     ("6.1", "import numpy as np\ndef output_size(size, kernel_size, padding=0, stride=1):\n"
@@ -491,3 +608,29 @@ def test_lesson_3_parts_name_typical_mistakes(key, source, says):
     assert says.lower() in str(verdict).lower(), (source, str(verdict))
     assert "; hint: " in verdict.message
     assert EXERCISES[key].solution.strip() not in verdict.message
+
+
+def test_4_4_solution_is_correct_for_a_checkpoint_whose_recipe_deskews(tmp_path, train_split, test_split):
+    """Lesson 4's final model deskews its inputs (its recipe says so): the check must measure the way
+    `evaluate` does, or it refuses its own solution in the real lesson.
+    """
+    import torch
+
+    from mnist_course.checkpoints import load_checkpoint, save_checkpoint
+    from mnist_course.data import to_float_images
+    from mnist_course.evaluation import evaluate
+    from mnist_course.recipe import train_final_model
+
+    train = (train_split.images[:-1000], train_split.labels[:-1000])
+    validation = (train_split.images[-1000:], train_split.labels[-1000:])
+    model, _ = train_final_model(train, subset=512, epochs=1, progress=False, device="cpu")
+    assert model.recipe["preprocess"].get("deskew")
+    save_checkpoint(tmp_path / "epoch_01.pt", model)
+    inputs = {"final_folder": tmp_path, "validation": validation, "train": train, "test": test_split}
+    namespace = {**inputs, "load_checkpoint": load_checkpoint, "evaluate": evaluate}
+    exec(EXERCISES["4.4"].solution, namespace)
+    verdict = feedback("4.4", namespace["epoch_1_accuracy"], **inputs)
+    assert verdict.status == "correct", str(verdict)
+    with torch.no_grad():  # normalised only, not deskewed: a different number, so the recipe matters here
+        plain = (model.eval()(to_float_images(validation[0])).argmax(dim=1) == validation[1]).float().mean()
+    assert abs(plain.item() - namespace["epoch_1_accuracy"]) > 1e-4

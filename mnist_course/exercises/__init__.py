@@ -6,7 +6,8 @@ answered yet: ...``, ``correct: ...`` or ``not yet: <the mistake>; hint: ...``) 
 and Solution buttons. Solutions live here as source strings, never in a notebook cell, so Run All
 never replaces an answer and no stored output shows them. Each lesson's module (``lesson1`` ...
 ``lesson6``) registers its exercises with :func:`exercise`; the tests run every solution through
-its own check.
+its own check. Each verdict is also recorded in the student's folder: :func:`progress` lists
+what is done (see :mod:`~mnist_course.exercises.tracking`).
 """
 
 from __future__ import annotations
@@ -194,10 +195,13 @@ class HelpBar(widgets.VBox):
 
 
 def check(key: str, answer: Any, **inputs: Any) -> None:
-    """Check the student's ``answer`` to exercise ``key``: print one line, show the help bar."""
-    print(feedback(key, answer, **inputs))
+    """Check the student's ``answer`` to exercise ``key``: print one line, record it, show the help bar."""
+    verdict = feedback(key, answer, **inputs)
+    print(verdict)
+    record(key, verdict.status)
     display(HelpBar(EXERCISES[key]))
 
 
 from . import lesson1, lesson2, lesson3, lesson4, lesson5, lesson6  # noqa: E402,F401  (registers the exercises)
 from .guesses import compare_guess, guess_feedback  # noqa: E402,F401  (predict-first cells)
+from .tracking import progress, record  # noqa: E402,F401  (the student's progress)

@@ -9,14 +9,12 @@ from __future__ import annotations
 import math
 from typing import Any
 
-
-def _blank(guess: Any) -> bool:
-    return guess is Ellipsis or guess is None
+from . import is_blank
 
 
 def guess_feedback(guess: Any, actual: Any, *, tolerance: float = 0.0, choices: tuple = ()) -> str:
     """Compare a guess with a result; the line :func:`compare_guess` prints."""
-    if _blank(guess):
+    if is_blank(guess):
         return ("you did not guess: next time write your guess in `my_guess` before the experiment "
                 "runs, then run this cell again")
     if choices and (guess.strip().lower() if isinstance(guess, str) else guess) not in choices:

@@ -14,13 +14,16 @@ def _splits() -> dict:
 def _images_like(answer, what: str) -> None:
     need(torch.is_tensor(answer), f"{what} should be a tensor, not a {type(answer).__name__}",
          "index `train.images` with a True/False tensor")
+    need(answer.dtype != torch.bool, f"{what} is the True/False mask itself (one True/False per image), "
+         "not the images it picks", "use the mask to index the tensor that holds the pictures")
     need(answer.ndim != 1, f"{what} has one number per image: these look like labels, not images",
          "select from `train.images`, not from `train.labels`")
 
 
 @exercise("1.1", "select the training images of the digit 7", answer="sevens", namespace=_splits, hints=(
-    "`train.labels == 7` is a tensor of True/False, one per training image.",
-    "Indexing a tensor with a True/False tensor keeps the rows where it is True.",
+    "Compare the training labels with 7: you get one True/False per training image.",
+    "A True/False tensor can index another tensor of the same length: it keeps the rows where it is "
+    "True. Which tensor holds the pictures?",
 ), solution="""
 sevens = train.images[train.labels == 7]  # (number of sevens, 28, 28)
 """)
@@ -41,12 +44,13 @@ def check_sevens(answer) -> object:
              f"these are the images of the digit {digit}", "compare the labels with 7")
     need(not (len(answer) < len(expected) and torch.equal(answer, expected[: len(answer)])),
          f"only the first {len(answer)} sevens", "keep all of them: `sevens[:9]` shows nine later")
-    return mistake("these are not the training sevens", "select `train.images` where `train.labels == 7`")
+    return mistake("these are not the training sevens",
+                   "keep the training images whose label is 7, and nothing else")
 
 
 @exercise("1.2", "the average image of each digit", answer="averages", namespace=_splits, hints=(
-    "For one digit: select its images (as in 1.1), turn them to float, and take `.mean(dim=0)`.",
-    "Do it for every digit in `range(10)` and pile the ten (28, 28) results up with `torch.stack`.",
+    "Start with one digit: its images (as in 1.1), as floats, averaged over the images, the first axis.",
+    "Repeat for each digit 0..9; `torch.stack` piles a list of ten (28, 28) tensors into one.",
 ), solution="""
 averages = torch.stack([train.images[train.labels == digit].float().mean(dim=0) for digit in range(10)])
 """)
@@ -121,13 +125,16 @@ def _loader_namespace() -> dict:
 
 @exercise("1.4", "a test DataLoader: batches of 100, in order, normalised", answer="test_loader",
           namespace=_loader_namespace, hints=(
-    "Start from `mnist_dataset(\"test\", transform=normalize)`: the test images, normalised.",
-    "`DataLoader(dataset, batch_size=..., shuffle=...)`: the test set needs no shuffling.",
+    "The lesson built a normalised training set with `mnist_dataset` and `normalize`: "
+    "build the test set the same way.",
+    "A `DataLoader` takes the dataset, a batch size and whether to shuffle: the test set needs no shuffling.",
 ), solution="""
 test_loader = DataLoader(mnist_dataset("test", transform=normalize), batch_size=100, shuffle=False)
 """)
 def check_test_loader(answer) -> object:
     from torch.utils.data import DataLoader, SequentialSampler
+
+    from ..data import MNIST_MEAN, MNIST_STD
 
     train, test = mnist("train"), mnist("test")
     need(isinstance(answer, DataLoader), f"test_loader should be a DataLoader, not a {type(answer).__name__}",
@@ -143,5 +150,14 @@ def check_test_loader(answer) -> object:
     need(tuple(images.shape) == (100, 1, 28, 28), f"a batch of images has shape {tuple(images.shape)}",
          "give the dataset a transform that makes tensors: `normalize`")
     need(images.min() < -0.3, "the images are not normalised (their values are 0..1)",
-         "use the `normalize` transform of section 6, not ToTensor alone")
+         "use the lesson's `normalize` transform, not ToTensor alone")
+    pixels = test.images[:100].float().unsqueeze(1) / 255  # (100, 1, 28, 28) in 0..1, as ToTensor gives
+    shift = images[pixels == 0].mean()  # what the background became: -mean / std
+    scale = (images.max() - shift) / pixels.max()  # 1 / std
+    need(torch.allclose(images, scale * pixels + shift, atol=1e-4), "these are not the test images, "
+         "normalised", "use the lesson's `normalize` transform on the test split")
+    mean, std = float(-shift / scale), float(1 / scale)
+    need(abs(mean - MNIST_MEAN) < 0.01 and abs(std - MNIST_STD) < 0.01, f"normalised with mean {mean:.3g} "
+         f"and std {std:.3g}, not MNIST's own", "use the lesson's `normalize` transform, made from MNIST's "
+         "measured mean and std")
     return correct(f"{len(answer)} batches of (100, 1, 28, 28): the whole test set, each image once")

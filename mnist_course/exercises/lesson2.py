@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from . import Stop, Verdict, call, correct, exercise, mistake, mnist, need
+from . import Stop, Verdict, as_float, call, correct, exercise, mistake, mnist, need
 
 
 def _namespace() -> dict:
@@ -25,8 +25,8 @@ def _real_logits() -> torch.Tensor:
           hints=(
     "Softmax of one row: `exp` of each logit, divided by the sum of those exps over the row.",
     "Sum over each image's row with `.sum(dim=1, keepdim=True)`: the shape (N, 1) divides every row.",
-    "Softmax only cares about differences: subtract each row's largest logit first "
-    "(`logits.max(dim=1, keepdim=True).values`), so that `exp` never overflows.",
+    "Softmax only cares about the differences within a row: subtract the row's largest logit "
+    "first, so that `exp` never sees a huge number.",
 ), solution="""
 def softmax(logits):
     shifted = logits - logits.max(dim=1, keepdim=True).values  # (N, C), the largest logit is 0
@@ -81,8 +81,9 @@ def _predictions() -> tuple[torch.Tensor, torch.Tensor]:
 
 @exercise("2.2", "the accuracy for each digit", answer="accuracy_per_digit", kind="function",
           namespace=lambda: {**_namespace(), "predictions": _predictions()[0]}, hints=(
-    "For one digit d: keep the predictions of the images whose true label is d (`labels == d`).",
-    "The fraction of those that equal d is the accuracy for d; do it for every d in range(10).",
+    "For one digit d: look only at the images whose true label is d.",
+    "Among those, the fraction of predictions that are right is d's accuracy (a mean of True/False, "
+    "as in 1.3). Then the same for the other nine digits.",
 ), solution="""
 def accuracy_per_digit(predictions, labels):
     return torch.tensor([(predictions[labels == d] == d).float().mean().item() for d in range(10)])
@@ -107,7 +108,7 @@ def check_accuracy_per_digit(answer) -> object:
     need(not torch.allclose(out, counts / len(labels), atol=1e-4), "divided by all the images, not by the "
          "images of that digit", "take the mean over the images with `labels == d` only")
     return mistake("these are not the accuracies per digit",
-                   "for each d: (predictions == d) among labels == d")
+                   "for each digit, count only the images whose true label is that digit")
 
 
 def _step_inputs() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -119,19 +120,22 @@ def _step_inputs() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tens
     return images, train.labels[:64], weights, torch.zeros(10)
 
 
-def _reference_step(images, labels, weights, bias, lr) -> tuple[torch.Tensor, torch.Tensor]:
+def _reference_step(images, labels, weights, bias, lr) -> tuple[torch.Tensor, torch.Tensor, float]:
+    """The weights and bias after one SGD step, and the loss before it."""
     weights, bias = weights.clone().requires_grad_(), bias.clone().requires_grad_()
-    F.cross_entropy(images.view(len(images), -1) @ weights + bias, labels).backward()
-    return (weights - lr * weights.grad).detach(), (bias - lr * bias.grad).detach()
+    loss = F.cross_entropy(images.view(len(images), -1) @ weights + bias, labels)
+    loss.backward()
+    return (weights - lr * weights.grad).detach(), (bias - lr * bias.grad).detach(), loss.item()
 
 
 @exercise("2.3", "one training step by hand", answer="train_step", kind="function", namespace=_namespace,
           hints=(
-    "Compute the loss with `F.cross_entropy(images.view(len(images), -1) @ weights + bias, labels)`, "
-    "then `loss.backward()`.",
-    "Step downhill inside `with torch.no_grad():`, changing the tensors in place: `weights -= lr * ...`.",
-    "`backward()` adds to `.grad`: set both gradients back to zero (`.grad.zero_()`), and return "
-    "`loss.item()`.",
+    "The lesson's training by hand does this step: the hand model's loss on the flattened images, "
+    "then the gradients with `backward()`.",
+    "Step downhill with recording switched off (the lesson's `no_grad` block), changing `weights` and "
+    "`bias` in place (`-=`).",
+    "`backward()` adds to `.grad`: leave both gradients at zero for the next step, and return the loss "
+    "as a plain Python number.",
 ), solution="""
 def train_step(images, labels, weights, bias, lr):
     loss = F.cross_entropy(images.view(len(images), -1) @ weights + bias, labels)
@@ -156,9 +160,12 @@ def check_train_step(answer) -> object:
                                    "PyTorch refuses to change weights in place while it records")) from None
             raise
         need(not (torch.is_tensor(loss) and loss.requires_grad), "returned the loss tensor, which keeps "
-             "the whole graph of the step alive", "return `loss.item()`, a plain number")
+             "the whole graph of the step alive", "return a plain Python number: `.item()` gives it")
+        value = as_float(loss, "the returned loss")
+        need(abs(value - expected[2]) < 1e-4, f"it returned {value:g}, but this batch's loss before the step "
+             f"is {expected[2]:.4f}", "return the loss that you called `backward()` on, as a Python number")
         need(not torch.equal(weights.detach(), start_w), "the weights did not change",
-             "change them in place (`weights -= ...`) after `loss.backward()`; "
+             "change them in place (`weights -= ...`) after `backward()`; "
              "`weights = weights - ...` makes a new tensor that the caller never sees")
         moved = (weights.detach() - start_w).flatten()
         need(float(moved @ (expected[0] - start_w).flatten()) > 0, "the step goes uphill",
@@ -176,7 +183,8 @@ def check_train_step(answer) -> object:
 @exercise("2.4", "zero starting weights and bias", answer="start_weights", inputs=("start_bias",),
           namespace=_namespace, hints=(
     "`torch.zeros(rows, columns)` makes a tensor full of zeros; the hand model computes `x @ weights`.",
-    "Pass `requires_grad=True` to `torch.zeros`, so that PyTorch records what is done with them.",
+    "PyTorch computes gradients only for tensors that ask for them from the start: look at how the "
+    "lesson made its `bias`.",
 ), solution="""
 start_weights = torch.zeros(784, 10, requires_grad=True)  # (784, 10): one column per digit
 start_bias = torch.zeros(10, requires_grad=True)  # (10,)

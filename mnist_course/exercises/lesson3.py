@@ -44,8 +44,8 @@ def _xor() -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @exercise("3.2", "the XOR network without its ReLU", answer="no_relu", namespace=_namespace, hints=(
-    "Start from section 2's `nn.Sequential(nn.Linear(2, 8), nn.ReLU(), nn.Linear(8, 2))`.",
-    "Keep both Linear layers; only the activation between them goes.",
+    "Start from the lesson's XOR network, built with `nn.Sequential`.",
+    "Keep both Linear layers, with their sizes; only what sits between them goes.",
 ), solution="""
 no_relu = nn.Sequential(nn.Linear(2, 8), nn.Linear(8, 2))
 """)
@@ -84,28 +84,41 @@ def _dropout_model() -> tuple[nn.Module, torch.Tensor]:
 
 @exercise("3.3", "probabilities from a model, in eval mode and without gradients",
           answer="predict_probabilities", kind="function", namespace=_namespace, hints=(
-    "Dropout must be off: switch the model to evaluation mode first.",
-    "Nothing is trained here: compute inside `with torch.no_grad():`.",
-    "The model gives logits; `torch.softmax(logits, dim=1)` turns each row into probabilities.",
+    "Dropout must be off while you measure: switch the model to evaluation mode, and afterwards back to "
+    "the mode it came in (the caller may go on training it).",
+    "Nothing is trained here: run the model with recording switched off, as `test_model` does.",
+    "The model gives logits: softmax turns each row into probabilities "
+    "(over the 10 classes, not over the images).",
 ), solution="""
 def predict_probabilities(model, images):
+    was_training = model.training
     model.eval()  # dropout off
     with torch.no_grad():  # no graph: we only measure
-        return torch.softmax(model(images), dim=1)  # (N, 10)
+        probabilities = torch.softmax(model(images), dim=1)  # (N, 10)
+    model.train(was_training)  # leave the model in the mode it came in
+    return probabilities
 """)
 def check_predict_probabilities(answer) -> object:
     model, images = _dropout_model()
     model.train()  # as after training: the function must switch modes itself
+    seen = []  # (recording gradients?, training mode?) at each forward pass
+    model.register_forward_hook(lambda module, *_: seen.append((torch.is_grad_enabled(), module.training)))
     first = call(answer, model, images, name="predict_probabilities")
+    left_training = model.training
     need(torch.is_tensor(first) and tuple(first.shape) == (200, 10), "for 200 images it should return a "
          f"(200, 10) tensor, not {tuple(first.shape) if torch.is_tensor(first) else type(first).__name__}",
          "one row of 10 probabilities per image")
     need(first.grad_fn is None, "the result carries a gradient graph (`grad_fn`)",
-         "forgot `torch.no_grad()`: wrap the model call in `with torch.no_grad():`")
+         "nothing is trained here: run the model inside a `no_grad` block")
+    need(not any(recording for recording, _ in seen), "the model ran while PyTorch recorded a graph for "
+         "`backward()`; dropping it afterwards (`.detach()`) does not undo the work",
+         "run the model inside a `no_grad` block: then nothing is recorded at all")
+    need(not any(training for _, training in seen), "the model ran in training mode: dropout is on",
+         "switch the model to evaluation mode before using it")
     model.train()
     second = call(answer, model, images, name="predict_probabilities")
     need(torch.allclose(first, second), "two calls on the same images give different answers: dropout is on",
-         "forgot `model.eval()`")
+         "switch the model to evaluation mode before using it")
     sums = first.sum(dim=1)
     need(not torch.allclose(first.exp().sum(dim=1), torch.ones(200), atol=1e-4),
          "these are log-probabilities", "use softmax, not log_softmax")
@@ -121,6 +134,12 @@ def check_predict_probabilities(answer) -> object:
     with torch.no_grad():
         need(torch.allclose(first, torch.softmax(model(images), dim=1), atol=1e-5),
              "not the model's probabilities", "softmax of `model(images)`")
+    need(left_training, "the model came in training mode and is left in evaluation mode: training it "
+         "next would run without dropout",
+         "note which mode the model was in, and put it back before returning")
+    call(answer, model.eval(), images[:1], name="predict_probabilities")
+    need(not model.training, "the model came in evaluation mode and is left in training mode",
+         "put back the mode the model came in, whichever it was")
     return correct("eval() for the same answer every time, no_grad() for speed: how to use a trained model")
 
 
@@ -152,10 +171,9 @@ def _same(params, reference) -> bool:
 
 @exercise("3.4", "one training step with an optimizer", answer="train_step", kind="function",
           namespace=_namespace, hints=(
-    "The five lines of every step: logits, loss, `optimizer.zero_grad()`, `loss.backward()`, "
-    "`optimizer.step()`.",
+    "The loop inside the lesson's `train_one_epoch` takes exactly this step, one batch at a time.",
     "Give `loss_fn` the model's raw logits: it applies log-softmax itself.",
-    "Return `loss.item()`: a plain number, not the tensor (which keeps the graph alive).",
+    "Return a plain Python number, not the tensor (which keeps the graph alive).",
 ), solution="""
 def train_step(model, images, labels, loss_fn, optimizer):
     loss = loss_fn(model(images), labels)
@@ -166,25 +184,31 @@ def train_step(model, images, labels, loss_fn, optimizer):
 """)
 def check_train_step(answer) -> object:
     model, images, labels = _step_parts()
+    with torch.no_grad():
+        first_loss = nn.CrossEntropyLoss()(model(images), labels).item()  # this batch's loss, before the step
     expected = _reference(model, images, labels)
     with_softmax = _reference(model, images, labels, ending=lambda z: torch.softmax(z, dim=1), steps=1)
     start = [p.detach().clone() for p in model.parameters()]
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     loss = call(answer, model, images, labels, nn.CrossEntropyLoss(), optimizer, name="train_step")
     need(not torch.is_tensor(loss), "returned the loss tensor",
-         "return `loss.item()`: summing tensors (`total += loss`) keeps every batch's graph alive")
+         "return a Python number (`.item()`): summing tensors (`total += loss`) keeps every batch's "
+         "graph alive")
     params = list(model.parameters())
     if _same(params, start):
-        need(all(p.grad is not None for p in params), "the gradients are empty", "forgot `loss.backward()`")
-        raise Stop(mistake("the weights did not change", "forgot `optimizer.step()` (after backward)"))
+        need(all(p.grad is not None for p in params), "the gradients are empty: nothing computed them",
+             "after the loss, backpropagate it")
+        raise Stop(mistake("the weights did not change",
+                           "the gradients are there: ask the optimizer to take its step"))
     need(not _same(params, with_softmax[0]), "softmax before the loss", "give `loss_fn` the raw logits")
-    need(_same(params, expected[0]), "the step differs from one SGD step on `loss_fn(model(images), labels)`",
+    need(_same(params, expected[0]), "the step differs from one SGD step on this batch's loss",
          "use the model, loss_fn and optimizer you are given, in the usual order")
-    need(abs(as_float(loss, "the returned loss") - 2.3) < 0.5, f"it returned {loss}, not this batch's loss",
-         "return `loss.item()`")
+    value = as_float(loss, "the returned loss")
+    need(abs(value - first_loss) < 1e-5, f"it returned {value:g}, but this batch's loss before the step is "
+         f"{first_loss:.4f}", "return the loss you stepped with, as a Python number")
     call(answer, model, images, labels, nn.CrossEntropyLoss(), optimizer, name="train_step")
     need(_same(params, expected[1]), "the second step is wrong: the first step's gradients were added in",
-         "forgot `optimizer.zero_grad()`: `backward()` adds to `.grad`")
+         "`backward()` adds to `.grad`: clear the old gradients before computing new ones")
     return correct("zero_grad, backward, step: the heart of every PyTorch training loop")
 
 

@@ -20,8 +20,9 @@ def _namespace() -> dict:
 
 @exercise("4.1", "the L2 penalty that equals SGD's weight_decay", answer="l2_loss", kind="function",
           namespace=_namespace, hints=(
-    "Sum `(p ** 2).sum()` over every tensor of `model.parameters()`: weights and biases.",
-    "The gradient of `lam * w**2` is `2 * lam * w`, and `weight_decay=wd` adds `wd * w`: so `lam = wd / 2`.",
+    "The L2 penalty adds up the square of every number in every parameter tensor, weights and biases.",
+    "The gradient of `lam * w**2` is `2 * lam * w`, and `weight_decay=wd` adds `wd * w`: which `lam` "
+    "makes them equal?",
     "Keep it a tensor (no `.item()`, no `torch.no_grad()`): `backward()` must see it.",
 ), solution="""
 def l2_loss(model, weight_decay):
@@ -43,10 +44,10 @@ def check_l2_loss(answer) -> object:
     value = out.item()
     if abs(value - 0.005 * total) < 1e-5 * total:
         need(abs(call(answer, model, 0.1, name="l2_loss").item() - 0.05 * total) < 1e-4 * total,
-             "it ignores the `weight_decay` argument", "multiply by `weight_decay / 2`")
+             "it ignores the `weight_decay` argument", "use the argument, not a fixed number")
         return correct("(wd / 2) * sum(w**2): its gradient wd * w is exactly what SGD's weight_decay adds")
     need(abs(value - 0.01 * total) > 1e-5 * total, "twice too strong: the factor 2 is missing",
-         "the gradient of lam * w**2 is 2 * lam * w, so lam = weight_decay / 2")
+         "the gradient of lam * w**2 is 2 * lam * w: which lam makes it weight_decay * w?")
     weights_only = sum((p.detach() ** 2).sum() for p in params if p.ndim > 1)
     need(min(abs(value - k * weights_only) for k in (0.005, 0.01)) > 1e-5 * total, "only the weights, "
          "not the biases", "SGD's weight_decay decays every parameter: sum over `model.parameters()`")
@@ -56,13 +57,15 @@ def check_l2_loss(answer) -> object:
     l1 = sum(p.detach().abs().sum() for p in params)
     need(min(abs(value - k * l1) for k in (0.005, 0.01)) > 1e-5 * l1, "sums of |w|: that is L1, not L2",
          "square the parameters")
-    return mistake("not (weight_decay / 2) * sum(w**2)", "sum the squares of all parameters, times wd / 2")
+    return mistake("not the L2 penalty that matches weight_decay",
+                   "sum the squares of every parameter, scaled so that its gradient is weight_decay * w")
 
 
 @exercise("4.2", "the tutorial's Adam with L2", answer="adam_optimizer", inputs=("new_model",),
           namespace=_namespace, hints=(
     "It is `torch.optim.Adam(...)`; its first argument is what it trains: `new_model.parameters()`.",
-    "Section 3 found the learning rate to use; `weight_decay=1e-5` is the tutorial's L2.",
+    "The lesson's comparison of learning rates found the one that settles; `weight_decay=1e-5` is the "
+    "tutorial's L2.",
 ), solution="""
 adam_optimizer = torch.optim.Adam(new_model.parameters(), lr=1e-3, weight_decay=1e-5)
 """)
@@ -70,7 +73,7 @@ def check_adam(answer, new_model=None) -> object:
     need(isinstance(answer, torch.optim.Optimizer), f"adam_optimizer should be an optimizer, not a "
          f"{type(answer).__name__}", "make one with `torch.optim.Adam(...)`")
     need(not isinstance(answer, torch.optim.AdamW), "this is AdamW, whose weight_decay is decoupled "
-         "(section 5)", "the tutorial's Adam + L2 is `torch.optim.Adam`")
+         "(see Adam + L2 vs AdamW)", "the tutorial's Adam + L2 is `torch.optim.Adam`")
     need(type(answer) is torch.optim.Adam, f"this is {type(answer).__name__}", "use `torch.optim.Adam`")
     held = {id(p) for group in answer.param_groups for p in group["params"]}
     mine = {id(p) for p in new_model.parameters()}
@@ -78,8 +81,10 @@ def check_adam(answer, new_model=None) -> object:
          "pass `new_model.parameters()`")
     need(mine <= held, "it holds only some of new_model's parameters", "pass all of `new_model.parameters()`")
     group = answer.param_groups[0]
-    need(group["lr"] != 1e-2, "lr=1e-2 is the rate that went wrong in section 3", "use Adam's usual 1e-3")
-    need(abs(group["lr"] - 1e-3) < 1e-12, f"the learning rate is {group['lr']:g}", "use 1e-3")
+    need(group["lr"] != 1e-2, "lr=1e-2 is the rate that went wrong earlier in the lesson",
+         "use the rate that the lesson found to settle")
+    need(abs(group["lr"] - 1e-3) < 1e-12, f"the learning rate is {group['lr']:g}",
+         "use the rate that the lesson found to settle")
     need(group["weight_decay"] != 0, "there is no weight decay", "add `weight_decay=1e-5`")
     need(abs(group["weight_decay"] - 1e-5) < 1e-15, f"weight_decay is {group['weight_decay']:g}", "use 1e-5")
     return correct("Adam at 1e-3 with L2 weight_decay=1e-5: the tutorial's optimizer, at a rate that settles")
@@ -89,6 +94,7 @@ class _History:
     """The fields of fit's History that the check needs, with made-up curves."""
 
     def __init__(self, train_loss, test_loss, test_accuracy) -> None:
+        self.asked = False  # whether the student's function called History's own best_epoch
         self.epoch = list(range(1, len(train_loss) + 1))
         self.train_loss, self.test_loss, self.test_accuracy = train_loss, test_loss, test_accuracy
         self.train_accuracy = [1 - loss / 3 for loss in train_loss]
@@ -97,6 +103,7 @@ class _History:
         return len(self.epoch)
 
     def best_epoch(self, metric: str = "test_loss") -> int:
+        self.asked = True
         values = getattr(self, metric)
         pick = min(values) if metric.endswith("loss") else max(values)
         return self.epoch[values.index(pick)]
@@ -116,6 +123,8 @@ def check_best_epoch(answer) -> object:
     history = _History(train_loss=[1.0, 0.6, 0.4, 0.3, 0.2, 0.1], test_loss=[0.9, 0.7, 0.5, 0.6, 0.8, 0.9],
                        test_accuracy=[0.80, 0.85, 0.88, 0.89, 0.90, 0.87])
     picked = call(answer, history, name="best_epoch")
+    need(not history.asked, "it asks `History.best_epoch`, the method this exercise asks you to write",
+         "find the epoch yourself, from the list of validation losses")
     picked = int(as_float(picked, "best_epoch's answer"))
     if picked == 3:
         need(int(call(answer, _History([0.5], [0.4], [0.9]), name="best_epoch")) == 1,
@@ -130,21 +139,18 @@ def check_best_epoch(answer) -> object:
 
 
 def _accuracy(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> float:
-    from ..data import to_float_images
+    """The accuracy that ``evaluate`` measures: the images prepared as the model's recipe says."""
+    from ..evaluation import evaluate
 
-    recipe = getattr(model, "recipe", {})
-    model.eval()
-    with torch.no_grad():
-        logits = model(to_float_images(images, recipe.get("mean", 0.1307), recipe.get("std", 0.3081)))
-    return (logits.argmax(dim=1) == labels).float().mean().item()
+    return evaluate(model, images, labels)[1]
 
 
 def _checkpoint_namespace() -> dict:
     """Two epochs' checkpoints of a small model, and lesson 4's splits (for CI)."""
     from ..checkpoints import load_checkpoint, save_checkpoint
     from ..data import to_float_images
+    from ..evaluation import evaluate
     from ..models import MLP
-    from ..training import evaluate
 
     everything, folder = mnist("train"), Path(tempfile.mkdtemp(prefix="lesson4_"))
     train = (everything.images[:-1000], everything.labels[:-1000])
@@ -166,7 +172,7 @@ def _checkpoint_namespace() -> dict:
 
 @exercise("4.4", "the validation accuracy of epoch 1's checkpoint", answer="epoch_1_accuracy",
           inputs=("final_folder", "validation", "train", "test"), namespace=_checkpoint_namespace, hints=(
-    "`load_checkpoint(final_folder / \"epoch_01.pt\")` returns `(model, info)`.",
+    "`load_checkpoint(path)` returns `(model, info)`; the files in `final_folder` are named by epoch.",
     "`evaluate(model, images, labels)` returns `(loss, accuracy)`; `validation` is `(images, labels)`.",
 ), solution="""
 first_epoch_model, _ = load_checkpoint(final_folder / "epoch_01.pt")

@@ -22,8 +22,8 @@ def _ink_boxes(count: int = 20) -> list[tuple[int, int]]:
 
 @exercise("5.1", "the size of a digit scaled to fit 20x20", answer="fit_in_20", kind="function",
           namespace=_namespace, hints=(
-    "The longest side becomes 20: the scale factor is `20 / max(height, width)`.",
-    "Multiply both sides by the same factor, so the proportions stay; round to whole pixels.",
+    "The longest side becomes 20: which factor turns the longest side into 20?",
+    "Multiply both sides by that same factor, so the proportions stay; round to whole pixels.",
     "A very thin digit (a 1 drawn as a line) must keep at least 1 pixel of width.",
 ), solution="""
 def fit_in_20(height, width):
@@ -50,10 +50,10 @@ def check_fit_in_20(answer) -> object:
              f"({height}, {width}) became ({new_h}, {new_w}): height and width are swapped",
              "return (new_height, new_width)")
         need(min(new_h, new_w) >= 1, f"({height}, {width}) became ({new_h}, {new_w}): the digit vanished",
-             "keep at least 1 pixel: `max(1, ...)`")
+             "never let a side round down to 0 pixels")
         need(all(abs(new - want) < 1 or new == 1 for new, want in zip((new_h, new_w), exact, strict=True)),
              f"({height}, {width}) became ({new_h}, {new_w}), not about ({exact[0]:.1f}, {exact[1]:.1f})",
-             "multiply both sides by 20 / max(height, width)")
+             "multiply both sides by the one factor that makes the longest side 20")
     return correct("the longest side is 20 and the shape is kept: MNIST's step 2, "
                    "which Resize((28, 28)) skips")
 
@@ -66,9 +66,10 @@ def _reference_centre(image: torch.Tensor) -> tuple[float, float]:
 @exercise("5.2", "the centre of mass of a digit", answer="centre_of_mass", kind="function",
           namespace=_namespace, hints=(
     "The centre of mass is the average position of the ink, each pixel weighted by its brightness.",
-    "`rows, cols = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing=\"ij\")` gives each "
-    "pixel's row and column.",
-    "The average row is `(rows * image).sum() / image.sum()`; likewise for the columns.",
+    "You need each pixel's row number and column number as (28, 28) tensors: `torch.meshgrid` spreads "
+    "a range of numbers over a grid (ask for `indexing=\"ij\"`: rows first).",
+    "A weighted average: add up each pixel's row times its brightness, and divide by the total "
+    "brightness. Then the same for the columns.",
 ), solution="""
 def centre_of_mass(image):
     rows, cols = torch.meshgrid(torch.arange(28.0), torch.arange(28.0), indexing="ij")  # (28, 28) each
@@ -102,9 +103,9 @@ def check_centre_of_mass(answer) -> object:
 
 @exercise("5.3", "digits moved to the right", answer="shift_right", kind="function", namespace=_namespace,
           hints=(
-    "Start from `torch.zeros_like(images)`: black everywhere, same shape and dtype.",
+    "Start from an all-black tensor with the shape and dtype of `images` (`torch.zeros_like`).",
     "Copy the columns: the new column `c + pixels` gets the old column `c` (slices on the last axis).",
-    "Careful with `pixels=0`: the slice `[..., :-0]` is empty. `[..., :28 - pixels]` is not.",
+    "Careful with `pixels=0`: the slice `[..., :-0]` is empty. Count the end of the slice from the left.",
 ), solution="""
 def shift_right(images, pixels):
     moved = torch.zeros_like(images)  # (N, 28, 28), black
@@ -135,7 +136,7 @@ def check_shift_right(answer) -> object:
     except Stop:
         out = None  # `[..., :-0]` is empty, and copying it fails
     need(torch.is_tensor(out) and torch.equal(out, images), "with pixels=0 the images are not unchanged",
-         "the slice `[..., :-0]` is empty: write `[..., :28 - pixels]`")
+         "the slice `[..., :-0]` is empty: count the end of the slice from the left instead")
     return correct("a few pixels of shift move the ink onto pixels whose weights mean something else")
 
 

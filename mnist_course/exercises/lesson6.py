@@ -27,7 +27,8 @@ def _reference_size(size: int, kernel_size: int, padding: int, stride: int) -> i
           namespace=_namespace, hints=(
     "Without padding, a k x k kernel fits in `size - k + 1` positions along each side.",
     "Padding adds `padding` pixels on *both* sides: the image becomes `size + 2 * padding` wide.",
-    "With a stride, the kernel jumps `stride` pixels: `(size + 2 * padding - k) // stride + 1`.",
+    "With a stride, the kernel jumps `stride` pixels: after its first position, how many whole jumps "
+    "fit in what is left of the padded width? (Try size 7, kernel 3, stride 2 on paper.)",
 ), solution="""
 def output_size(size, kernel_size, padding=0, stride=1):
     return (size + 2 * padding - kernel_size) // stride + 1
@@ -57,7 +58,7 @@ def check_output_size(answer) -> object:
              f"{call_text} gave {out}: the stride is ignored",
              "with stride s only every s-th position is used: divide by the stride (//)")
         raise Stop(mistake(f"{call_text} gave {out}, but nn.Conv2d gives {want}",
-                           "(size + 2 * padding - kernel_size) // stride + 1"))
+                           "draw this case on paper: the padded width, the first position, then the jumps"))
     return correct("28 -> 24 -> pool 12 -> 8 -> pool 4: SmallCNN's last layer sees 32 x 4 x 4 = 512 numbers")
 
 
@@ -65,7 +66,8 @@ def check_output_size(answer) -> object:
           namespace=_namespace, hints=(
     "Each output channel has one kernel per *input* channel: in_channels x 5 x 5 weights.",
     "And one bias per output channel.",
-    "SmallCNN's second convolution is `nn.Conv2d(16, 32, 5)`: 32 output channels of 16 x 5 x 5 weights.",
+    "`nn.Conv2d(16, 32, 5)` reads as (in_channels, out_channels, kernel_size): count one output channel, "
+    "then all of them.",
 ), solution="""
 conv_parameters = 32 * 16 * 5 * 5 + 32
 """)
@@ -84,7 +86,7 @@ def check_conv_parameters(answer) -> object:
          "the image size does not appear")
     need(value != 16 * 5 * 5 + 16, "that is the first convolution", "this one is nn.Conv2d(16, 32, 5)")
     return mistake("not the parameter count of nn.Conv2d(16, 32, 5)",
-                   "out_channels * in_channels * kernel * kernel + out_channels")
+                   "count one output channel (a kernel for each input channel, and a bias), then all of them")
 
 
 def _call_without_conv2d(answer, image: torch.Tensor, kernel: torch.Tensor) -> tuple[object, bool]:
@@ -104,7 +106,8 @@ def _asymmetric_kernel() -> torch.Tensor:
 
 
 @exercise("6.3", "a convolution by hand", answer="convolve", kind="function", namespace=_namespace, hints=(
-    "Output pixel (r, c) is the sum of `image[r:r + k, c:c + k] * kernel`: a sum of products.",
+    "Output pixel (r, c) is a sum of products: the k x k patch of the image whose top-left corner is "
+    "(r, c), times the kernel, summed.",
     "Without padding the output is (H - k + 1) x (W - k + 1): loop over those positions.",
     "PyTorch's conv2d does not flip the kernel (it is a cross-correlation): neither should you.",
 ), solution="""
@@ -141,5 +144,6 @@ def check_convolve(answer) -> object:
         need(not torch.allclose(out, transposed, atol=1e-4), "the kernel is transposed",
              "kernel[i, j] multiplies image[r + i, c + j]: rows with rows")
         raise Stop(mistake("not the sum of products under the kernel",
-                           "out[r, c] = (image[r:r + k, c:c + k] * kernel).sum()"))
+                           "at each output position, multiply the patch under the kernel by the kernel, "
+                           "then add everything up"))
     return correct("the same numbers as F.conv2d: a convolution is one small dot product at every position")

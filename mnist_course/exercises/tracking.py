@@ -1,0 +1,113 @@
+"""A student's progress: what each exercise's check said, kept in a small JSON file in their folder.
+
+Every :func:`~mnist_course.exercises.check` records its verdict; :func:`progress` lists the
+exercises of every lesson as "not answered", "not yet" or "correct", also after a kernel restart.
+
+What a student expects, and so what is kept:
+
+* **Correct stays correct.** Once a check has said correct, the exercise is done: a later "not
+  yet" (trying a variation, a typo) is shown beside it ("your last run said not yet") but does not
+  undo it.
+* **A blank run changes nothing.** Running an untouched cell (Run All on a fresh copy, a reset
+  cell) says "not answered yet" and is not recorded, so running the shipped lessons (and CI's
+  notebook tests) never writes a file.
+
+The file is ``.mnist_course_progress.json`` in the current working directory (a notebook's
+kernel runs in the notebook's folder), or the path in the environment variable
+``MNIST_COURSE_PROGRESS``. It is replaced atomically; a missing, unreadable or corrupt file
+reads as empty, and a file that cannot be written is skipped: a check never fails because of it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+
+FILE_NAME = ".mnist_course_progress.json"
+ENV_VAR = "MNIST_COURSE_PROGRESS"
+RANK = {"blank": 0, "wrong": 1, "correct": 2}
+STATE = {"blank": "not answered", "wrong": "not yet", "correct": "correct"}
+
+
+def progress_path() -> Path:
+    """Where progress is kept: ``$MNIST_COURSE_PROGRESS``, else ``.mnist_course_progress.json`` here."""
+    return Path(os.environ.get(ENV_VAR) or Path.cwd() / FILE_NAME)
+
+
+def read_progress(path: Path | None = None) -> dict[str, dict]:
+    """The recorded verdicts, ``{key: {"best": status, "last": status}}``; ``{}`` for a missing or bad file.
+
+    Entries that are not of that form are dropped, so a hand-edited file cannot break :func:`progress`.
+    """
+    try:
+        data = json.loads((path or progress_path()).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    return {key: entry for key, entry in data.items()
+            if isinstance(entry, dict) and entry.get("best") in RANK and entry.get("last") in RANK}
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    """Write ``text`` to a temporary file beside ``path``, then move it over ``path`` in one step."""
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as file:
+            file.write(text)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.remove(temporary)
+
+
+def record(key: str, status: str, path: Path | None = None) -> None:
+    """Remember that exercise ``key``'s check said ``status``; a correct one is never downgraded.
+
+    Args:
+        key: the exercise, e.g. "2.1".
+        status: the verdict's status: "blank" (not recorded), "wrong" or "correct".
+        path: the progress file; default :func:`progress_path`.
+    """
+    if status == "blank":
+        return
+    try:
+        path = path or progress_path()
+        answers = read_progress(path)
+        best = answers.get(key, {}).get("best", "blank")
+        answers[key] = {"best": status if RANK[status] >= RANK[best] else best, "last": status}
+        _write_atomically(path, json.dumps(answers, indent=1, sort_keys=True) + "\n")
+    except OSError:
+        pass  # a read-only or vanished folder: the check's answer matters more than the bookkeeping
+
+
+def progress_lines(answers: dict[str, dict], exercises: dict) -> list[str]:
+    """The text :func:`progress` prints: one heading per lesson, one line per exercise."""
+    lines = []
+    for lesson in sorted({key.split(".")[0] for key in exercises}):
+        keys = [key for key in sorted(exercises) if key.split(".")[0] == lesson]
+        done = sum(answers.get(key, {}).get("best") == "correct" for key in keys)
+        lines.append(f"Lesson {lesson}: {done} of {len(keys)} correct")
+        for key in keys:
+            entry = answers.get(key, {"best": "blank", "last": "blank"})
+            note = f" (your last run said {STATE[entry['last']]})" if entry["last"] != entry["best"] else ""
+            lines.append(f"  {key} {exercises[key].title}: {STATE[entry['best']]}{note}")
+    return lines
+
+
+def progress(path: Path | None = None) -> dict[str, str]:
+    """Print every lesson's exercises with their state, from what you ran; return ``{key: state}``.
+
+    Args:
+        path: the progress file; default :func:`progress_path`.
+
+    Returns:
+        ``{"1.1": "correct", "1.2": "not yet", "1.3": "not answered", ...}`` for every exercise.
+    """
+    from . import EXERCISES
+
+    answers = read_progress(path)
+    print("\n".join(progress_lines(answers, EXERCISES)))
+    return {key: STATE[answers.get(key, {}).get("best", "blank")] for key in sorted(EXERCISES)}
