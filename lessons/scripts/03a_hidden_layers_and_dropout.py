@@ -309,7 +309,8 @@ print("output inside no_grad records a graph:", output.requires_grad)
 # **Exercise 3.3.** Write `predict_probabilities(model, images)`: it returns the model's
 # probabilities for a batch of normalised images, shape `(N, 10)`, each row summing to 1.
 # It must give the same answer every time for the same images, even for a model with
-# dropout that was left in training mode, and must not record anything for `backward()`.
+# dropout that was left in training mode, must not record anything for `backward()`, and
+# must leave the model in the mode it came in.
 
 # %% tags=["exercise"]
 def predict_probabilities(model, images):
