@@ -17,3 +17,13 @@ Nothing runs at import time: importing it loads no data, picks no device and tra
 """
 
 __version__ = "0.1.0"
+
+
+def progress() -> dict:
+    """List every lesson's exercises with what your checks said: not answered, not yet or correct.
+
+    The same as :func:`mnist_course.exercises.progress` (kept across kernel restarts in your folder).
+    """
+    from .exercises import progress as show_progress
+
+    return show_progress()

@@ -111,3 +111,14 @@ def test_the_default_file_is_in_the_working_directory(tmp_path, monkeypatch):
     assert progress_path() == tmp_path / FILE_NAME
     record("3.1", "correct")
     assert json.loads((tmp_path / FILE_NAME).read_text())["3.1"]["best"] == "correct"
+
+
+def test_the_package_offers_progress_at_its_top(tmp_path, monkeypatch, capsys):
+    """Issue 19 names mnist_course.progress(): the same list, from the package's top."""
+    import mnist_course
+    from mnist_course.exercises import tracking
+
+    monkeypatch.setenv("MNIST_COURSE_PROGRESS", str(tmp_path / "progress.json"))
+    tracking.record("1.1", "correct")
+    states = mnist_course.progress()
+    assert states["1.1"] == "correct" and "Lesson 1: 1 of" in capsys.readouterr().out

@@ -22,8 +22,9 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
 from pathlib import Path
+
+from ..data.atomic import atomic_write
 
 FILE_NAME = ".mnist_course_progress.json"
 ENV_VAR = "MNIST_COURSE_PROGRESS"
@@ -51,18 +52,6 @@ def read_progress(path: Path | None = None) -> dict[str, dict]:
             if isinstance(entry, dict) and entry.get("best") in RANK and entry.get("last") in RANK}
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    """Write ``text`` to a temporary file beside ``path``, then move it over ``path`` in one step."""
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as file:
-            file.write(text)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.remove(temporary)
-
-
 def record(key: str, status: str, path: Path | None = None) -> None:
     """Remember that exercise ``key``'s check said ``status``; a correct one is never downgraded.
 
@@ -78,7 +67,8 @@ def record(key: str, status: str, path: Path | None = None) -> None:
         answers = read_progress(path)
         best = answers.get(key, {}).get("best", "blank")
         answers[key] = {"best": status if RANK[status] >= RANK[best] else best, "last": status}
-        _write_atomically(path, json.dumps(answers, indent=1, sort_keys=True) + "\n")
+        text = json.dumps(answers, indent=1, sort_keys=True) + "\n"
+        atomic_write(path, lambda file: file.write(text.encode("utf-8")))
     except OSError:
         pass  # a read-only or vanished folder: the check's answer matters more than the bookkeeping
 
