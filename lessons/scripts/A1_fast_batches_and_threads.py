@@ -30,8 +30,8 @@
 # - how much of that gain is left for *training*, and why it is less
 # - how the size of a network changes the time of one training step
 #
-# Every number here is a timing, so yours will differ; the checks only test what the
-# text says about them.
+# **About 20 minutes.** Every number here is a timing, so yours will differ: the text says
+# what to expect in words.
 
 # %% [markdown]
 # ## Setup
@@ -49,25 +49,12 @@ from torch import nn
 from torch.utils.data import DataLoader
 from torchvision import transforms
 
-from mnist_course.data import MNIST_MEAN, MNIST_STD, data_source, load_mnist, mnist_dataset
+from mnist_course.data import MNIST_MEAN, MNIST_STD, load_mnist, mnist_dataset
 from mnist_course.data.batches import TensorBatches
-from mnist_course.env import (
-    cpu_quota,
-    describe_device,
-    get_device,
-    limit_cpu_threads,
-    set_seed,
-    setup_figures,
-    torch_threads,
-)
+from mnist_course.env import cpu_quota, limit_cpu_threads, set_seed, setup, torch_threads
 from mnist_course.models import MLP, count_parameters
 
-set_seed(0)
-setup_figures()
-device = get_device()
-print("CPU threads:", limit_cpu_threads())  # at most the CPUs this machine lets us use
-print("device:", describe_device(device))
-print("data:", data_source())
+device = setup()
 
 # %% [markdown]
 # ## 1. CPU threads, and what `limit_cpu_threads()` does
@@ -96,8 +83,8 @@ print("PyTorch threads now:", threads)
 
 # %%
 torch.set_num_threads(8 * cpu_quota())
-print("check: too many threads before:", torch.get_num_threads() > cpu_quota())
-print("check: limit_cpu_threads() brings them down to the usable CPUs:", limit_cpu_threads() == cpu_quota())
+print("threads before, per usable CPU:", torch.get_num_threads() // cpu_quota())
+print("threads after limit_cpu_threads(), per usable CPU:", limit_cpu_threads() // cpu_quota())
 torch.set_num_threads(threads)
 
 # %% [markdown]
@@ -137,7 +124,7 @@ def training_steps_per_second(model, batches, how_many=50, repeats=3):
 # at the end of the block it sets the old number back. We compare one thread, one thread
 # per usable CPU, and eight threads per usable CPU:
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output", "volatile"]
 train = load_mnist("train")
 tensor_batches = TensorBatches(train.images, train.labels, batch_size=64, shuffle=True, drop_last=True)
 steps = {}
@@ -147,7 +134,6 @@ for count in (1, cpu_quota(), 8 * cpu_quota()):
         steps[count] = training_steps_per_second(MLP(hidden=(128, 256), dropout=0.5), tensor_batches)
     print(f"{count:3} threads: {steps[count]:5.0f} training steps per second")
 too_many = steps[8 * cpu_quota()]
-assert too_many < max(steps[1], steps[cpu_quota()])
 
 # %% [markdown]
 # Eight threads per CPU train more slowly than the better of the other two choices: the
@@ -155,10 +141,6 @@ assert too_many < max(steps[1], steps[cpu_quota()])
 # how busy it is. For networks as small as ours, whose matrix products are small, and on a
 # computer that is also running other programs, a single thread often wins; on a quiet
 # computer with several CPUs, one thread per CPU can be faster.
-
-# %%
-print("check: eight threads per CPU are slower than the better of 1 and one per CPU:",
-      too_many < max(steps[1], steps[cpu_quota()]))
 
 # %% [markdown]
 # **`OMP_WAIT_POLICY=PASSIVE`.** PyTorch's threads come from OpenMP, a library for
@@ -202,8 +184,9 @@ print("TensorBatches batch:", tensor_images.shape, tensor_labels.shape)  # (64, 
 
 # %%
 first_image, first_label = train_dataset[0]  # (1, 28, 28), an int
-print("check: same image:", torch.allclose(first_image, tensor_batches.images[0], atol=1e-6))
-print("check: same label:", first_label == tensor_batches.labels[0].item())
+print("largest difference between the two first images:",
+      round((first_image - tensor_batches.images[0]).abs().max().item(), 6))
+print("labels:", first_label, tensor_batches.labels[0].item())
 
 # %% [markdown]
 # Converting all the images at once is a one-off cost. We time it:
@@ -234,10 +217,10 @@ def images_per_second(batches, how_many=50, repeats=3):
 
 
 # %% [markdown]
-# The timings depend on your computer, so the check tests what the text says: more than
-# ten times faster.
+# The timings depend on your computer; expect `TensorBatches` to be more than ten times
+# faster.
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output", "volatile"]
 with torch_threads(1):
     loader_speed = images_per_second(train_loader)
     tensor_speed = images_per_second(tensor_batches)
@@ -245,10 +228,6 @@ delivery_gain = tensor_speed / loader_speed
 print(f"DataLoader:    {loader_speed:11,.0f} images per second")
 print(f"TensorBatches: {tensor_speed:11,.0f} images per second")
 print(f"TensorBatches is {delivery_gain:.0f} times faster")
-assert delivery_gain > 10
-
-# %%
-print("check: TensorBatches delivers batches more than 10 times faster:", delivery_gain > 10)
 
 # %% [markdown]
 # ## 3. Training: how much of that is left?
@@ -257,7 +236,7 @@ print("check: TensorBatches delivers batches more than 10 times faster:", delive
 # 784-128-256-10 network with dropout, with the function of section 1, on batches from
 # each route, again in one thread:
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output", "volatile"]
 with torch_threads(1):
     set_seed(0)
     loader_steps = training_steps_per_second(MLP(hidden=(128, 256), dropout=0.5), train_loader)
@@ -267,7 +246,6 @@ training_gain = tensor_steps / loader_steps
 print(f"training steps per second: DataLoader {loader_steps:.0f}, TensorBatches {tensor_steps:.0f}")
 print(f"training is {training_gain:.1f} times faster, "
       f"delivering batches was {delivery_gain:.0f} times faster")
-assert 1.5 < training_gain < delivery_gain
 
 # %% [markdown]
 # Training gains much less than delivering batches, because the training steps
@@ -276,10 +254,6 @@ assert 1.5 < training_gain < delivery_gain
 # the batches is a large part of the time with such a `DataLoader`. That is why lesson 3b
 # normalises all the images once before its `DataLoader` (a `TensorDataset`), and why
 # `fit` goes one step further with `TensorBatches`.
-
-# %%
-print("check: training with TensorBatches is more than 1.5 times faster:", training_gain > 1.5)
-print("check: but it gains less than delivering batches:", training_gain < delivery_gain)
 
 # %% [markdown]
 # The `DataLoader` is still the general tool: it works for datasets too big for memory,
@@ -303,25 +277,21 @@ print(f"784-500-256-10 has {ratio:.1f} times as many parameters as 784-250-200-1
 # take less time. We measure it with the same batches and one thread (the ratio depends
 # on your computer):
 
-# %% tags=["nbval-ignore-output"]
+# %% tags=["nbval-ignore-output", "volatile"]
 with torch_threads(1):
     set_seed(0)
     small_steps = training_steps_per_second(small_network, tensor_batches)
     big_steps = training_steps_per_second(big_network, tensor_batches)
 print(f"training steps per second: 784-250-200-10 {small_steps:.0f}, 784-500-256-10 {big_steps:.0f}")
 print(f"784-250-200-10 is {small_steps / big_steps:.1f} times faster")
-assert small_steps > big_steps
-
-# %%
-print("check: 784-250-200-10 trains faster than 784-500-256-10:", small_steps > big_steps)
 
 # %% [markdown]
 # ## Recap
 #
 # - PyTorch splits big computations between **threads**. More threads than the CPUs you
 #   may use only add waiting: eight threads per CPU trained more slowly than the better of
-#   one thread and one thread per CPU. `limit_cpu_threads()`, in every lesson's setup
-#   cell, lowers the thread count to `cpu_quota()` if it is higher, and prints it.
+#   one thread and one thread per CPU. `setup()`, in every lesson's setup cell, calls
+#   `limit_cpu_threads()`, which lowers the thread count to `cpu_quota()` if it is higher.
 # - Set `OMP_WAIT_POLICY=PASSIVE` before starting Jupyter (`make lab` does), so that idle
 #   threads sleep instead of taking CPU time from the busy ones.
 # - A `DataLoader` over a torchvision `Dataset` runs Python code for every image.
