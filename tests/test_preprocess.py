@@ -725,3 +725,40 @@ def test_deskew_batch_matches_one_by_one_on_mnist(test_split):
     before = np.mean([abs(_slant(i.numpy().astype(np.float32))) for i in images])
     after = np.mean([abs(_slant(i.numpy().astype(np.float32))) for i in batch])
     assert after < 0.3 * before
+
+
+# ----------------------------------------------------------------------------- issue 20
+
+
+def _portrait_sheet(digit: bool) -> Image.Image:
+    """Issue 20's repro: a portrait sheet covering 47% of the width of a landscape photo of a table."""
+    array = np.full((480, 640, 3), (60, 40, 25), np.uint8)
+    array[60:420, 170:470] = 240
+    image = Image.fromarray(array)
+    return photos.draw_seven(image, (0.42, 0.35, 0.58, 0.65), width=10) if digit else image
+
+
+def test_a_portrait_sheet_in_a_landscape_photo_is_found():
+    from mnist_course.handwriting.guard import check_digit
+    from mnist_course.handwriting.paper import find_paper
+
+    sheet = find_paper(to_grayscale(_portrait_sheet(digit=False)))
+    assert sheet is not None and sheet[240, 320] and not sheet[240, 100] and not sheet[20, 320]
+    with pytest.raises(ImageError, match="blank"):  # the guard: no digit, not a confident 0
+        check_digit(_portrait_sheet(digit=False))
+    paper = Image.new("RGB", (640, 480), (240, 240, 240))
+    seven_on_paper = photos.draw_seven(paper, (0.42, 0.35, 0.58, 0.65), width=10)
+    image, problems = check_digit(_portrait_sheet(digit=True))
+    assert not problems and _similarity(image, to_mnist(seven_on_paper)) > 0.95
+
+
+@pytest.mark.parametrize("angle", [0, 25, 90])
+def test_a_sheet_at_an_angle_or_in_portrait_is_found(angle):
+    from mnist_course.handwriting.paper import find_paper
+
+    table = Image.new("L", (640, 480), 50)
+    sheet = Image.new("L", (210, 297), 240).rotate(angle, expand=True, fillcolor=0)
+    mask = Image.new("L", (210, 297), 255).rotate(angle, expand=True, fillcolor=0)
+    table.paste(sheet, ((640 - sheet.width) // 2, (480 - sheet.height) // 2), mask)
+    found = find_paper(np.asarray(table, np.float32) / 255)
+    assert found is not None and found[240, 320] and not found[5, 5]

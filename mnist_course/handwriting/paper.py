@@ -8,18 +8,22 @@ from __future__ import annotations
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
+from scipy.spatial import ConvexHull
 
-#: The sheet is looked for on a copy at most this many pixels wide.
-PAPER_SIZE = 96
+#: The sheet is looked for on a copy at most this many pixels wide, in pictures at least
+#: ``MIN_SIDE`` pixels on their shorter side (an MNIST digit or a small drawing has no sheet).
+PAPER_SIZE, MIN_SIDE = 96, 56
 #: A sheet covers at least this fraction of the picture (and not all of it)...
 MIN_PAPER, MAX_PAPER = 0.2, 0.97
 #: ...is at least this much lighter than the table around it (0..1)...
 MIN_PAPER_CONTRAST = 0.2
 #: ...is light over at least this fraction of its area (the ink is a small part of it)...
 MIN_LIGHT = 0.8
-#: ...fills at least this fraction of its bounding box (a slightly turned rectangle), and
-#: covers the middle of the picture (this fraction of its width and height, around the centre).
-MIN_SOLID, MIDDLE = 0.7, 0.5
+#: ...fills at least this fraction of its convex hull (a rectangle at any angle, in perspective),
+#: covers the picture's centre, and has the table along at least this fraction of two opposite edges of the
+#: picture (a sheet in portrait or landscape, turned or not; a shadow in a corner or along one side
+#: is not a table).
+MIN_SOLID, MIN_FRAME = 0.7, 0.5
 
 
 def _otsu(values: np.ndarray) -> float:
@@ -40,7 +44,8 @@ def find_paper(gray: np.ndarray) -> np.ndarray | None:
     On a copy at most :data:`PAPER_SIZE` pixels wide the ink is closed over (moving maximum, then
     minimum), light is split from dark (Otsu) and the dark region touching the border (the table)
     is flood-filled; what it does not reach is the sheet. It counts only if large, light and solid
-    (None for a plain scan or a drawing); a margin along its edge is left out.
+    (None for a plain scan or a drawing), covers the centre and is framed by the table on two
+    opposite sides; a margin along its edge is left out.
 
     Args:
         gray: float ``(H, W)`` in 0..1 (0 = black).
@@ -49,7 +54,7 @@ def find_paper(gray: np.ndarray) -> np.ndarray | None:
     scale = min(1.0, PAPER_SIZE / max(h, w))
     size = (max(1, round(w * scale)), max(1, round(h * scale)))
     small = np.asarray(Image.fromarray(gray.astype(np.float32)).resize(size, Image.Resampling.BOX))
-    if min(small.shape) < 8:
+    if min(h, w) < MIN_SIDE:
         return None
     closed = Image.fromarray(small).filter(ImageFilter.MaxFilter(5)).filter(ImageFilter.MinFilter(5))
     closed = np.asarray(closed)  # the ink closed over: paper and table only
@@ -59,14 +64,13 @@ def find_paper(gray: np.ndarray) -> np.ndarray | None:
     sheet = (np.asarray(padded) != 128)[1:-1, 1:-1]
     if not MIN_PAPER <= sheet.mean() <= MAX_PAPER or sheet.all():
         return None
-    rows, cols = np.flatnonzero(sheet.any(axis=1)), np.flatnonzero(sheet.any(axis=0))
-    box = (rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1)
-    sh, sw = sheet.shape
-    middle = sheet[round(sh * (1 - MIDDLE) / 2) : round(sh * (1 + MIDDLE) / 2),
-                   round(sw * (1 - MIDDLE) / 2) : round(sw * (1 + MIDDLE) / 2)]
+    hull = ConvexHull(np.argwhere(sheet)).volume  # in 2-D, the area
+    h_small, w_small = sheet.shape
+    table = [(~edge).mean() >= MIN_FRAME for edge in (sheet[0], sheet[-1], sheet[:, 0], sheet[:, -1])]
+    framed = (table[0] and table[1]) or (table[2] and table[3])  # top and bottom, or left and right
     if (closed[sheet].mean() - closed[~sheet].mean() < MIN_PAPER_CONTRAST or light[sheet].mean() < MIN_LIGHT
-            or sheet.sum() < MIN_SOLID * box or not middle.all()):
-        return None  # not a sheet on a table (a shadow is not a table: it does not frame the middle)
+            or sheet.sum() < MIN_SOLID * hull or not sheet[h_small // 2, w_small // 2] or not framed):
+        return None  # not a sheet on a table
     inner = Image.fromarray(sheet.astype(np.uint8) * 255).filter(ImageFilter.MinFilter(5))  # the edge goes
     return np.asarray(inner.resize((w, h), Image.Resampling.BILINEAR)) > 127
 
