@@ -74,8 +74,9 @@ def estimate_background(image: np.ndarray, window: float = BACKGROUND_WINDOW) ->
     """
     h, w = image.shape
     block = max(1, int(np.ceil(max(h, w) / 64)))
-    small = image[: h - h % block or h, : w - w % block or w]
-    blocks = small.reshape(small.shape[0] // block, block, small.shape[1] // block, block)
+    bh, bw = min(block, h), min(block, w)  # a strip (1000 x 4) keeps its 4 rows
+    small = image[: h - h % bh, : w - w % bw]
+    blocks = small.reshape(small.shape[0] // bh, bh, small.shape[1] // bw, bw)
     small = np.median(blocks, axis=(1, 3))
     size = max(3, int(window * min(small.shape)) | 1)
     median_size = max(3, int(BACKGROUND_MEDIAN * min(small.shape)) | 1)
