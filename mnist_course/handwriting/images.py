@@ -149,6 +149,18 @@ def _to_8bit(pixels: np.ndarray, scale: float) -> Image.Image:
     return Image.fromarray(np.round(unit * 255).astype(np.uint8))
 
 
+def resized(image: np.ndarray, longest: int = 0, shape: tuple[int, int] = (0, 0),
+            resample: Image.Resampling = Image.Resampling.BOX) -> np.ndarray:
+    """A float32 copy of ``(H, W)`` ``image`` whose longest side is ``longest`` pixels (or of ``shape``):
+    the one way the cleaning steps work on a small copy (box filter: each pixel the mean of those it covers).
+    """
+    if longest:
+        scale = longest / max(image.shape)
+        shape = (max(1, round(image.shape[0] * scale)), max(1, round(image.shape[1] * scale)))
+    picture = Image.fromarray(np.ascontiguousarray(image, dtype=np.float32))  # mode "F"
+    return np.asarray(picture.resize(shape[::-1], resample), dtype=np.float32)
+
+
 def _from_array(array: np.ndarray) -> Image.Image:
     """Convert one ``(H, W)`` or channels-last ``(H, W, C)`` array to a PIL image."""
     if array.size == 0:
@@ -170,13 +182,14 @@ def _from_array(array: np.ndarray) -> Image.Image:
     channels = array.shape[2] if array.ndim == 3 else 1
     check_size(array.shape[:2], "L", "the image array", bytes_per_pixel=channels * array.itemsize)
     if array.dtype == bool:
-        return _shrink(Image.fromarray(array.astype(np.uint8) * 255))
+        array = array.astype(np.uint8) * 255
     if array.dtype == np.uint8:
         return _shrink(Image.fromarray(np.ascontiguousarray(array)))
     integer = bool(np.issubdtype(array.dtype, np.integer))
     scale = _unit_scale(float(array.min()), float(array.max()), integer, array.dtype == np.uint16)
     if array.ndim == 2:  # shrink first (as float32), then make it 8-bit
-        return _to_8bit(np.asarray(_resized(Image.fromarray(array.astype(np.float32)))), scale)
+        longest = min(WORKING_SIZE, max(array.shape))
+        return _to_8bit(resized(array, longest, resample=Image.Resampling.LANCZOS), scale)
     return _shrink(_to_8bit(array, scale))  # colour arrays: LA, RGB or RGBA
 
 

@@ -7,8 +7,11 @@ Later steps judge the paper from the picture's border, which in such a photo is 
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image
+from scipy import ndimage
 from scipy.spatial import ConvexHull
+
+from .images import resized
 
 #: The sheet is looked for on a copy at most this many pixels wide, in pictures at least
 #: ``MIN_SIDE`` pixels on their shorter side (an MNIST digit or a small drawing has no sheet).
@@ -20,10 +23,10 @@ MIN_PAPER_CONTRAST = 0.2
 #: ...is light over at least this fraction of its area (the ink is a small part of it)...
 MIN_LIGHT = 0.8
 #: ...fills at least this fraction of its convex hull (a rectangle at any angle, in perspective),
-#: covers the picture's centre, and has the table along at least this fraction of two opposite edges of the
-#: picture (a sheet in portrait or landscape, turned or not; a shadow in a corner or along one side
-#: is not a table).
-MIN_SOLID, MIN_FRAME = 0.7, 0.5
+#: and covers the picture's centre and the middle of its own extent (this fraction of its bounding
+#: box's width and height, around the box's centre): a sheet in portrait or landscape, turned or
+#: not. A shadow over a corner is not a table: it reaches into the middle of the rest.
+MIN_SOLID, MIDDLE = 0.7, 0.5
 
 
 def _otsu(values: np.ndarray) -> float:
@@ -38,53 +41,49 @@ def _otsu(values: np.ndarray) -> float:
     return float(edges[1:][np.nanargmax(np.nan_to_num(between[:-1], nan=-1.0))])
 
 
+def _middle(extent: slice) -> slice:
+    """The middle :data:`MIDDLE` of a range of rows or columns (a slice)."""
+    margin = round((extent.stop - extent.start) * (1 - MIDDLE) / 2)
+    return slice(extent.start + margin, extent.stop - margin)
+
+
 def find_paper(gray: np.ndarray) -> np.ndarray | None:
     """Find a light sheet of paper on a darker table: bool ``(H, W)``, True on the sheet, or None.
 
     On a copy at most :data:`PAPER_SIZE` pixels wide the ink is closed over (moving maximum, then
     minimum), light is split from dark (Otsu) and the dark region touching the border (the table)
     is flood-filled; what it does not reach is the sheet. It counts only if large, light and solid
-    (None for a plain scan or a drawing), covers the centre and is framed by the table on two
-    opposite sides; a margin along its edge is left out.
+    (None for a plain scan or a drawing) and covers the centre of the picture and of its own
+    extent; a margin along its edge is left out.
 
     Args:
         gray: float ``(H, W)`` in 0..1 (0 = black).
     """
-    h, w = gray.shape
-    scale = min(1.0, PAPER_SIZE / max(h, w))
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = np.asarray(Image.fromarray(gray.astype(np.float32)).resize(size, Image.Resampling.BOX))
-    if min(h, w) < MIN_SIDE:
+    if min(gray.shape) < MIN_SIDE:
         return None
-    closed = Image.fromarray(small).filter(ImageFilter.MaxFilter(5)).filter(ImageFilter.MinFilter(5))
-    closed = np.asarray(closed)  # the ink closed over: paper and table only
+    small = resized(gray, min(PAPER_SIZE, max(gray.shape)))
+    closed = ndimage.grey_closing(small, size=5, mode="nearest")  # the ink closed over: paper and table only
     light = closed > _otsu(closed)
-    padded = Image.fromarray(np.pad(light, 1).astype(np.uint8) * 255).copy()  # a dark ring joins the table
-    ImageDraw.floodfill(padded, (0, 0), 128, thresh=0)
-    sheet = (np.asarray(padded) != 128)[1:-1, 1:-1]
+    sheet = ndimage.binary_fill_holes(light)  # what the dark region touching the border (the table) leaves
     if not MIN_PAPER <= sheet.mean() <= MAX_PAPER or sheet.all():
         return None
     hull = ConvexHull(np.argwhere(sheet)).volume  # in 2-D, the area
-    h_small, w_small = sheet.shape
-    table = [(~edge).mean() >= MIN_FRAME for edge in (sheet[0], sheet[-1], sheet[:, 0], sheet[:, -1])]
-    framed = (table[0] and table[1]) or (table[2] and table[3])  # top and bottom, or left and right
+    middle = sheet[tuple(_middle(side) for side in ndimage.find_objects(sheet.astype(np.uint8))[0])]
     if (closed[sheet].mean() - closed[~sheet].mean() < MIN_PAPER_CONTRAST or light[sheet].mean() < MIN_LIGHT
-            or sheet.sum() < MIN_SOLID * hull or not sheet[h_small // 2, w_small // 2] or not framed):
+            or sheet.sum() < MIN_SOLID * hull or not sheet[len(sheet) // 2, sheet.shape[1] // 2]
+            or not middle.all()):
         return None  # not a sheet on a table
-    inner = Image.fromarray(sheet.astype(np.uint8) * 255).filter(ImageFilter.MinFilter(5))  # the edge goes
-    return np.asarray(inner.resize((w, h), Image.Resampling.BILINEAR)) > 127
+    inner = ndimage.minimum_filter(sheet.astype(np.float32), 5, mode="nearest")  # the edge goes
+    return resized(inner, shape=gray.shape, resample=Image.Resampling.BILINEAR) > 0.5
 
 
 def _spread(values: np.ndarray, known: np.ndarray, cells: int) -> tuple[np.ndarray, np.ndarray]:
     """Average ``values`` where ``known`` over about ``cells`` blocks across (shrink, then enlarge),
     and how much known area each pixel drew on (0..1).
     """
-    h, w = values.shape
-    small = (max(1, round(w * cells / max(h, w))), max(1, round(h * cells / max(h, w))))
 
     def blur(a: np.ndarray) -> np.ndarray:
-        shrunk = Image.fromarray(a.astype(np.float32)).resize(small, Image.Resampling.BOX)
-        return np.asarray(shrunk.resize((w, h), Image.Resampling.BILINEAR))
+        return resized(resized(a, cells), shape=a.shape, resample=Image.Resampling.BILINEAR)
 
     weight = blur(known)
     return blur(np.where(known, values, 0)) / np.maximum(weight, 1e-6), weight
