@@ -1,8 +1,8 @@
 """The course's hard set (``mnist_course/hardset/``): naive vs ``to_mnist`` accuracy, per kind.
 
-"naive" is the source tutorials' pipeline plus the one fix everyone makes first:
-``convert('L')`` (transparent pixels over white), ``resize((28, 28))``, invert when the
-background is light. "to_mnist" is :func:`mnist_course.handwriting.preprocess.to_mnist` with the
+"naive" is the source tutorials' pipeline, the one lesson 5 shows:
+:func:`mnist_course.handwriting.preprocess.naive_preprocess` (``convert('L')``, ``Resize((28, 28))``,
+``ToTensor()``). "to_mnist" is :func:`mnist_course.handwriting.preprocess.to_mnist` with the
 checkpoint's own recipe (``predict`` applies it: deskewing when the model was trained so).
 
 ``python -m benchmarks`` measures lesson 4's checkpoint (``python -m mnist_course train``
@@ -19,29 +19,13 @@ from collections import defaultdict
 from functools import lru_cache
 from pathlib import Path
 
-import numpy as np
 import torch
-from PIL import Image
 from torch import nn
 
 from mnist_course.data.evalsets import HARDSET_DIR, load_hardset
-from mnist_course.handwriting.images import load_image
 from mnist_course.handwriting.predict import predict
-from mnist_course.handwriting.preprocess import to_mnist
+from mnist_course.handwriting.preprocess import naive_preprocess, to_mnist
 from mnist_course.recipe import Recipe
-
-
-def naive(path: Path) -> torch.Tensor:
-    """convert('L') + resize 28x28 + invert if the background is light: float (1, 28, 28) in 0..1."""
-    image = load_image(path)
-    if image.mode in ("LA", "RGBA"):  # what a browser shows: transparent over white
-        back = Image.new("RGBA", image.size, (255, 255, 255, 255))
-        image = Image.alpha_composite(back, image.convert("RGBA"))
-    gray = np.asarray(image.convert("L").resize((28, 28), Image.Resampling.BILINEAR), np.float32) / 255
-    border = np.concatenate([gray[0], gray[-1], gray[:, 0], gray[:, -1]])
-    if np.median(border) > 0.5:
-        gray = 1 - gray
-    return torch.from_numpy(gray).unsqueeze(0)
 
 
 @lru_cache(maxsize=8)
@@ -50,7 +34,7 @@ def prepared(folder: str, how: str) -> tuple[torch.Tensor, tuple[int, ...], tupl
     as float ``(N, 1, 28, 28)`` in 0..1, with their labels and kinds (kept: preparing takes ~20 s)."""
     paths, labels, kinds = load_hardset(folder)
     if how == "naive":
-        images = [naive(p) for p in paths]
+        images = [naive_preprocess(p) for p in paths]
     else:
         images = [to_mnist(p, deskew=how.endswith("deskew")) for p in paths]
     return torch.stack(images), tuple(labels), tuple(kinds)

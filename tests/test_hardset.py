@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import torch
 
 try:
     import tomllib
@@ -165,3 +166,31 @@ def test_a_missing_or_misshapen_label_file_is_refused(tmp_path):
     with pytest.raises(EvalSetError, match="columns"):
         load_hardset(tmp_path)
     assert issubclass(EvalSetError, ValueError)
+
+
+def _lesson5_naive_pipeline():
+    """Lesson 5's ``naive`` transform and ``naive_pipeline`` function, taken from its script."""
+    import ast
+
+    from PIL import Image
+    from torchvision import transforms
+
+    script = Path(__file__).resolve().parents[1] / "lessons" / "scripts" / "05_predict_your_own_digits.py"
+    tree = ast.parse(script.read_text())
+    wanted = [node for node in tree.body
+              if (isinstance(node, ast.FunctionDef) and node.name == "naive_pipeline")
+              or (isinstance(node, ast.Assign) and [getattr(t, "id", "") for t in node.targets] == ["naive"])]
+    assert len(wanted) == 2, "lesson 5 no longer defines naive and naive_pipeline"
+    namespace = {"transforms": transforms, "Image": Image}
+    exec(compile(ast.Module(body=wanted, type_ignores=[]), str(script), "exec"), namespace)
+    return namespace["naive_pipeline"]
+
+
+def test_the_naive_pipeline_is_the_one_lesson_5_shows():
+    from mnist_course.data import SAMPLES_DIR
+    from mnist_course.handwriting.preprocess import naive_preprocess
+
+    lesson = _lesson5_naive_pipeline()
+    paths = sorted(SAMPLES_DIR.glob("*.png")) + load_hardset()[0]
+    different = [path.name for path in paths if not torch.equal(lesson(path), naive_preprocess(path))]
+    assert not different, different

@@ -478,3 +478,43 @@ def test_predict_files_and_uploads_say_when_a_picture_is_not_one_digit(model, tm
     canvas.add_stroke([(40, 140), (100, 140)])
     canvas.add_stroke([(200, 140), (260, 140)])
     assert canvas.predict() is None or "does not look like a single digit" in canvas.message.value
+
+
+# ----------------------------------------------------------------------------- issue 20
+
+
+def test_a_strip_picture_is_handled_and_does_not_sink_the_others(model, tmp_path):
+    strip = png_bytes(Image.new("L", (1000, 4), 200))
+    files = upload_value(("one.png", png_bytes(digit_image(1))), ("strip.png", strip),
+                         ("seven.png", png_bytes(digit_image(7))))
+    results = predict_uploads(model, files)
+    assert [r["name"] for r in results] == ["one.png", "strip.png", "seven.png"]
+    assert "guesses" in results[0] and "guesses" in results[2]
+    assert "guesses" not in results[1] or results[1]["problems"]  # no confident answer for a strip
+    if "error" in results[1]:
+        assert "Error" not in results[1]["error"]  # a sentence, not a Python exception's name
+    widget = DigitUpload(model)
+    widget.upload.value = files
+    assert len(widget.results.value.split("\n")) == 3
+
+
+def test_any_failure_reading_one_picture_becomes_its_error_line(model, tmp_path, monkeypatch):
+    from mnist_course.__main__ import main
+    from mnist_course.handwriting import background
+
+    real = background.estimate_background
+
+    def fails_on_wide(image, *args, **kwargs):
+        if image.shape[1] > 2 * image.shape[0]:
+            raise RuntimeError("a bug in a cleaning step")
+        return real(image, *args, **kwargs)
+
+    monkeypatch.setattr(background, "estimate_background", fails_on_wide)
+    checkpoint = save_checkpoint(tmp_path / "best.pt", model)
+    wide = tmp_path / "wide.png"
+    digit_image(4).resize((600, 200)).save(wide)
+    good = SAMPLES / "3_dkg_paper.png"
+    lines = predict_files(checkpoint, [good, wide, good], keep_going=True)
+    assert lines[0].startswith(f"{good}: ") and lines[2] == lines[0]
+    assert lines[1].startswith(f"{wide}: error: ") and "a bug in a cleaning step" in lines[1]
+    assert main(["predict", "--checkpoint", str(checkpoint), str(good), str(wide)]) == 1

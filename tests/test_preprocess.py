@@ -725,3 +725,104 @@ def test_deskew_batch_matches_one_by_one_on_mnist(test_split):
     before = np.mean([abs(_slant(i.numpy().astype(np.float32))) for i in images])
     after = np.mean([abs(_slant(i.numpy().astype(np.float32))) for i in batch])
     assert after < 0.3 * before
+
+
+# ----------------------------------------------------------------------------- issue 20
+
+
+def _portrait_sheet(digit: bool) -> Image.Image:
+    """Issue 20's repro: a portrait sheet covering 47% of the width of a landscape photo of a table."""
+    array = np.full((480, 640, 3), (60, 40, 25), np.uint8)
+    array[60:420, 170:470] = 240
+    image = Image.fromarray(array)
+    return photos.draw_seven(image, (0.42, 0.35, 0.58, 0.65), width=10) if digit else image
+
+
+def test_a_portrait_sheet_in_a_landscape_photo_is_found():
+    from mnist_course.handwriting.guard import check_digit
+    from mnist_course.handwriting.paper import find_paper
+
+    sheet = find_paper(to_grayscale(_portrait_sheet(digit=False)))
+    assert sheet is not None and sheet[240, 320] and not sheet[240, 100] and not sheet[20, 320]
+    with pytest.raises(ImageError, match="blank"):  # the guard: no digit, not a confident 0
+        check_digit(_portrait_sheet(digit=False))
+    paper = Image.new("RGB", (640, 480), (240, 240, 240))
+    seven_on_paper = photos.draw_seven(paper, (0.42, 0.35, 0.58, 0.65), width=10)
+    image, problems = check_digit(_portrait_sheet(digit=True))
+    assert not problems and _similarity(image, to_mnist(seven_on_paper)) > 0.95
+
+
+@pytest.mark.parametrize("angle", [0, 25, 90])
+def test_a_sheet_at_an_angle_or_in_portrait_is_found(angle):
+    from mnist_course.handwriting.paper import find_paper
+
+    table = Image.new("L", (640, 480), 50)
+    sheet = Image.new("L", (210, 297), 240).rotate(angle, expand=True, fillcolor=0)
+    mask = Image.new("L", (210, 297), 255).rotate(angle, expand=True, fillcolor=0)
+    table.paste(sheet, ((640 - sheet.width) // 2, (480 - sheet.height) // 2), mask)
+    found = find_paper(np.asarray(table, np.float32) / 255)
+    assert found is not None and found[240, 320] and not found[5, 5]
+
+
+def test_a_float_tiff_of_zeros_and_ones_over_the_working_size_is_read():
+    pixels = np.zeros((1500, 1500), np.float32)
+    pixels[300:1200, 700:710] = 1.0  # a sharp thin bar: shrinking it with Lanczos overshoots 0..1
+    buffer = io.BytesIO()
+    Image.fromarray(pixels, "F").save(buffer, format="TIFF")
+    loaded = load_image(buffer.getvalue())
+    assert loaded.mode == "L" and max(loaded.size) == im.WORKING_SIZE
+    assert to_mnist(buffer.getvalue()).shape == (1, 28, 28)
+
+
+def test_the_decoded_size_limit_counts_the_copy_that_transparency_needs():
+    im.check_size((6300, 6300), "RGB")  # 119 MB decoded: allowed
+    im.check_size((7000, 7000), "I;16")  # 98 MB
+    im.check_size((4400, 4400), "RGBA")  # 77 MB, twice that to shrink: allowed
+    with pytest.raises(ImageError, match="MB decoded"):
+        im.check_size((6300, 6300), "RGBA")  # 159 MB, and as much again to shrink it: about 320 MB
+
+
+COST_SCRIPT = """
+import re, resource, sys
+from pathlib import Path
+import psutil
+from mnist_course.handwriting.preprocess import to_mnist
+from mnist_course.handwriting.images import ImageError
+before = psutil.Process().memory_info().rss  # now, not the peak of the imports
+try:
+    print("shape", tuple(to_mnist(sys.argv[1]).shape))
+except ImageError as exc:
+    print("refused", exc)
+status = Path("/proc/self/status")  # Linux: this process's own peak (ru_maxrss keeps the parent's from fork)
+if status.exists():
+    peak = int(re.search(r"VmHWM:\\s+(\\d+) kB", status.read_text()).group(1)) * 1024
+else:
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print("MB", (peak - before) / 2**20)
+"""
+
+
+def _memory_cost(path) -> tuple[str, float]:
+    """What reading ``path`` costs: the peak resident memory above what the process held before."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-c", COST_SCRIPT, str(path)], capture_output=True, text=True,
+                          check=True, env={**os.environ, "OMP_NUM_THREADS": "1"})
+    lines = done.stdout.splitlines()
+    return lines[0], float(lines[-1].split()[1])
+
+
+def test_memory_is_bounded_by_decoded_bytes(tmp_path):
+    deep = Image.new("I;16", (7000, 7000), 60000)
+    ImageDraw.Draw(deep).rectangle((3000, 2000, 3600, 5000), fill=2000)
+    deep.save(tmp_path / "deep.png")  # 98 MB decoded, ~110 KB on disk
+    del deep
+    rgba = Image.new("RGBA", (6300, 6300), (255, 255, 255, 255))
+    ImageDraw.Draw(rgba).rectangle((2800, 1500, 3400, 4700), fill=(0, 0, 0, 255))
+    rgba.save(tmp_path / "rgba.png")  # 159 MB decoded, ~170 KB on disk
+    del rgba
+    outcome, megabytes = _memory_cost(tmp_path / "deep.png")
+    assert outcome == "shape (1, 28, 28)" and megabytes < 150, (outcome, megabytes)  # no full-size copy
+    outcome, megabytes = _memory_cost(tmp_path / "rgba.png")
+    assert megabytes < 300, (outcome, megabytes)

@@ -437,9 +437,10 @@ def light_and_camera(
 
 
 def on_table(
-    paper: np.ndarray, frame: tuple[int, int], rng: random.Random, nrng: np.random.Generator
+    paper: np.ndarray, frame: tuple[int, int], rng: random.Random, nrng: np.random.Generator,
+    angle: float | None = None,
 ) -> np.ndarray:
-    """Lay the sheet, slightly rotated, on a darker table that shows along some edges."""
+    """Lay the sheet, slightly turned (or by ``angle`` degrees), on a darker table showing at some edges."""
     w, h = frame
     base = np.array(rng.choice(TABLES), np.float32)
     grain = _smooth_noise((h, w), nrng, 2)[..., None] * 0 + np.sin(np.linspace(0, rng.uniform(20, 60), h))[
@@ -448,7 +449,7 @@ def on_table(
     table = np.ones((h, w, 3), np.float32) * base + grain + nrng.normal(0, 3, (h, w, 1))
     sheet_img = Image.fromarray(np.clip(paper, 0, 255).astype(np.uint8))
     alpha = Image.new("L", sheet_img.size, 255)
-    angle = rng.uniform(-6, 6)
+    angle = rng.uniform(-6, 6) if angle is None else angle
     sheet_img = sheet_img.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
     alpha = alpha.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True)
     out = Image.fromarray(np.clip(table, 0, 255).astype(np.uint8))
@@ -755,6 +756,60 @@ def make_finger(d, i, rng, nrng):
 
 
 #: kind -> (how many, digits cycled through, maker, how it is made: the README's words).
+def sheet_photo(digit, rng, nrng, *, frame, sheet_size, height, angle=None, dim=1.0):
+    """A phone photo of a ``sheet_size`` sheet with one digit ``height`` tall on a table filling
+    ``frame``, the sheet turned by ``angle`` degrees (default: a few) and the light scaled by ``dim``."""
+    mask, source, style = glyph(digit, rng, height)
+    arr = sheet(sheet_size, rng, nrng)
+    ink = INKS[rng.choice(["black", "blue", "black", "pencil", "darkblue"])]
+    arr = put_ink(arr, mask, _place(sheet_size, mask, rng, 0.06), ink, nrng, pressure=0.12)
+    arr = light_and_camera(on_table(arr, frame, rng, nrng, angle=angle), rng, nrng)
+    if dim < 1:  # low light: darker, and the sensor's noise grows
+        arr = arr * dim + nrng.normal(0, rng.uniform(3, 8), (*arr.shape[:2], 1))
+    return jpeg(arr, rng), "jpg", source, style
+
+
+def make_portrait(d, i, rng, nrng):
+    """A portrait sheet (A4's 1:1.41) in a landscape photo: it covers only 35-50% of the width."""
+    w = rng.randint(320, 480)
+    h = round(w * 0.75)
+    tall = round(h * rng.uniform(0.8, 0.92))
+    return sheet_photo(d, rng, nrng, frame=(w, h), sheet_size=(round(tall / 1.41), tall),
+                       height=round(tall / 1.41 * rng.uniform(0.3, 0.45)))
+
+
+def make_angled(d, i, rng, nrng):
+    """A sheet turned 15-40 degrees either way, the table in every corner."""
+    frame = _frame(rng, 320, 440)
+    side = round(min(frame) * rng.uniform(0.55, 0.68))
+    angle = rng.uniform(15, 40) * rng.choice([-1, 1])
+    return sheet_photo(d, rng, nrng, frame=frame, sheet_size=(side, round(side * 1.2)), angle=angle,
+                       height=round(side * rng.uniform(0.3, 0.45)))
+
+
+def make_margin(d, i, rng, nrng):
+    """A digit with two digits' worth of empty paper on every side (a fifth of the sheet's short side)."""
+    frame = _frame(rng, 320, 440)
+    size = (round(frame[0] * rng.uniform(0.75, 0.88)), round(frame[1] * rng.uniform(0.75, 0.88)))
+    return sheet_photo(d, rng, nrng, frame=frame, sheet_size=size, height=round(min(size) / 5))
+
+
+def make_lowlight(d, i, rng, nrng):
+    """A photo in low light: the whole picture 30-55% as bright, with more sensor noise."""
+    frame = _frame(rng, 280, 400)
+    size = (round(frame[0] * rng.uniform(0.8, 0.95)), round(frame[1] * rng.uniform(0.8, 0.95)))
+    height = round(min(size) * rng.uniform(0.3, 0.45))
+    return sheet_photo(d, rng, nrng, frame=frame, sheet_size=size, height=height, dim=rng.uniform(0.3, 0.55))
+
+
+#: Kinds for new dev sets only (issue 20): the shipped hard set keeps :data:`KINDS`.
+DEV_KINDS = {
+    "portrait": (30, range(10), make_portrait, "a portrait sheet in a landscape photo (35-50% of its width)"),
+    "angled": (30, range(10), make_angled, "a sheet turned 15-40 degrees, the table in every corner"),
+    "margin": (30, range(10), make_margin, "a digit a fifth of the sheet's short side: two digits' margin"),
+    "lowlight": (30, range(10), make_lowlight, "a photo in low light: 30-55% as bright, more sensor noise"),
+}
+
 KINDS = {
     "photo": (
         40,
@@ -819,17 +874,21 @@ KINDS = {
 }
 
 
-def make_hardset(out: Path = HARDSET, seed: int = SEED) -> list[dict]:
+def make_hardset(out: Path = HARDSET, seed: int = SEED, kinds: list[str] | None = None) -> list[dict]:
     """Write every picture, labels.csv and README.md into ``out``; return the label rows.
 
-    ``seed`` other than :data:`SEED` makes a different set of the same kinds (a dev set to tune on).
+    ``seed`` other than :data:`SEED` makes a different set of the same kinds (a dev set to tune on);
+    ``kinds`` picks kinds of :data:`KINDS` and :data:`DEV_KINDS` (default: :data:`KINDS`, the shipped set's).
     """
+    chosen = {kind: {**KINDS, **DEV_KINDS}[kind] for kind in (kinds or KINDS)}
+    if out.resolve() == HARDSET.resolve() and (seed != SEED or list(chosen) != list(KINDS)):
+        raise SystemExit(f"{HARDSET} is the shipped hard set: write other seeds or kinds to another --out")
     require_fonts(FONTS.values())
     out.mkdir(parents=True, exist_ok=True)
     for old in [*out.glob("*.png"), *out.glob("*.jpg")]:
         old.unlink()
     rows = []
-    for kind, (count, digits, maker, _) in KINDS.items():
+    for kind, (count, digits, maker, _) in chosen.items():
         digits = list(digits)
         for i in range(count):
             digit = digits[i % len(digits)]
@@ -848,11 +907,11 @@ def make_hardset(out: Path = HARDSET, seed: int = SEED) -> list[dict]:
         )
         writer.writeheader()
         writer.writerows(rows)
-    (out / "README.md").write_text(readme(rows))
+    (out / "README.md").write_text(readme(rows, chosen))
     return rows
 
 
-def readme(rows: list[dict]) -> str:
+def readme(rows: list[dict], chosen: dict | None = None) -> str:
     """The folder's README: what the set is, a table of kinds and counts, the fonts used."""
     kinds, digits = Counter(r["kind"] for r in rows), Counter(r["label"] for r in rows)
     fonts = Counter(r["style"].split("/")[0] for r in rows if r["source"] == "font")
@@ -875,7 +934,7 @@ def readme(rows: list[dict]) -> str:
         "| kind | pictures | digits | how it was made |",
         "| --- | --- | --- | --- |",
     ]
-    for kind, (_, ds, _, how) in KINDS.items():
+    for kind, (_, ds, _, how) in (chosen or KINDS).items():
         shown = "0-9" if list(ds) == list(range(10)) else ", ".join(map(str, ds))
         lines.append(f"| {kind} | {kinds[kind]} | {shown} | {how} |")
     lines += [
@@ -903,8 +962,16 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=SEED,
                         help="another seed makes a dev set to tune on, e.g. --seed 12 --out /tmp/dev "
                         "(default: %(default)s, the shipped set)")
+    parser.add_argument("--kinds", type=lambda text: text.split(","), default=None,
+                        help="comma-separated kinds, from the shipped set's "
+                        f"({', '.join(KINDS)}) and the dev-only {', '.join(DEV_KINDS)}, e.g. --kinds "
+                        "portrait,angled,margin,lowlight,photo --seed 2029 --out /tmp/dev-paper "
+                        "(default: the shipped set's kinds)")
     args = parser.parse_args()
-    rows = make_hardset(args.out, args.seed)
+    unknown = sorted(set(args.kinds or []) - set(KINDS) - set(DEV_KINDS))
+    if unknown:
+        parser.error(f"unknown kinds {unknown}; choose from {[*KINDS, *DEV_KINDS]}")
+    rows = make_hardset(args.out, args.seed, args.kinds)
     total = sum(p.stat().st_size for p in args.out.iterdir())
     print(f"wrote {len(rows)} pictures + labels.csv + README.md to {args.out} ({total / 1024:.0f} KiB)")
 

@@ -7,9 +7,10 @@ by a morphological opening and taken away, the contrast stretched to 0..1.
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
+from scipy import ndimage
 
-from .images import ImageError, standard_mode
+from .images import ImageError, resized, standard_mode
 
 #: Weakest difference between ink and background that is still a digit, not a blank page.
 MIN_CONTRAST = 0.1
@@ -17,10 +18,6 @@ MIN_CONTRAST = 0.1
 BACKGROUND_WINDOW = 0.3
 #: ...and, from ``MIN_MEDIAN_SIDE`` pixels up, the ``BACKGROUND_RANK`` quantile over ``BACKGROUND_MEDIAN``.
 BACKGROUND_MEDIAN, BACKGROUND_RANK, MIN_MEDIAN_SIDE = 0.6, 0.4, 56
-
-
-def _pil(image: np.ndarray) -> Image.Image:
-    return Image.fromarray(np.ascontiguousarray(image, dtype=np.float32))  # mode "F"
 
 
 def to_grayscale(image: Image.Image) -> np.ndarray:
@@ -72,22 +69,17 @@ def estimate_background(image: np.ndarray, window: float = BACKGROUND_WINDOW) ->
         image: float ``(H, W)`` in 0..1, light ink on a dark background.
         window: the opening's side, as a fraction of the picture's shorter side.
     """
-    h, w = image.shape
-    block = max(1, int(np.ceil(max(h, w) / 64)))
-    small = image[: h - h % block or h, : w - w % block or w]
-    blocks = small.reshape(small.shape[0] // block, block, small.shape[1] // block, block)
-    small = np.median(blocks, axis=(1, 3))
+    small = resized(image, min(64, max(image.shape)))
     size = max(3, int(window * min(small.shape)) | 1)
     median_size = max(3, int(BACKGROUND_MEDIAN * min(small.shape)) | 1)
     pad = max(size, median_size)
-    padded = _pil(np.pad(small, pad, mode="edge"))  # the picture goes on beyond its edges
-    opened = np.asarray(padded.filter(ImageFilter.MinFilter(size)).filter(ImageFilter.MaxFilter(size)))
-    if min(h, w) >= MIN_MEDIAN_SIDE:
-        low = ImageFilter.RankFilter(median_size, int(BACKGROUND_RANK * median_size**2))
-        opened = np.maximum(opened, np.asarray(padded.filter(low)))
-    smooth = Image.fromarray(opened[pad:-pad, pad:-pad].clip(0, 1) * 255).convert("L")
-    smooth = smooth.filter(ImageFilter.GaussianBlur(1)).resize((w, h), Image.Resampling.BILINEAR)
-    return np.minimum(np.asarray(smooth, dtype=np.float32) / 255, image)
+    padded = np.pad(small, pad, mode="edge")  # the picture goes on beyond its edges
+    opened = ndimage.grey_opening(padded, size=size)
+    if min(image.shape) >= MIN_MEDIAN_SIDE:
+        low = ndimage.percentile_filter(padded, 100 * BACKGROUND_RANK, size=median_size)
+        opened = np.maximum(opened, low)
+    smooth = ndimage.gaussian_filter(opened[pad:-pad, pad:-pad].clip(0, 1), 1, mode="nearest")
+    return np.minimum(resized(smooth, shape=image.shape, resample=Image.Resampling.BILINEAR), image)
 
 
 def remove_background(image: np.ndarray) -> np.ndarray:

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from PIL import Image
 
-from .images import ImageLike
+from .images import ImageLike, resized
 from .ink import label_shapes
 
 #: The picture is judged at this size (longest side, pixels).
@@ -33,9 +32,8 @@ MAX_BORDER = 0.3
 def _components(ink: np.ndarray) -> list[np.ndarray]:
     """The 8-connected shapes of a small boolean mask (``ink.label_shapes``) as ``(n, 2)`` pixel arrays,
     largest first (ties: the shape reached first in reading order)."""
-    labels = label_shapes(ink)
-    shapes = [np.argwhere(labels == n) for n in np.unique(labels[labels > 0])]
-    return sorted(sorted(shapes, key=lambda s: tuple(s[0])), key=len, reverse=True)
+    labels, count = label_shapes(ink)  # numbered in reading order of their first pixel
+    return sorted((np.argwhere(labels == n) for n in range(1, count + 1)), key=len, reverse=True)
 
 
 def digit_problems(image: np.ndarray) -> list[str]:
@@ -48,10 +46,7 @@ def digit_problems(image: np.ndarray) -> list[str]:
     Returns:
         e.g. ``["the ink covers 62% of the picture"]``.
     """
-    scale = GUARD_SIZE / max(image.shape)
-    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
-    small = np.asarray(Image.fromarray(np.asarray(image, np.float32)).resize(size, Image.Resampling.BOX))
-    ink = small > GUARD_THRESHOLD
+    ink = resized(image, GUARD_SIZE) > GUARD_THRESHOLD
     total = int(ink.sum())
     if total == 0:
         return ["there is almost no ink"]

@@ -14,10 +14,10 @@ from typing import Any
 
 import numpy as np
 import torch
-from PIL import Image, ImageMode, ImageOps
+from PIL import Image, ImageOps
 
 MAX_BYTES = 10 * 1024 * 1024  #: Largest upload or file read, in bytes (a phone photo is 2-8 MB).
-MAX_DECODED_BYTES = 160_000_000  #: Largest decoded size (pixels x bytes per pixel): fits 48 MP RGB.
+MAX_DECODED_BYTES = 160_000_000  #: Most memory a decoded picture may take (:func:`decoded_bytes`): 40 MP RGB.
 WORKING_SIZE = 1024  #: Longest side pictures are shrunk to when loaded (the digit ends up 20 px tall).
 FLOAT_TOLERANCE = 0.05  #: Floats from ``-FLOAT_TOLERANCE`` to ``1 + FLOAT_TOLERANCE`` are 0..1, clipped.
 
@@ -30,21 +30,30 @@ class ImageError(ValueError):
     """The picture cannot be turned into an MNIST-style digit; the message says why."""
 
 
+def decoded_bytes(size: tuple[int, ...], mode: str) -> int:
+    """The memory a picture takes once decoded and shrunk: pixels x the bytes Pillow stores per pixel
+    (1 for L, P and 1; 2 for 16-bit; 4 for RGB, LA, RGBA, CMYK, 32-bit and float), twice that for LA
+    and RGBA, which Pillow copies (alpha premultiplied) to shrink them.
+    """
+    pixels = int(np.prod([int(side) for side in size], dtype=np.float64))
+    stored = 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4
+    return pixels * stored * (2 if mode in ("LA", "RGBA") else 1)
+
+
 def check_size(size: tuple[int, ...], mode: str, name: str = "the image", bytes_per_pixel: int = 0) -> None:
-    """Raise :class:`ImageError` if the decoded pixels would take more than :data:`MAX_DECODED_BYTES`.
+    """Raise :class:`ImageError` if the picture would take more than :data:`MAX_DECODED_BYTES` of memory.
 
     Args:
-        size: ``(width, height)`` (or any sides).
-        mode: the PIL mode, which says how many bytes each pixel takes.
+        size: ``(width, height)`` (or any sides), as decoded (after ``draft`` for a JPEG).
+        mode: the PIL mode, which says how many bytes each pixel takes (:func:`decoded_bytes`).
         name: what to call the picture in the message.
         bytes_per_pixel: overrides what ``mode`` says (for arrays).
     """
     pixels = int(np.prod([int(side) for side in size], dtype=np.float64))
-    described = ImageMode.getmode(mode)  # its bands, and a numpy type such as "<u2"
-    per_pixel = bytes_per_pixel or len(described.bands) * int(described.typestr[-1])
-    if pixels * per_pixel > MAX_DECODED_BYTES:
+    needed = pixels * bytes_per_pixel if bytes_per_pixel else decoded_bytes(size, mode)
+    if needed > MAX_DECODED_BYTES:
         shape = " x ".join(str(int(s)) for s in size)
-        raise ImageError(f"{name} is {shape} pixels ({pixels * per_pixel / 1e6:.0f} MB decoded), more than "
+        raise ImageError(f"{name} is {shape} pixels ({needed / 1e6:.0f} MB decoded), more than "
                          f"the {MAX_DECODED_BYTES / 1e6:.0f} MB allowed. A digit needs far fewer pixels: "
                          "shrink or crop it first.")
 
@@ -65,10 +74,10 @@ def _open_bytes(data: bytes | bytearray | memoryview, name: str = "the upload") 
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data))
-            check_size(image.size, image.mode, name)
             image.draft(image.mode, (WORKING_SIZE, WORKING_SIZE))  # JPEG: decode at 1/2, 1/4 or 1/8
+            check_size(image.size, image.mode, name)  # the size it will be decoded at
             image.load()
-            return _shrink(ImageOps.exif_transpose(image))
+            return _shrink(image)
     except (ImageError, MemoryError):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -94,14 +103,29 @@ def _read_path(path: str | os.PathLike) -> Image.Image:
     return _open_bytes(path.read_bytes(), name="the file")
 
 
-def _shrink(image: Image.Image) -> Image.Image:
-    """Shrink to :data:`WORKING_SIZE` (longest side) in the picture's own mode, antialiased."""
+def _resized(image: Image.Image) -> Image.Image:
+    """``image``, or a copy shrunk to :data:`WORKING_SIZE` (longest side) in its own mode, antialiased."""
     if max(image.size) <= WORKING_SIZE:
         return image
-    scale = WORKING_SIZE / max(image.size)
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    factor = WORKING_SIZE / max(image.size)
+    size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
     resample = Image.Resampling.NEAREST if image.mode in ("1", "P", "PA") else Image.Resampling.LANCZOS
     return image.resize(size, resample)
+
+
+def _shrink(image: Image.Image) -> Image.Image:
+    """Shrink to :data:`WORKING_SIZE`, then turn upright by the EXIF orientation (no full-size copy).
+
+    16-bit, 32-bit and float pictures become mode L, their range checked before resampling (whose
+    overshoot is then clipped).
+    """
+    scale = None
+    if image.mode in _HIGH_DEPTH:
+        low, high = image.getextrema()
+        scale = _unit_scale(float(low), float(high), image.mode != "F", image.mode.startswith("I;16"))
+    small = _resized(image)
+    small = ImageOps.exif_transpose(small, in_place=small is not image) or small  # in place: our copy
+    return small if scale is None else _to_8bit(np.asarray(small), scale)
 
 
 def _unit_scale(low: float, high: float, integer: bool, sixteen_bit: bool) -> float:
@@ -125,6 +149,18 @@ def _to_8bit(pixels: np.ndarray, scale: float) -> Image.Image:
     return Image.fromarray(np.round(unit * 255).astype(np.uint8))
 
 
+def resized(image: np.ndarray, longest: int = 0, shape: tuple[int, int] = (0, 0),
+            resample: Image.Resampling = Image.Resampling.BOX) -> np.ndarray:
+    """A float32 copy of ``(H, W)`` ``image`` whose longest side is ``longest`` pixels (or of ``shape``):
+    the one way the cleaning steps work on a small copy (box filter: each pixel the mean of those it covers).
+    """
+    if longest:
+        scale = longest / max(image.shape)
+        shape = (max(1, round(image.shape[0] * scale)), max(1, round(image.shape[1] * scale)))
+    picture = Image.fromarray(np.ascontiguousarray(image, dtype=np.float32))  # mode "F"
+    return np.asarray(picture.resize(shape[::-1], resample), dtype=np.float32)
+
+
 def _from_array(array: np.ndarray) -> Image.Image:
     """Convert one ``(H, W)`` or channels-last ``(H, W, C)`` array to a PIL image."""
     if array.size == 0:
@@ -146,13 +182,14 @@ def _from_array(array: np.ndarray) -> Image.Image:
     channels = array.shape[2] if array.ndim == 3 else 1
     check_size(array.shape[:2], "L", "the image array", bytes_per_pixel=channels * array.itemsize)
     if array.dtype == bool:
-        return _shrink(Image.fromarray(array.astype(np.uint8) * 255))
+        array = array.astype(np.uint8) * 255
     if array.dtype == np.uint8:
         return _shrink(Image.fromarray(np.ascontiguousarray(array)))
     integer = bool(np.issubdtype(array.dtype, np.integer))
     scale = _unit_scale(float(array.min()), float(array.max()), integer, array.dtype == np.uint16)
     if array.ndim == 2:  # shrink first (as float32), then make it 8-bit
-        return _to_8bit(np.asarray(_shrink(Image.fromarray(array.astype(np.float32)))), scale)
+        longest = min(WORKING_SIZE, max(array.shape))
+        return _to_8bit(resized(array, longest, resample=Image.Resampling.LANCZOS), scale)
     return _shrink(_to_8bit(array, scale))  # colour arrays: LA, RGB or RGBA
 
 
@@ -161,9 +198,7 @@ def standard_mode(image: Image.Image) -> Image.Image:
     if image.mode in ("L", "LA", "RGB", "RGBA"):
         return image
     if image.mode in _HIGH_DEPTH:  # 16-bit, 32-bit integer or float: shrink, then make it mode L
-        low, high = image.getextrema()
-        scale = _unit_scale(float(low), float(high), image.mode != "F", image.mode.startswith("I;16"))
-        return _to_8bit(np.asarray(_shrink(image)), scale)
+        return _shrink(image)
     if image.mode == "1":
         return image.convert("L")
     if (image.mode == "P" and "transparency" in image.info) or image.mode in ("PA", "La"):
@@ -187,7 +222,7 @@ def load_image(image: ImageLike) -> Image.Image:
     """
     if isinstance(image, Image.Image):
         check_size(image.size, image.mode)
-        loaded = _shrink(ImageOps.exif_transpose(image))
+        loaded = _shrink(image)
     elif isinstance(image, (bytes, bytearray, memoryview)):
         loaded = _open_bytes(image)
     elif isinstance(image, (str, os.PathLike)):

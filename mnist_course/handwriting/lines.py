@@ -7,6 +7,9 @@ the tilt that makes them sharpest (:func:`line_tilts`) and need to cross most of
 from __future__ import annotations
 
 import numpy as np
+from scipy import ndimage
+
+from .images import resized
 
 #: A ruled line is lit over at least this fraction of its length (the sheet may be narrower
 #: than the photo) and at most ``LINE_THICKNESS`` of the picture thick.
@@ -24,32 +27,22 @@ TILTS = np.arange(-8.0, 8.01, 0.5)
 MIN_SIDE = 56
 
 
-def _offsets(width: int, degrees: float) -> np.ndarray:
-    """How many rows each column shifts for lines tilted by ``degrees``."""
-    return np.round(np.arange(width) * np.tan(np.radians(degrees))).astype(int)
+def _sheared_rows(shape: tuple[int, int], degrees: float) -> np.ndarray:
+    """For each pixel, the row it comes from when lines tilted by ``degrees`` are made level (wrapping)."""
+    h, w = shape
+    return (np.arange(h)[:, None] + np.round(np.arange(w) * np.tan(np.radians(degrees))).astype(int)) % h
 
 
 def _shear(image: np.ndarray, degrees: float) -> np.ndarray:
-    """Shift each column so that lines tilted by ``degrees`` become level rows (wrapping round)."""
-    h, w = image.shape
-    rows = (np.arange(h)[:, None] + _offsets(w, degrees)[None, :]) % h
-    return image[rows, np.arange(w)[None, :]]
-
-
-def _unshear(image: np.ndarray, degrees: float) -> np.ndarray:
-    """Undo :func:`_shear`."""
-    h, w = image.shape
-    result = np.empty_like(image)
-    result[(np.arange(h)[:, None] + _offsets(w, degrees)[None, :]) % h, np.arange(w)[None, :]] = image
-    return result
+    """Shift each column so that lines tilted by ``degrees`` become level rows."""
+    return np.take_along_axis(image, _sheared_rows(image.shape, degrees), axis=0)
 
 
 def _line_profile(image: np.ndarray, length: float = LINE_LENGTH) -> np.ndarray:
     """Per row, the brightness that ``length`` of it (or of its neighbours: a line may step by a
     pixel) reaches, as a percentile.
     """
-    padded = np.pad(image, ((1, 1), (0, 0)))
-    near = np.maximum(np.maximum(padded[:-2], padded[1:-1]), padded[2:])
+    near = ndimage.maximum_filter1d(image, 3, axis=0, mode="constant")
     return np.percentile(near, 100 * (1 - length), axis=1)
 
 
@@ -61,8 +54,7 @@ def line_tilts(image: np.ndarray, count: int = 3) -> list[float]:
     squares. A long thick stroke may come first: it is tried, and left, as no thin lines show up.
     """
     step = max(1, int(np.ceil(max(image.shape) / 200)))
-    h, w = (side - side % step for side in image.shape)
-    small = image[:h, :w].reshape(h // step, step, w // step, step).max(axis=(1, 3))  # keeps 1-pixel lines
+    small = resized(ndimage.maximum_filter(image, step), min(200, max(image.shape)))  # keeps 1-pixel lines
     pieces = small[:, : small.shape[1] - small.shape[1] % TILT_PIECES]
 
     def score(tilt: float) -> tuple[float, float]:
@@ -75,9 +67,8 @@ def line_tilts(image: np.ndarray, count: int = 3) -> list[float]:
 
 def _line_bands(profile: np.ndarray, thickness: int) -> list[tuple[int, int]]:
     """Runs of True in ``profile`` at most ``thickness`` long, as (start, stop)."""
-    changes = np.flatnonzero(np.diff(np.concatenate([[0], profile.astype(np.int8), [0]])))
-    starts, stops = changes[0::2], changes[1::2]  # where each run begins, and where it has ended
-    return [(int(a), int(b)) for a, b in zip(starts, stops, strict=True) if b - a <= thickness]
+    runs = ndimage.find_objects(ndimage.label(profile)[0])
+    return [(run.start, run.stop) for (run,) in runs if run.stop - run.start <= thickness]
 
 
 def _remove_rows(image: np.ndarray) -> bool:
@@ -123,6 +114,6 @@ def remove_lines(image: np.ndarray) -> np.ndarray:
         for tilt in line_tilts(pixels):
             sheared = _shear(pixels, tilt)
             if _remove_rows(sheared):
-                pixels[...] = _unshear(sheared, tilt)
+                np.put_along_axis(pixels, _sheared_rows(pixels.shape, tilt), sheared, axis=0)  # unshear
                 break
     return result

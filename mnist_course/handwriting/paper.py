@@ -7,18 +7,25 @@ Later steps judge the paper from the picture's border, which in such a photo is 
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFilter
+from PIL import Image
+from scipy import ndimage
+from scipy.spatial import ConvexHull
 
-#: The sheet is looked for on a copy at most this many pixels wide.
-PAPER_SIZE = 96
+from .images import resized
+
+#: The sheet is looked for on a copy at most this many pixels wide, in pictures at least
+#: ``MIN_SIDE`` pixels on their shorter side (an MNIST digit or a small drawing has no sheet).
+PAPER_SIZE, MIN_SIDE = 96, 56
 #: A sheet covers at least this fraction of the picture (and not all of it)...
 MIN_PAPER, MAX_PAPER = 0.2, 0.97
 #: ...is at least this much lighter than the table around it (0..1)...
 MIN_PAPER_CONTRAST = 0.2
 #: ...is light over at least this fraction of its area (the ink is a small part of it)...
 MIN_LIGHT = 0.8
-#: ...fills at least this fraction of its bounding box (a slightly turned rectangle), and
-#: covers the middle of the picture (this fraction of its width and height, around the centre).
+#: ...fills at least this fraction of its convex hull (a rectangle at any angle, in perspective),
+#: and covers the picture's centre and the middle of its own extent (this fraction of its bounding
+#: box's width and height, around the box's centre): a sheet in portrait or landscape, turned or
+#: not. A shadow over a corner is not a table: it reaches into the middle of the rest.
 MIN_SOLID, MIDDLE = 0.7, 0.5
 
 
@@ -34,53 +41,49 @@ def _otsu(values: np.ndarray) -> float:
     return float(edges[1:][np.nanargmax(np.nan_to_num(between[:-1], nan=-1.0))])
 
 
+def _middle(extent: slice) -> slice:
+    """The middle :data:`MIDDLE` of a range of rows or columns (a slice)."""
+    margin = round((extent.stop - extent.start) * (1 - MIDDLE) / 2)
+    return slice(extent.start + margin, extent.stop - margin)
+
+
 def find_paper(gray: np.ndarray) -> np.ndarray | None:
     """Find a light sheet of paper on a darker table: bool ``(H, W)``, True on the sheet, or None.
 
     On a copy at most :data:`PAPER_SIZE` pixels wide the ink is closed over (moving maximum, then
     minimum), light is split from dark (Otsu) and the dark region touching the border (the table)
     is flood-filled; what it does not reach is the sheet. It counts only if large, light and solid
-    (None for a plain scan or a drawing); a margin along its edge is left out.
+    (None for a plain scan or a drawing) and covers the centre of the picture and of its own
+    extent; a margin along its edge is left out.
 
     Args:
         gray: float ``(H, W)`` in 0..1 (0 = black).
     """
-    h, w = gray.shape
-    scale = min(1.0, PAPER_SIZE / max(h, w))
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    small = np.asarray(Image.fromarray(gray.astype(np.float32)).resize(size, Image.Resampling.BOX))
-    if min(small.shape) < 8:
+    if min(gray.shape) < MIN_SIDE:
         return None
-    closed = Image.fromarray(small).filter(ImageFilter.MaxFilter(5)).filter(ImageFilter.MinFilter(5))
-    closed = np.asarray(closed)  # the ink closed over: paper and table only
+    small = resized(gray, min(PAPER_SIZE, max(gray.shape)))
+    closed = ndimage.grey_closing(small, size=5, mode="nearest")  # the ink closed over: paper and table only
     light = closed > _otsu(closed)
-    padded = Image.fromarray(np.pad(light, 1).astype(np.uint8) * 255).copy()  # a dark ring joins the table
-    ImageDraw.floodfill(padded, (0, 0), 128, thresh=0)
-    sheet = (np.asarray(padded) != 128)[1:-1, 1:-1]
+    sheet = ndimage.binary_fill_holes(light)  # what the dark region touching the border (the table) leaves
     if not MIN_PAPER <= sheet.mean() <= MAX_PAPER or sheet.all():
         return None
-    rows, cols = np.flatnonzero(sheet.any(axis=1)), np.flatnonzero(sheet.any(axis=0))
-    box = (rows[-1] - rows[0] + 1) * (cols[-1] - cols[0] + 1)
-    sh, sw = sheet.shape
-    middle = sheet[round(sh * (1 - MIDDLE) / 2) : round(sh * (1 + MIDDLE) / 2),
-                   round(sw * (1 - MIDDLE) / 2) : round(sw * (1 + MIDDLE) / 2)]
+    hull = ConvexHull(np.argwhere(sheet)).volume  # in 2-D, the area
+    middle = sheet[tuple(_middle(side) for side in ndimage.find_objects(sheet.astype(np.uint8))[0])]
     if (closed[sheet].mean() - closed[~sheet].mean() < MIN_PAPER_CONTRAST or light[sheet].mean() < MIN_LIGHT
-            or sheet.sum() < MIN_SOLID * box or not middle.all()):
-        return None  # not a sheet on a table (a shadow is not a table: it does not frame the middle)
-    inner = Image.fromarray(sheet.astype(np.uint8) * 255).filter(ImageFilter.MinFilter(5))  # the edge goes
-    return np.asarray(inner.resize((w, h), Image.Resampling.BILINEAR)) > 127
+            or sheet.sum() < MIN_SOLID * hull or not sheet[len(sheet) // 2, sheet.shape[1] // 2]
+            or not middle.all()):
+        return None  # not a sheet on a table
+    inner = ndimage.minimum_filter(sheet.astype(np.float32), 5, mode="nearest")  # the edge goes
+    return resized(inner, shape=gray.shape, resample=Image.Resampling.BILINEAR) > 0.5
 
 
 def _spread(values: np.ndarray, known: np.ndarray, cells: int) -> tuple[np.ndarray, np.ndarray]:
     """Average ``values`` where ``known`` over about ``cells`` blocks across (shrink, then enlarge),
     and how much known area each pixel drew on (0..1).
     """
-    h, w = values.shape
-    small = (max(1, round(w * cells / max(h, w))), max(1, round(h * cells / max(h, w))))
 
     def blur(a: np.ndarray) -> np.ndarray:
-        shrunk = Image.fromarray(a.astype(np.float32)).resize(small, Image.Resampling.BOX)
-        return np.asarray(shrunk.resize((w, h), Image.Resampling.BILINEAR))
+        return resized(resized(a, cells), shape=a.shape, resample=Image.Resampling.BILINEAR)
 
     weight = blur(known)
     return blur(np.where(known, values, 0)) / np.maximum(weight, 1e-6), weight

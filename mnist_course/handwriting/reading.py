@@ -1,7 +1,7 @@
 """Reading many pictures at once: lesson 5's uploads and drawings, and the command line.
 
 Each picture is checked by the guard and predicted with the model's recipe; what cannot be read
-is reported, never raised, so one bad file does not lose the others' answers.
+is reported, never raised (whatever the error), so one bad file does not lose the others' answers.
 """
 
 from __future__ import annotations
@@ -37,10 +37,11 @@ def read_pictures(model: nn.Module, pictures: Sequence[tuple[str, ImageLike]], k
             if isinstance(picture, ImageError):
                 raise picture
             image, problems = check_digit(picture, **preprocess)
-        except ImageError as exc:
-            results.append({"name": name, "error": str(exc)})
+            guesses = predict(model, image, k)[0]
+        except Exception as exc:  # noqa: BLE001  one picture's failure, whatever it is, is its own line
+            why = str(exc) if isinstance(exc, ImageError) else f"cannot be read ({type(exc).__name__}: {exc})"
+            results.append({"name": name, "error": why})
             continue
-        guesses = predict(model, image, k)[0]
         results.append({"name": name, "image": image, "problems": problems, "guesses": guesses})
     return results
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from PIL import Image, ImageFilter
+from PIL import Image
+from scipy import ndimage
 
-from .background import _pil
+from .images import resized
 
 #: Pixels at least this bright (0..1, after inverting and stretching) count as ink.
 INK_THRESHOLD = 0.2
@@ -20,22 +21,15 @@ THICKEN_SIZE = 256
 def stroke_width(image: np.ndarray, threshold: float = INK_THRESHOLD) -> float:
     """The pen's width in pixels of a float ``(H, W)`` light-on-black image: 2 x ink area / outline."""
     ink = image > threshold
-    padded = np.pad(ink, 1)
-    inside = padded[1:-1, 1:-1] & padded[:-2, 1:-1] & padded[2:, 1:-1] & padded[1:-1, :-2] & padded[1:-1, 2:]
-    outline = int((ink & ~inside).sum())
+    outline = int((ink & ~ndimage.binary_erosion(ink)).sum())  # ink with a neighbour (of 4) that is not
     return 2.0 * int(ink.sum()) / outline if outline else 0.0
 
 
 def dilate(image: np.ndarray, size: int) -> np.ndarray:
-    """Grayscale dilation with a ``size`` x ``size`` square (``ImageFilter.MaxFilter``), growing the image."""
+    """Grayscale dilation with a ``size`` x ``size`` square (a moving maximum), growing the image."""
     if size <= 1:
         return image.astype(np.float32)
-    grown = np.pad(image.astype(np.float32), size // 2)
-    return np.asarray(_pil(grown).filter(ImageFilter.MaxFilter(size | 1)), dtype=np.float32)
-
-
-def _resize(image: np.ndarray, height: int, width: int) -> np.ndarray:
-    return np.clip(np.asarray(_pil(image).resize((width, height), Image.Resampling.LANCZOS)), 0.0, 1.0)
+    return ndimage.grey_dilation(np.pad(image.astype(np.float32), size // 2), size=size | 1, mode="nearest")
 
 
 def thicken_strokes(image: np.ndarray, min_stroke: float = MIN_STROKE, target: float = TARGET_STROKE):
@@ -53,8 +47,7 @@ def thicken_strokes(image: np.ndarray, min_stroke: float = MIN_STROKE, target: f
         return image.astype(np.float32)
     if max(image.shape) > THICKEN_SIZE:  # widen just enough to survive shrinking, then shrink
         image = dilate(image, int(np.ceil(max(image.shape) / THICKEN_SIZE)) | 1)
-        scale = THICKEN_SIZE / max(image.shape)
-        image = _resize(image, max(1, round(image.shape[0] * scale)), max(1, round(image.shape[1] * scale)))
+        image = np.clip(resized(image, THICKEN_SIZE, resample=Image.Resampling.LANCZOS), 0.0, 1.0)
         image = image / max(float(image.max()), 1e-6)
     missing = target * max(image.shape) - stroke_width(image)
     return dilate(image, int(round(missing)) | 1) if missing > 1 else image.astype(np.float32)
