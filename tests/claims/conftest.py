@@ -23,8 +23,11 @@ CLAIMS_SHUFFLE = "2"
 
 
 def pytest_collection_modifyitems(items):
+    """Mark the tests of this folder ``claims`` (pytest calls this hook with every collected test)."""
+    here = Path(__file__).parent
     for item in items:
-        item.add_marker(pytest.mark.claims)
+        if here in Path(item.fspath).parents:
+            item.add_marker(pytest.mark.claims)
 
 
 @pytest.fixture(scope="session", autouse=True)
