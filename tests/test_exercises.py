@@ -400,6 +400,26 @@ WRONG += [
 ]
 
 
+# Exercise 6.4 (max pooling by hand): its typical mistakes, in a block of their own.
+WRONG += [
+    ("6.4", "def max_pool(feature_map):\n    return F.avg_pool2d(feature_map[None, None], 2)[0, 0]",
+     "average pooling"),
+    ("6.4", "def max_pool(feature_map):\n    return F.max_pool2d(feature_map[None, None], 2, stride=1)[0, 0]",
+     "blocks overlap"),
+    ("6.4", "def max_pool(feature_map):\n    return F.max_pool2d(feature_map[None, None], 2)[0, 0]",
+     "calls PyTorch's max pooling"),
+    ("6.4", "def max_pool(feature_map):\n    return nn.MaxPool2d(2)(feature_map[None, None])[0, 0]",
+     "calls PyTorch's max pooling"),
+    ("6.4", "def max_pool(feature_map):\n    rows, cols = [n // 2 for n in feature_map.shape]\n"
+            "    return feature_map.reshape(rows, cols, 4).amax(-1)", "4 neighbours in one row"),
+    ("6.4", "def max_pool(feature_map):\n    rows, cols = [n // 2 for n in feature_map.shape]\n"
+            "    return feature_map.reshape(rows, 2, cols, 2).amax(dim=(1, 3))", "fails on a (7, 9) map"),
+    ("6.4", "def max_pool(feature_map):\n    return F.pad(feature_map, (0, 1, 0, 1)).unfold(0, 2, 2)"
+            ".unfold(1, 2, 2).amax(dim=(2, 3))", "half-block"),
+    ("6.4", "def max_pool(feature_map):\n    return feature_map.reshape(-1, 2).amax(-1)", "gave"),
+]
+
+
 @pytest.mark.parametrize(("key", "source", "named"), WRONG,
                          ids=[f"{k}-{i}" for i, (k, _, _) in enumerate(WRONG)])
 def test_typical_mistakes_are_refused_with_the_intended_hint(key, source, named):
@@ -448,6 +468,12 @@ OTHER_RIGHT_ANSWERS += [
             "    order = sorted(range(10), key=lambda d: -p[d].item())\n"
             "    return [(d, p[d].item()) for d in order[:k]]"),
 ]
+
+OTHER_RIGHT_ANSWERS += [
+    ("6.4", "def max_pool(feature_map):\n    rows, cols = [n // 2 for n in feature_map.shape]\n"
+            "    return feature_map[: 2 * rows, : 2 * cols].reshape(rows, 2, cols, 2).amax(dim=(1, 3))"),
+]
+
 
 @pytest.mark.parametrize(("key", "source"), OTHER_RIGHT_ANSWERS)
 def test_other_right_answers_are_accepted(key, source):

@@ -147,3 +147,92 @@ def check_convolve(answer) -> object:
                            "at each output position, multiply the patch under the kernel by the kernel, "
                            "then add everything up"))
     return correct("the same numbers as F.conv2d: a convolution is one small dot product at every position")
+
+
+# Exercise 6.4 (issue 18): max pooling by hand, after section 4. Self-contained: its own helpers.
+
+def _call_without_max_pool(answer, feature_map: torch.Tensor) -> tuple[object, bool]:
+    """Call the student's ``max_pool``; also say whether it used PyTorch's max pooling."""
+    used = []
+
+    def spy(real):
+        def spied(*args, **kwargs):
+            used.append(True)
+            return real(*args, **kwargs)
+        return spied
+
+    with mock.patch.object(F, "max_pool2d", spy(F.max_pool2d)), \
+            mock.patch.object(torch, "max_pool2d", spy(torch.max_pool2d)):
+        return call(answer, feature_map, name="max_pool"), bool(used)
+
+
+def _pooled(feature_map: torch.Tensor, pool=F.max_pool2d, **options) -> torch.Tensor:
+    """``pool`` (max or average, 2x2 unless ``options`` say otherwise) of a 2-D map, as a 2-D map."""
+    return pool(feature_map[None, None], **{"kernel_size": 2, **options})[0, 0]
+
+
+def _row_groups(feature_map: torch.Tensor) -> torch.Tensor | None:
+    """The largest of every 4 neighbours along a row (a wrong reshape), or None if it does not fit."""
+    rows, cols = feature_map.shape[0] // 2, feature_map.shape[1] // 2
+    if feature_map.shape != (2 * rows, 2 * cols):
+        return None
+    return feature_map.reshape(rows, cols, 4).amax(-1)
+
+
+def _check_one_map(answer, feature_map: torch.Tensor) -> None:
+    """Stop the check unless ``answer`` pools ``feature_map`` like ``F.max_pool2d(x, 2)``."""
+    want, size = _pooled(feature_map), tuple(feature_map.shape)
+    out, used_pool = _call_without_max_pool(answer, feature_map.clone())
+    need(torch.is_tensor(out), f"max_pool returned a {type(out).__name__}", "return a tensor")
+    out = out.float().squeeze()
+    if out.shape == _pooled(feature_map, stride=1).shape:
+        raise Stop(mistake(f"a {size} map gave {tuple(out.shape)}: the blocks overlap",
+                           "the blocks sit side by side: each pixel belongs to one block only"))
+    need(out.shape == want.shape, f"a {size} map gave {tuple(out.shape)}, not {tuple(want.shape)}",
+         "one output value per 2x2 block, and a half-block at an odd edge is left out")
+    if torch.allclose(out, want, atol=1e-5):
+        need(not used_pool, "the right numbers, but max_pool calls PyTorch's max pooling",
+             "write it yourself: loops over the blocks, or slicing")
+        return
+    need(not torch.allclose(out, _pooled(feature_map, F.avg_pool2d), atol=1e-5),
+         "that is the mean of each block (average pooling)", "max pooling keeps the largest value")
+    grouped = _row_groups(feature_map)
+    need(grouped is None or not torch.allclose(out, grouped, atol=1e-5),
+         "each value comes from 4 neighbours in one row, not from a 2x2 block",
+         "a block spans two rows and two columns")
+    raise Stop(mistake("not the largest value of each 2x2 block",
+                       "compare your output with a small map you can pool by eye"))
+
+
+@exercise("6.4", "max pooling by hand", answer="max_pool", kind="function", namespace=_namespace, hints=(
+    "The output has one value per 2x2 block: block (r, c) covers rows 2r and 2r + 1 and columns 2c "
+    "and 2c + 1.",
+    "Two loops over the output positions work, as in exercise 6.3; `.max()` gives a tensor's largest value.",
+    "Try your function on `torch.arange(16.0).reshape(4, 4)`: which four numbers should each output "
+    "value come from, and which is the largest?",
+), solution="""
+def max_pool(feature_map):
+    rows, cols = feature_map.shape[0] // 2, feature_map.shape[1] // 2
+    out = torch.zeros(rows, cols)
+    for r in range(rows):
+        for c in range(cols):
+            out[r, c] = feature_map[2 * r : 2 * r + 2, 2 * c : 2 * c + 2].max()
+    return out
+""")
+def check_max_pool(answer) -> object:
+    generator = torch.Generator().manual_seed(0)
+    even = torch.randn(6, 8, generator=generator)  # not square: rows and columns must not mix
+    digit = mnist("test").images[0].float() / 255  # (28, 28)
+    _check_one_map(answer, even)
+    _check_one_map(answer, digit)
+    odd = torch.randn(7, 9, generator=generator)
+    try:
+        _check_one_map(answer, odd)
+    except Stop as stop:
+        if "raised" not in stop.verdict.message:
+            raise
+        error = stop.verdict.message.split(";")[0]
+        raise Stop(mistake(f"max_pool works on even sizes but fails on a (7, 9) map ({error})",
+                           "F.max_pool2d leaves out the last row or column when a side is odd")) from None
+    return correct("the same numbers as F.max_pool2d(x, 2): each block keeps its strongest response, and the "
+                   "map is a quarter of its size")
