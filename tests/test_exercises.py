@@ -541,7 +541,9 @@ def test_lessons_have_checked_exercises_and_no_solution_cells(path):
     for cell in exercise_cells:
         keys = CHECK_CALL.findall(cell.source)
         assert len(keys) == 1 and keys[0] in EXERCISES, cell.source
-        assert keys[0].startswith(path.name[1]), f"{keys[0]} in {path.name}"
+        lesson = path.name.split("_")[0].lstrip("0")
+        filed = EXERCISES[keys[0]].lesson
+        assert filed == lesson, f"{keys[0]} is filed under lesson {filed} but used in {path.name}"
         assert "..." in cell.source and "# your code here" in cell.source
 
 

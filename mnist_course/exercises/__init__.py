@@ -4,8 +4,8 @@ A student cell, tagged ``exercise``, holds a blank (``answer = ...`` or a functi
 ``...  # your code here``) and ends with ``check("2.1", answer)``, which prints one line (``not
 answered yet: ...``, ``correct: ...`` or ``not yet: <the mistake>; hint: ...``) and shows Hint
 and Solution buttons. Solutions live here as source strings, never in a notebook cell, so Run All
-never replaces an answer and no stored output shows them. Each lesson's module (``lesson1`` ...
-``lesson6``) registers its exercises with :func:`exercise`; the tests run every solution through
+never replaces an answer and no stored output shows them. Each lesson's module (``lesson1``,
+``lesson3a`` ...) registers its exercises with :func:`exercise`; the tests run every solution through
 its own check. Each verdict is also recorded in the student's folder: :func:`progress` lists
 what is done (see :mod:`~mnist_course.exercises.tracking`).
 """
@@ -115,6 +115,7 @@ class Exercise:
         namespace: builds the lesson variables the solution and the check use (for CI).
         inputs: names from that namespace that the lesson passes to ``check`` as keywords.
         kind: "value" or "function".
+        lesson: the lesson it belongs to ("3a"), from the module that registers it (``lesson3a``).
     """
 
     key: str
@@ -126,6 +127,7 @@ class Exercise:
     namespace: Callable[[], dict]
     inputs: tuple[str, ...] = ()
     kind: str = "value"
+    lesson: str = ""
 
 
 EXERCISES: dict[str, Exercise] = {}
@@ -136,8 +138,9 @@ def exercise(key: str, title: str, *, hints: tuple[str, ...], solution: str, ans
     """Decorator that registers a checker as exercise ``key``."""
 
     def register(checker: Callable[..., Verdict]) -> Callable[..., Verdict]:
+        lesson = checker.__module__.rsplit(".", 1)[-1].removeprefix("lesson")
         EXERCISES[key] = Exercise(key, title, checker, tuple(hints), solution.strip() + "\n", answer,
-                                  namespace, tuple(inputs), kind)
+                                  namespace, tuple(inputs), kind, lesson)
         return checker
 
     return register
@@ -202,6 +205,6 @@ def check(key: str, answer: Any, **inputs: Any) -> None:
     display(HelpBar(EXERCISES[key]))
 
 
-from . import lesson1, lesson2, lesson3, lesson4, lesson5, lesson6  # noqa: E402,F401  (registers the exercises)
+from . import lesson1, lesson2, lesson3a, lesson3b, lesson4, lesson5, lesson6  # noqa: E402,F401  (registers the exercises)
 from .guesses import compare_guess, guess_feedback  # noqa: E402,F401  (predict-first cells)
 from .tracking import progress, record  # noqa: E402,F401  (the student's progress)

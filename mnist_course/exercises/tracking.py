@@ -76,8 +76,8 @@ def record(key: str, status: str, path: Path | None = None) -> None:
 def progress_lines(answers: dict[str, dict], exercises: dict) -> list[str]:
     """The text :func:`progress` prints: one heading per lesson, one line per exercise."""
     lines = []
-    for lesson in sorted({key.split(".")[0] for key in exercises}):
-        keys = [key for key in sorted(exercises) if key.split(".")[0] == lesson]
+    for lesson in sorted({item.lesson for item in exercises.values()}):
+        keys = [key for key in sorted(exercises) if exercises[key].lesson == lesson]
         done = sum(answers.get(key, {}).get("best") == "correct" for key in keys)
         lines.append(f"Lesson {lesson}: {done} of {len(keys)} correct")
         for key in keys:
