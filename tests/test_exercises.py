@@ -547,6 +547,20 @@ def test_lessons_have_checked_exercises_and_no_solution_cells(path):
         assert "..." in cell.source and "# your code here" in cell.source
 
 
+@pytest.mark.parametrize("path", LESSONS, ids=[p.stem for p in LESSONS])
+def test_each_check_call_passes_exactly_the_inputs_its_checker_takes(path):
+    """A keyword the checker does not take raises TypeError, but only once the student has answered."""
+    for cell in lesson_cells(path):
+        if "exercise" not in cell.metadata.get("tags", []):
+            continue
+        calls = [node for node in ast.walk(ast.parse(cell.source)) if isinstance(node, ast.Call)
+                 and getattr(node.func, "id", "") == "check"]
+        (call,) = calls
+        item = EXERCISES[call.args[0].value]
+        assert sorted(k.arg for k in call.keywords) == sorted(item.inputs), f"{path.name}: {cell.source}"
+        assert [getattr(k.value, "id", None) for k in call.keywords] == [k.arg for k in call.keywords]
+
+
 def test_every_exercise_appears_in_its_lesson_once_and_predict_first_cells_are_compared():
     sources = {path.name: [cell.source for cell in lesson_cells(path)] for path in LESSONS}
     used = [key for cells in sources.values() for source in cells for key in CHECK_CALL.findall(source)]

@@ -344,7 +344,7 @@ plt.show()
 
 # %% tags=["exercise"]
 most_common_mistake = ...  # your code here
-check("3.8", most_common_mistake, labels=test_labels, predictions=predictions)
+check("3.8", most_common_mistake, test_labels=test_labels, predictions=predictions)
 
 # %% [markdown]
 # The first twelve test digits it gets wrong, titled with the true digit and the
