@@ -20,7 +20,7 @@ __version__ = "0.1.0"
 
 
 def progress() -> dict:
-    """List every lesson's exercises with what your checks said: not answered, not yet or correct.
+    """Every lesson's exercises with what your checks said (not answered, not yet or correct), as a list.
 
     The same as :func:`mnist_course.exercises.progress` (kept across kernel restarts in your folder).
     """

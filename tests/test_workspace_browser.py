@@ -7,7 +7,8 @@ in ``jupyter-config/``; only autosave is off, so that the test decides when to s
 Chromium: the file browser lists the lessons and nothing else, and no news prompt shows; a
 student types an answer into lesson 1, runs it, saves, and reopens the lesson with a new kernel:
 the answer is there, no widget error shows, the console has no error, and ``git status`` of the
-clone is clean. Screenshots go to ``artifacts/browser/workspace_*.png``.
+clone is clean; and after exercise 1.1 answered right and 1.3 wrong and a kernel restart,
+``progress()`` lists both from the student folder. Screenshots go to ``artifacts/browser/workspace_*.png``.
 
 Without ``/usr/bin/chromium`` they are skipped, unless ``MNIST_COURSE_REQUIRE_BROWSER=1`` (CI).
 """
@@ -35,7 +36,13 @@ WIDGET_ERROR = "Error displaying widget"
 
 
 class CourseLab(JupyterLabServer):
-    """JupyterLab with the course's settings deciding: the test helpers' news setting is removed."""
+    """JupyterLab with the course's settings deciding: the test helpers' news setting is removed, and
+    progress is kept where a student's is, in the student folder (not in the tests' temporary file).
+    """
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.env.pop("MNIST_COURSE_PROGRESS", None)
 
     def _private_dirs(self) -> dict[str, str]:
         dirs = super()._private_dirs()
@@ -110,17 +117,22 @@ def save(page) -> None:
     page.wait_for_function("() => !window.jupyterapp.shell.currentWidget.context.model.dirty")
 
 
-def answer_exercise_1_1(page) -> None:
-    """Type a right answer into exercise 1.1 the way a student does, run it, wait for "correct"."""
-    cell = page.locator(".jp-CodeCell", has_text=EXERCISE).first
+def type_and_run(page, cell, text: str, wait_for: str) -> None:
+    """Replace ``cell``'s code with ``text`` the way a student types it, run it, wait for ``wait_for``."""
     cell.scroll_into_view_if_needed()
     editor = cell.locator(".jp-InputArea-editor .cm-content").first
     editor.click()
     page.keyboard.press("Control+A")
-    page.keyboard.insert_text(ANSWER)
+    page.keyboard.insert_text(text)
     editor.click()
     page.keyboard.press("Shift+Enter")
-    page.wait_for_function("el => el.innerText.includes('correct:')", arg=cell.element_handle())
+    page.wait_for_function("([el, text]) => el.innerText.includes(text)",
+                           arg=[cell.element_handle(), wait_for])
+
+
+def answer_exercise_1_1(page) -> None:
+    """Type a right answer into exercise 1.1 the way a student does, run it, wait for "correct"."""
+    type_and_run(page, page.locator(".jp-CodeCell", has_text=EXERCISE).first, ANSWER, "correct:")
 
 
 def test_a_saved_lesson_reopens_cleanly_and_the_course_stays_pristine(lab, page, browser, clone):
@@ -155,5 +167,46 @@ def test_a_saved_lesson_reopens_cleanly_and_the_course_stays_pristine(lab, page,
         assert "correct:" in exercise.inner_text()
         assert reopened.get_by_text(WIDGET_ERROR).count() == 0
         assert errors == []
+    finally:
+        context.close()
+
+
+def test_progress_lists_two_exercises_after_a_kernel_restart(lab, page, browser, clone):
+    """Exercise 1.1 right and 1.3 wrong; a new kernel's ``progress()`` lists both, from work/'s file."""
+    progress_file = clone / "work" / ".mnist_course_progress.json"
+    progress_file.unlink(missing_ok=True)  # the other tests' answers do not count here
+    open_notebook(page, lab, LESSON)
+    run_all_cells(page)
+    answer_exercise_1_1(page)
+    type_and_run(page, page.locator(".jp-CodeCell", has_text='check("1.3", background)').first,
+                 'background = 0.5  # MY_WRONG_ANSWER\ncheck("1.3", background)\n', "not yet:")
+    page.context.close()
+    lab.shut_down_kernels()  # progress is kept across kernel restarts: it lives in the student's folder
+    assert set(json.loads(progress_file.read_text())) == {"1.1", "1.3"}
+
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    student = context.new_page()
+    try:
+        open_notebook(student, lab, LESSON)
+        shown = student.evaluate("""async () => {
+            const notebook = window.jupyterapp.shell.currentWidget.content;
+            notebook.activeCellIndex = notebook.widgets.length - 1;
+            await window.jupyterapp.commands.execute('notebook:insert-cell-below');
+            notebook.activeCell.model.sharedModel.setSource('from mnist_course import progress\\nprogress()');
+            await window.jupyterapp.commands.execute('notebook:run-cell');
+            const text = () => notebook.activeCell.model.outputs.toJSON()
+                .map(output => [].concat(output.text || (output.data || {})['text/plain'] || []).join(''))
+                .join('');
+            for (let i = 0; i < 240 && !text().includes('Lesson 6:'); i++) {
+                await new Promise(resolve => setTimeout(resolve, 250));
+            }
+            return text();
+        }""")
+        student.locator(".jp-Notebook .jp-Cell.jp-mod-active").screenshot(
+            path=str(ARTIFACTS / "workspace_progress.png"))
+        assert "Lesson 1: 1 of 4 correct" in shown and "Lesson 2: 0 of 4 correct" in shown
+        assert "1.1 select the training images of the digit 7: correct" in shown
+        assert "not yet" in next(line for line in shown.splitlines() if "1.3 " in line)
+        assert "not answered" in next(line for line in shown.splitlines() if "1.2 " in line)
     finally:
         context.close()

@@ -232,6 +232,9 @@ print("smallest and largest share:", round(shares.min().item(), 3), round(shares
 # cell. The check at its end says at once whether your answer is correct, or which
 # mistake it sees. **Hint** shows one hint at a time; **Solution** shows a solution, but
 # only when you click it. Running the whole notebook never replaces what you wrote.
+# Your checks' verdicts are kept in your folder: in any lesson, a cell with
+# `from mnist_course import progress` and `progress()` lists every exercise and which
+# ones you have done.
 #
 # **Exercise 1.1.** Put all the training images of the digit 7 into `sevens`: a tensor of
 # shape `(number of sevens, 28, 28)`. (`train.labels == 7` is a tensor of `True`/`False`

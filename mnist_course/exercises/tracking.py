@@ -1,6 +1,6 @@
 """A student's progress: what each exercise's check said, kept in a small JSON file in their folder.
 
-Every :func:`~mnist_course.exercises.check` records its verdict; :func:`progress` lists the
+Every :func:`~mnist_course.exercises.check` records its verdict; ``progress()`` in a cell lists the
 exercises of every lesson as "not answered", "not yet" or "correct", also after a kernel restart.
 
 What a student expects, and so what is kept:
@@ -87,17 +87,32 @@ def progress_lines(answers: dict[str, dict], exercises: dict) -> list[str]:
     return lines
 
 
-def progress(path: Path | None = None) -> dict[str, str]:
-    """Print every lesson's exercises with their state, from what you ran; return ``{key: state}``.
+class ExerciseProgress(dict):
+    """``{key: state}`` for every exercise; a notebook shows it as the list :func:`progress_lines` writes."""
+
+    def __init__(self, states: dict[str, str], lines: list[str]) -> None:
+        super().__init__(states)
+        self.lines = lines
+
+    def __repr__(self) -> str:
+        return "\n".join(self.lines)
+
+    def _repr_pretty_(self, printer, cycle: bool) -> None:  # IPython shows the list, not the dict
+        printer.text(repr(self))
+
+
+def progress(path: Path | None = None) -> ExerciseProgress:
+    """Every lesson's exercises with their state, from what you ran: shown as a list in a notebook.
 
     Args:
         path: the progress file; default :func:`progress_path`.
 
     Returns:
-        ``{"1.1": "correct", "1.2": "not yet", "1.3": "not answered", ...}`` for every exercise.
+        ``{"1.1": "correct", "1.2": "not yet", "1.3": "not answered", ...}`` for every exercise,
+        which a notebook (or ``print``) shows as one heading per lesson and one line per exercise.
     """
     from . import EXERCISES
 
     answers = read_progress(path)
-    print("\n".join(progress_lines(answers, EXERCISES)))
-    return {key: STATE[answers.get(key, {}).get("best", "blank")] for key in sorted(EXERCISES)}
+    states = {key: STATE[answers.get(key, {}).get("best", "blank")] for key in sorted(EXERCISES)}
+    return ExerciseProgress(states, progress_lines(answers, EXERCISES))
