@@ -34,7 +34,7 @@ AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
 	$(BIN)/python -m mnist_course lab $(AS_ROOT)
 
-test: lint unit notebooks claims
+test: lint unit notebooks claims solutions
 
 lint: $(STAMP)
 	$(BIN)/ruff check mnist_course benchmarks tools tests lessons
@@ -63,8 +63,7 @@ claims: $(STAMP)
 	MNIST_COURSE_SHUFFLE=2 $(BIN)/python -m pytest tests/claims -m claims
 
 # Every exercise's registered solution typed into its cell of the real lesson, in order (lessons 5
-# and 6 load what lesson 4 saved): every check must say "correct". Not yet part of `make test`:
-# lesson 3b's run still fails (issue 18).
+# and 6 load what lesson 4 saved): every check must say "correct".
 solutions: $(STAMP)
 	$(BIN)/python -m pytest tests/test_solutions.py -m solutions
 
