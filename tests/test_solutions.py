@@ -6,10 +6,10 @@ All: in ``lessons/``, on the lesson's own variables, models and data. A check th
 solution there (exercise 4.4 did: the lesson's model deskews, the check did not) fails here, while
 the unit tests in ``test_exercises.py`` build their own small inputs.
 
-Slow (the whole lessons run; lesson 6 trains its CNN for minutes), so marked ``solutions``: ``make
-solutions``, part of ``make test``, runs them (``python -m pytest -m solutions tests/test_solutions.py``). Run the lessons in
-order, as this does: lessons 5 and 6 load lesson 4's checkpoint (``lessons/checkpoints/``) and
-without it train the final model for 20 epochs instead.
+Slow (the whole lessons run; lesson 6 trains its CNN for minutes), so marked ``solutions``:
+``make solutions``, part of ``make test``, runs them (``python -m pytest -m solutions
+tests/test_solutions.py``). Run the lessons in order, as this does: lessons 5 and 6 load lesson
+4's checkpoint (``lessons/checkpoints/``) and without it train the final model for 20 epochs.
 """
 
 from __future__ import annotations
