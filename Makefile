@@ -15,7 +15,7 @@ LESSON ?= lessons/scripts/*.py
 # uses the CPU (a shared Binder host, a busy laptop); passive waiting costs nothing here.
 export OMP_WAIT_POLICY ?= PASSIVE
 
-.PHONY: lab test unit unit-fast browser notebooks claims solutions lint lessons bench clean
+.PHONY: lab test unit unit-fast browser notebooks claims lint lessons bench clean
 
 $(STAMP): pyproject.toml $(CONSTRAINTS)
 	@test -n "$(PYVER)" || { echo "No Python found at PYTHON=$(PYTHON): install Python 3.10+ or run make PYTHON=/path/to/python3"; exit 1; }
@@ -34,7 +34,7 @@ AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 lab: $(STAMP)
 	$(BIN)/python -m mnist_course lab $(AS_ROOT)
 
-test: lint unit notebooks claims solutions
+test: lint unit notebooks claims
 
 lint: $(STAMP)
 	$(BIN)/ruff check mnist_course benchmarks tools tests lessons
@@ -58,14 +58,11 @@ notebooks: $(STAMP)
 	MNIST_COURSE_SHUFFLE=1 $(BIN)/python -m pytest --nbval lessons
 
 # What each lesson's prose says about its numbers, checked against the lesson executed once
-# more under another training order (tests/claims/, one file per lesson).
+# more under another training order (tests/claims/, one file per lesson), with every exercise's
+# solution typed into its cell: each check must say "correct" there too (lessons 5 and 6 load what
+# lesson 4 saved).
 claims: $(STAMP)
 	MNIST_COURSE_SHUFFLE=2 $(BIN)/python -m pytest tests/claims -m claims
-
-# Every exercise's registered solution typed into its cell of the real lesson, in order (lessons 5
-# and 6 load what lesson 4 saved): every check must say "correct".
-solutions: $(STAMP)
-	$(BIN)/python -m pytest tests/test_solutions.py -m solutions
 
 # After editing a lesson's .py script: rebuild its notebook and execute it top to
 # bottom in a fresh kernel (make lessons LESSON=lessons/scripts/03b_training_with_batches.py).

@@ -26,17 +26,6 @@ if not os.environ.get("MNIST_COURSE_DATA") and OFFLINE.is_dir():
 os.environ["MNIST_COURSE_PROGRESS"] = str(Path(tempfile.mkdtemp(prefix="mnist_course_progress_")) / "p.json")
 
 
-def pytest_collection_modifyitems(config, items):
-    """Skip the slow ``solutions`` tests (whole lessons) unless ``-m`` asks for them."""
-    expression = config.option.markexpr or ""
-    if "solutions" in expression and "not solutions" not in expression:
-        return
-    skip = pytest.mark.skip(reason="runs whole lessons: pytest -m solutions tests/test_solutions.py")
-    for item in items:
-        if "solutions" in item.keywords:
-            item.add_marker(skip)
-
-
 @pytest.fixture(scope="session")
 def train_split():
     """The real MNIST training split (offline copy in CI)."""

@@ -101,7 +101,11 @@ def test_every_lesson_has_its_claims_file(script):
     stem = script.stem
     name = f"test_appendix_{stem[:2].lower()}.py" if stem.startswith("A") else \
         f"test_lesson{stem[:3].lstrip('0').rstrip('_')}.py"
-    assert (Path(__file__).parent / "claims" / name).exists(), f"no tests/claims/{name} for {script.name}"
+    claims = Path(__file__).parent / "claims" / name
+    assert claims.exists(), f"no tests/claims/{name} for {script.name}"
+    has_exercises = any("exercise" in cell.metadata.get("tags", []) for cell in jupytext.read(script).cells)
+    assert has_exercises == ("solutions_refused(lesson)" in claims.read_text()), \
+        f"tests/claims/{name} must check the lesson's solutions (issue 18) exactly when it has exercises"
 
 
 @pytest.mark.parametrize("script", [s for s in SCRIPTS if not s.stem.startswith("A")], ids=lambda p: p.stem)

@@ -1,8 +1,10 @@
 """Claims tests: what a lesson's prose says about its numbers, checked against the executed lesson.
 
 Each ``test_lessonN.py`` executes its lesson once (module scope) in a fresh kernel with testbook,
-in the lessons folder as a student would, and then asks that kernel for the numbers the prose
-describes in words ("about 97%", "clearly better"). The student's cells hold no ``assert``.
+in the lessons folder as a student would, with every exercise's solution typed into its cell
+(``tests/lesson_solutions.py``), and then asks that kernel for the numbers the prose describes in
+words ("about 97%", "clearly better"); its ``test_every_solution_is_correct_in_the_lesson`` checks
+that each exercise's check said "correct" there. The student's cells hold no ``assert``.
 
 CI runs these under another order of the training images (``MNIST_COURSE_SHUFFLE``, set here when
 unset), so a claim must hold on any copy of MNIST, not only on the stored outputs' run.
@@ -14,6 +16,7 @@ import os
 from pathlib import Path
 
 import pytest
+from lesson_solutions import refusals, with_solutions
 from testbook import testbook
 
 REPO = Path(__file__).resolve().parents[2]
@@ -38,11 +41,20 @@ def claims_environment():
 
 
 def run_lesson(name: str, timeout: int = 900):
-    """Execute ``lessons/<name>.ipynb`` top to bottom; yield testbook's client to ask its kernel.
+    """Execute ``lessons/<name>.ipynb`` top to bottom, every exercise solved; yield testbook's client.
 
     Use it in a module-scoped fixture: ``lesson = pytest.fixture(scope="module")(...)``.
-    ``lesson.value("expr")`` returns a JSON-able value; ``lesson.ref("name")`` a reference.
+    ``lesson.value("expr")`` returns a JSON-able value; ``lesson.ref("name")`` a reference;
+    :func:`solutions_refused` says whether every exercise's check said "correct".
     """
-    with testbook(LESSONS / f"{name}.ipynb", execute=True, timeout=timeout,
-                  resources={"metadata": {"path": str(LESSONS)}}) as client:
+    notebook, keys = with_solutions(LESSONS / f"{name}.ipynb")
+    resources = {"metadata": {"path": str(LESSONS)}}  # run in lessons/, as a student's kernel does
+    with testbook(notebook, execute=True, timeout=timeout, resources=resources) as client:
+        client.solution_keys = keys
         yield client
+
+
+def solutions_refused(lesson) -> str:
+    """Which exercise of the executed ``lesson`` did not say "correct" to its solution ("" if none)."""
+    assert lesson.solution_keys, "this lesson has no exercise cells"
+    return refusals(lesson.nb, lesson.solution_keys)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import run_lesson
+from .conftest import run_lesson, solutions_refused
 
 
 @pytest.fixture(scope="module")
@@ -57,3 +57,8 @@ def test_last_batch_is_smaller(lesson):
     batches, last, images = lesson.value("[len(train_loader), last_batch, len(train_dataset)]")
     assert batches == (images + 63) // 64
     assert 0 < last < 64
+
+
+def test_every_solution_is_correct_in_the_lesson(lesson):
+    """Each exercise's solution, typed into its cell of this lesson, gets "correct" (issue 18)."""
+    assert solutions_refused(lesson) == ""

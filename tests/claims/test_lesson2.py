@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import run_lesson
+from .conftest import run_lesson, solutions_refused
 
 
 @pytest.fixture(scope="module")
@@ -78,3 +78,8 @@ def test_nn_linear_reads_about_nine_digits_in_ten(lesson):
     nn_accuracy, hand_accuracy = lesson.value("[test_accuracy, test_accuracies[-1]]")
     assert 0.85 <= nn_accuracy <= 0.95
     assert abs(nn_accuracy - hand_accuracy) < 0.03
+
+
+def test_every_solution_is_correct_in_the_lesson(lesson):
+    """Each exercise's solution, typed into its cell of this lesson, gets "correct" (issue 18)."""
+    assert solutions_refused(lesson) == ""

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import run_lesson
+from .conftest import run_lesson, solutions_refused
 
 
 @pytest.fixture(scope="module")
@@ -43,3 +43,8 @@ def test_softmax_first_squashes_the_loss_and_the_gradient(lesson):
     squashed = lesson.value(gradient.format("F.softmax(sure_and_wrong, dim=1)"))
     ratio = raw / squashed
     assert 15_000 < ratio < 25_000
+
+
+def test_every_solution_is_correct_in_the_lesson(lesson):
+    """Each exercise's solution, typed into its cell of this lesson, gets "correct" (issue 18)."""
+    assert solutions_refused(lesson) == ""

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import run_lesson
+from .conftest import run_lesson, solutions_refused
 
 
 @pytest.fixture(scope="module")
@@ -55,3 +55,8 @@ def test_softmax_first_cripples_training_and_log_softmax_does_not(lesson):
     assert abs(runs["log_softmax"][0] - runs["raw logits"][0]) < 0.01
     assert runs["softmax"][0] < runs["raw logits"][0] - 0.1
     assert runs["softmax"][1] > 1.46
+
+
+def test_every_solution_is_correct_in_the_lesson(lesson):
+    """Each exercise's solution, typed into its cell of this lesson, gets "correct" (issue 18)."""
+    assert solutions_refused(lesson) == ""

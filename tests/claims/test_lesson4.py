@@ -2,7 +2,7 @@
 
 import pytest
 
-from .conftest import run_lesson
+from .conftest import run_lesson, solutions_refused
 
 
 @pytest.fixture(scope="module")
@@ -101,3 +101,8 @@ def test_final_model_trains_below_validation_and_passes_975_on_test(lesson):
     assert lesson.value("1 <= best <= len(final)")
     assert lesson.value("test_accuracy") > 0.975
     assert lesson.value("saved['recipe']['preprocess']") == {"deskew": True}
+
+
+def test_every_solution_is_correct_in_the_lesson(lesson):
+    """Each exercise's solution, typed into its cell of this lesson, gets "correct" (issue 18)."""
+    assert solutions_refused(lesson) == ""

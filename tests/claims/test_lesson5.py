@@ -10,7 +10,7 @@ import pytest
 
 from mnist_course.data.evalsets import HARDSET_DIR
 
-from .conftest import run_lesson
+from .conftest import run_lesson, solutions_refused
 
 
 @pytest.fixture(scope="module")
@@ -116,3 +116,8 @@ _original_accuracy = evaluate(model, test.images[:1000], test.labels[:1000])[1]
     original, moved, recentred = lesson.value("[_original_accuracy, _moved_accuracy, _recentred_accuracy]")
     assert moved < original - 0.2
     assert recentred > original - 0.05
+
+
+def test_every_solution_is_correct_in_the_lesson(lesson):
+    """Each exercise's solution, typed into its cell of this lesson, gets "correct" (issue 18)."""
+    assert solutions_refused(lesson) == ""

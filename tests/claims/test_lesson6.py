@@ -7,7 +7,7 @@ the pictures (``mnist_course.handwriting``) change.
 
 import pytest
 
-from .conftest import run_lesson
+from .conftest import run_lesson, solutions_refused
 
 
 @pytest.fixture(scope="module")
@@ -107,3 +107,8 @@ def test_kind_by_kind_most_differences_are_a_picture_or_two(lesson):
     differences = lesson.value(
         "[round(abs(mlp_kind[k] - cnn_kind[k]) * hard_kinds.count(k)) for k in sorted(set(hard_kinds))]")
     assert sum(d <= 2 for d in differences) > len(differences) / 2
+
+
+def test_every_solution_is_correct_in_the_lesson(lesson):
+    """Each exercise's solution, typed into its cell of this lesson, gets "correct" (issue 18)."""
+    assert solutions_refused(lesson) == ""
