@@ -551,8 +551,9 @@ plt.show()
 # %% [markdown]
 # **Exercise 2.2.** Which digits does a model read best? Write `accuracy_per_digit`: given
 # the predicted digits and the true labels of some images (two `(N,)` tensors), it returns
-# 10 numbers (a list or a `(10,)` tensor), the accuracy on the images of each true digit 0..9. Then try it on the
-# hand-made model: `accuracy_per_digit(hand_model(test_images).argmax(dim=1), test_labels)`
+# 10 numbers (a list or a `(10,)` tensor), the accuracy on the images of each true digit
+# 0..9. Then try it on the hand-made model:
+# `accuracy_per_digit(hand_model(test_images).argmax(dim=1), test_labels)`
 # (draw it with `plt.bar(range(10), ...)`).
 
 # %% tags=["exercise"]
