@@ -150,8 +150,8 @@ print("same label:", train.labels[0].item() == label)
 #
 # - The **`Dataset` route** (`torchvision.datasets.MNIST` + a transform) is what most
 #   tutorials use. It handles one image at a time, so it works for datasets too big to fit
-#   in memory and for random changes to every image (data augmentation). Lessons 1 and 3
-#   use it.
+#   in memory and for random changes to every image (data augmentation). This lesson and
+#   appendix A1 use it.
 # - The **tensor route** (`load_mnist`) keeps all of MNIST in memory as two tensors
 #   (60,000 images x 784 bytes is only 47 MB). Working on whole tensors at once is much
 #   faster than going through Python one image at a time, so the later lessons use it to
@@ -349,7 +349,7 @@ check("1.3", background)
 # image and not from all of them at once. A `DataLoader` takes a `Dataset` and hands
 # out batches: `batch_size=64` images at a time, in a new random order every pass
 # (`shuffle=True`). Each batch stacks 64 samples into one tensor of images and one tensor
-# of labels. A `for` loop over the loader goes through all the batches (lesson 3 trains
+# of labels. A `for` loop over the loader goes through all the batches (lesson 3b trains
 # that way); here `next(iter(...))` takes just the first one.
 
 # %%
@@ -369,7 +369,7 @@ plt.show()
 
 # %% [markdown]
 # How many batches make one pass over the training set? The training set usually does
-# not divide evenly by 64, so the last batch is smaller (lesson 3 shows `drop_last=True`,
+# not divide evenly by 64, so the last batch is smaller (lesson 3b shows `drop_last=True`,
 # which skips it). How many batches, and how many images in the last one, depends on your
 # copy of MNIST:
 

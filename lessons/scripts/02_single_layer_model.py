@@ -180,7 +180,7 @@ print("log_softmax of class 2: ", torch.log_softmax(big_logits, dim=0)[2].item()
 
 # %% [markdown]
 # So the model outputs raw logits, and the loss does softmax, log and NLL together.
-# Giving `F.cross_entropy` probabilities would apply softmax twice (lesson 3 shows it).
+# Giving `F.cross_entropy` probabilities would apply softmax twice (lesson 3a shows it).
 #
 # No magic: we write log-softmax and NLL ourselves for our batch of 64 images.
 # `logsumexp` computes log(sum(exp(...))) safely. `log_probabilities[range(N), labels]`
@@ -246,7 +246,7 @@ compare_guess(my_guess, accuracy(logits, labels), tolerance=0.05)
 # > **A bug we fixed: unscaled `torch.randn` weights.** One tutorial starts from
 # > `weights = torch.randn(784, 10)`, without the division by sqrt(784). Its scores then
 # > have a spread of about 28: the untrained model is extremely sure of random answers,
-# > and its first loss is several times larger than 2.3, which training must undo first.
+# > and its first loss is many times larger than 2.3, which training must undo first.
 # > The same 64 images with unscaled weights:
 
 # %% tags=["nbval-ignore-output", "volatile"]
@@ -397,7 +397,7 @@ plt.show()
 #
 # run this section's training loop again and draw `show_weights(weights)`: why are the
 # pictures so much clearer? (Starting from zeros works for this one-layer model; networks
-# with hidden layers, lesson 3, need random starting weights, or all their hidden units
+# with hidden layers, lesson 3a, need random starting weights, or all their hidden units
 # would stay identical.)
 
 # %% tags=["exercise"]
@@ -453,9 +453,8 @@ print(f"lr = 5:    loss {late_big:.2f}, test accuracy {big_accuracy:.3f}")
 # %% [markdown]
 # With `lr = 5` the loss does not fall. In the first steps it **jumps up** to many times
 # where it started: each step goes so far past the bottom that it lands higher up on the
-# other side. Then it bounces around at that high level to the end of the epoch, far
-# above `lr = 0.05`'s loss and above the 2.3 of even guessing. It does not keep growing,
-# but it never comes down either.
+# other side. Then it drops back somewhat and bounces around to the end of the epoch,
+# on average far above `lr = 0.05`'s loss and above the 2.3 of even guessing.
 #
 # Surprisingly, `lr = 5` still reads most test digits right, only fewer than
 # `lr = 0.05`: its scores are huge, so the highest is often still the right digit, but
@@ -474,7 +473,7 @@ print(f"lr = 5:    loss {late_big:.2f}, test accuracy {big_accuracy:.3f}")
 # | slicing `train_images[start : start + 64]` | `DataLoader(TensorDataset(...))`: shuffled batches |
 #
 # The course package has the model ready as `SoftmaxRegression` in
-# `mnist_course/models.py`. Its whole code is:
+# `mnist_course/models.py`. Its code, in short:
 #
 # ```python
 # class SoftmaxRegression(nn.Module):
@@ -552,8 +551,9 @@ plt.show()
 # %% [markdown]
 # **Exercise 2.2.** Which digits does a model read best? Write `accuracy_per_digit`: given
 # the predicted digits and the true labels of some images (two `(N,)` tensors), it returns
-# 10 numbers, the accuracy on the images of each true digit 0..9. Then try it on the
-# hand-made model: `accuracy_per_digit(hand_model(test_images).argmax(dim=1), test_labels)`
+# 10 numbers (a list or a `(10,)` tensor), the accuracy on the images of each true digit
+# 0..9. Then try it on the hand-made model:
+# `accuracy_per_digit(hand_model(test_images).argmax(dim=1), test_labels)`
 # (draw it with `plt.bar(range(10), ...)`).
 
 # %% tags=["exercise"]
@@ -577,6 +577,6 @@ check("2.2", accuracy_per_digit)
 #   and training, with less code; about 9 test digits out of 10.
 # - Each digit's weights, drawn as an image, show what the model looks for.
 #
-# **Next:** lesson 3 writes the loop once more, for bigger models (SGD with momentum,
-# `model.train()` / `model.eval()`); then it moves into the package as
+# **Next:** lesson 3a builds bigger models (hidden layers, dropout); lesson 3b writes the
+# loop once more, with SGD with momentum, then moves it into the package as
 # `mnist_course.training.fit`.

@@ -326,7 +326,9 @@ check("3.3", predict_probabilities)
 # squashes every number into the range 0..1. Today ReLU is the default. Why? Look at the
 # **slope** (the derivative) of each function. During `backward()`, the gradient that
 # reaches a layer is multiplied by the slope of every activation it passes through.
-# Autograd computes the slopes for us:
+# Autograd (PyTorch's automatic gradients, what `backward()` uses) computes the slopes
+# for us: `torch.autograd.grad(f(x).sum(), x)` gives the slope of `f` at every point of
+# `x`.
 
 # %%
 x = torch.linspace(-6, 6, 200, requires_grad=True)

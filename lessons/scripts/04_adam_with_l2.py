@@ -15,7 +15,8 @@
 # %% [markdown]
 # # Lesson 4: Adam with L2, from a working network to a well-trained one
 #
-# *About 50 minutes, plus a few minutes of training.*
+# *About 50 minutes, plus the final model's training (section 7): a few minutes with the
+# offline 10,000 images, about six times as long with the full 60,000.*
 #
 # Lesson 3's MLP works, but how well depends on choices we made without much thought: the
 # optimizer, the learning rate, the number of epochs, and what to do when the network
@@ -80,7 +81,7 @@ validation = (train_all.images[val_index], train_all.labels[val_index])  # (1000
 print("validation images:", tuple(validation[0].shape), " test images:", tuple(test.images.shape))
 
 # %% [markdown]
-# `fit` (lesson 3's training loop, now in `mnist_course.training`) measures the model
+# `fit` (lesson 3b's training loop, now in `mnist_course.training`) measures the model
 # after every epoch on what it gets as `test=`. We pass `test=validation`, so its
 # `test_loss` and `test_accuracy`, and the **dashed lines** in the plots, are
 # **validation** numbers.
@@ -89,7 +90,7 @@ print("validation images:", tuple(validation[0].shape), " test images:", tuple(t
 #
 # - **SGD**: step = `-lr * gradient`, the same learning rate for every weight.
 # - **SGD with momentum** steps along a running average of past gradients, so it speeds
-#   up where they agree (lesson 3); with momentum 0.9 the steps add up to about 10 x `lr`.
+#   up where they agree (lesson 3b); with momentum 0.9 the steps add up to about 10 x `lr`.
 # - **Adam** keeps, for every weight, running averages of its gradient and of the
 #   gradient's square, and steps by about `-lr * average / sqrt(average of squares)`.
 #   When a weight's gradients keep pointing the same way, its step is about `lr`, whether
@@ -98,7 +99,7 @@ print("validation images:", tuple(validation[0].shape), " test images:", tuple(t
 #
 # A fair race: the same network (784-256-128-10), the same starting weights (`set_seed(0)`
 # before each model), the same 4,000 training images, 5 epochs. We build each optimizer
-# ourselves, as in lesson 3, and hand it to `fit`.
+# ourselves, as in lesson 3b, and hand it to `fit`.
 
 # %%
 models = {}
@@ -374,9 +375,10 @@ print(f"checkpoint of epoch {info['metrics']['epoch']}: validation loss {best_lo
 
 # %% [markdown]
 # > **A bug we fixed: `torch.save(model)`.** One tutorial saves the whole model object
-# > with `torch.save(model, path)`. That pickles it: the file refers to your class by its
-# > module and name, so it breaks when the code moves, and unpickling can run any code
-# > hidden in a file. Since PyTorch 2.6, `torch.load` refuses such a file
+# > with `torch.save(model, path)`. That pickles it (saves the object with Python's
+# > `pickle`): the file refers to your class by its module and name, so it breaks when
+# > the code moves, and unpickling can run any code hidden in a file. Since PyTorch 2.6,
+# > `torch.load` refuses such a file
 # > (`weights_only=True`). The fix: save `model.state_dict()` (a dict of tensors) and
 # > `load_state_dict` it into a model rebuilt from code, as `save_checkpoint` does.
 
@@ -408,7 +410,7 @@ check("4.3", best_epoch)
 # ### Fighting overfitting
 #
 # Four remedies, each on its own: **Adam + L2** with `weight_decay=1e-3`; **AdamW** with
-# the same number; **dropout** 0.5 (lesson 3); and **data augmentation**
+# the same number; **dropout** 0.5 (lesson 3a); and **data augmentation**
 # (`fit(..., augment=True)`): each time the network sees a training image, it gets a
 # slightly shifted, rotated and zoomed version. It is still the same digit, but exact
 # pixels can no longer be memorised. Here are 11 versions of one training digit
@@ -489,8 +491,8 @@ print(f"test accuracy after 15 epochs on 1,000 images: without augmentation {pla
 # train`): 784-500-256-10 with dropout 0.2, Adam at `lr=1e-3`, batches of 128, 40 epochs,
 # a checkpoint after every epoch; augmentation and no weight decay (augmentation does
 # most of the regularising; `momentum` is SGD's setting, Adam ignores it); and
-# **deskewing**: every digit is first straightened by its image moments (lesson 5 shows
-# it). `train_final_model` trains it with `fit` and gives it a `model.recipe`: what every
+# **deskewing**: every digit is first straightened (lesson 5 shows how).
+# `train_final_model` trains it with `fit` and gives it a `model.recipe`: what every
 # input goes through before the model sees it (normalisation, deskewing), saved in its
 # checkpoints.
 
@@ -581,7 +583,7 @@ else:
 # %% [markdown]
 # ## Try it live: the training dashboard
 #
-# Lesson 3's dashboard with this lesson's knobs: the **optimizer**, the **learning rate**
+# Lesson 3b's dashboard with this lesson's knobs: the **optimizer**, the **learning rate**
 # and the **weight decay** (logarithmic sliders; weight decay 0 means none). It trains
 # 784-128-256-10 with dropout 0.2 for 5 epochs and measures on the validation images. Try
 # Adam at 0.01 and 0.0001, or 20 epochs to watch overfitting appear.

@@ -220,11 +220,12 @@ plt.show()
 # ### Deskewing, on both sides
 #
 # People slant their digits, each by their own amount. **Deskewing** straightens them:
-# from the covariance of the ink's row and column positions it finds how much the digit
-# leans, and shears it upright. A model then does not have to learn every slant. It only
-# helps if the model saw deskewed digits while training, so lesson 4's recipe deskews
-# every training image (`deskew_batch`), and its checkpoint tells `to_mnist` to deskew
-# every picture too. Training digits before and after:
+# it measures how far the ink moves sideways, on average, per row down (the covariance of
+# the ink's row and column positions), which is how much the digit leans, and shears it
+# upright. A model then does not have to learn every slant. It only helps if the model saw
+# deskewed digits while training, so lesson 4's recipe deskews every training image
+# (`deskew_batch`), and its checkpoint tells `to_mnist` to deskew every picture too.
+# Training digits as stored (top row) and deskewed (bottom row):
 
 # %%
 train_digits = load_mnist("train").images[:8]  # (8, 28, 28) uint8

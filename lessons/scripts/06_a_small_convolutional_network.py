@@ -337,8 +337,8 @@ print(f"multiplications per image: MLP {mlp_multiplications:,}   CNN {cnn_multip
 # deskewing as the MLP, and dropout before the last layer (`mnist_course/recipe.py` says how
 # it was chosen). `train_final_model(..., model="cnn")` builds a `SmallCNN` and trains it
 # with `fit`, exactly like lesson 4's final model, on lesson 4's split: the same training
-# images, and the same 1,000 for validation. Its 15 epochs take a second or two each for
-# every 10,000 training images on a laptop: the slowest cell of the lesson, silent until
+# images, and the same 1,000 for validation. Its 15 epochs take two or three seconds each
+# for every 10,000 training images on a laptop's CPU: the slowest cell of the lesson, silent until
 # it ends.
 
 # %% tags=["nbval-ignore-output", "volatile"]

@@ -15,7 +15,7 @@
 # %% [markdown]
 # # Appendix A1: Fast batches and CPU threads
 #
-# **This appendix is optional.** It follows lesson 3, and nothing later needs it. Lesson 3b
+# **This appendix is optional.** It follows lesson 3b, and nothing later needs it. Lesson 3b
 # trains with a `DataLoader` and its own loop; `mnist_course.training.fit`, which the later
 # lessons use, keeps the whole training set as one tensor (`TensorBatches`). Here we measure
 # what that gains, and what the line `CPU threads: ...` that `setup()` prints at the top of
@@ -94,7 +94,7 @@ torch.set_num_threads(threads)
 # speed.
 #
 # We measure it: how many training steps per second a fresh 784-128-256-10 network with
-# dropout (lesson 3's first MLP) takes on batches of 64 training images. `time.perf_counter()`
+# dropout (lesson 3a's first MLP) takes on batches of 64 training images. `time.perf_counter()`
 # reads a clock. Other programs running at the same time can slow down one measurement,
 # so we measure three times and keep the best.
 

@@ -104,7 +104,7 @@ print(f"after one AdamW step: {weight.item():.4f}")
 # ## 4. The tutorial's optimizer in a plain PyTorch loop
 #
 # This is the loop you would write without this course: batches from a `DataLoader`
-# (lesson 2), lesson 3's steps, and the tutorial's optimizer. We train lesson 4's network
+# (lesson 2), lesson 3b's steps, and the tutorial's optimizer. We train lesson 4's network
 # on the same 4,000 training images for 5 epochs, once with the tutorial's `lr=1e-2` and
 # once with `lr=1e-3`, both with `weight_decay=1e-5`, and measure the validation loss
 # after each epoch. The split is lesson 4's.
