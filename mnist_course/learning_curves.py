@@ -62,7 +62,8 @@ def plot_history(histories: History | Sequence[History], names: Sequence[str] | 
         ax.set_title(f"{what.split()[0].capitalize()} per epoch")
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    acc_ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=0))
+    acc_ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))  # never 82.5% shown as "82%"
+    acc_ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
     keys = [Line2D([], [], color="black", ls="-", marker="o", ms=4, label="train")]
     if test:
         keys.append(Line2D([], [], color="black", ls="--", marker="s", ms=4, label=test_label))

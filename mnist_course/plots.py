@@ -186,10 +186,12 @@ def show_pictures(pictures: list, titles: list[str] | None = None, ncols: int = 
 
 
 def show_steps(steps: dict[str, np.ndarray], fig: Figure | None = None):
-    """Draw the images of :func:`~.handwriting.preprocess.preprocess_steps` side by side (lesson 5)."""
+    """Draw the images of :func:`~.handwriting.preprocess.preprocess_steps` in rows of 7 (lesson 5),
+    so that the titles stay readable at a notebook's width.
+    """
     from PIL import Image
 
-    fig, axes = _grid(fig, len(steps), len(steps), cell=(1.7, 2.2), pad=0)
+    fig, axes = _grid(fig, len(steps), min(len(steps), 7), cell=(1.7, 2.2), pad=0)
     for ax, (name, pixels) in zip(axes, steps.items(), strict=True):
         if pixels.ndim == 3 and pixels.shape[-1] == 2:  # gray + alpha: show as RGBA
             pixels = np.asarray(Image.fromarray(pixels).convert("RGBA"))

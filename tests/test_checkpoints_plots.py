@@ -48,6 +48,22 @@ def test_plot_helpers_draw_into_given_axes(test_split):
     plt.close("all")
 
 
+@pytest.mark.parametrize("accuracies", [[0.81, 0.9, 0.97], [0.975, 0.978, 0.984], [0.1, 0.6, 0.99]])
+def test_accuracy_tick_labels_say_their_own_value(accuracies):
+    """Lesson 3b's ticks were 2.5% apart and labelled with no decimals: 82.5% read "82%"."""
+    import matplotlib.pyplot as plt
+
+    history = History(epoch=[1, 2, 3], train_loss=[1, 0.5, 0.4], train_accuracy=accuracies,
+                      test_loss=[1.1, 0.6, 0.5], test_accuracy=accuracies)
+    accuracy_axes = learning_curves.plot_history(history)[1]
+    accuracy_axes.figure.canvas.draw()
+    for tick in accuracy_axes.get_yticklabels():
+        if tick.get_text():
+            shown = float(tick.get_text().replace("\N{MINUS SIGN}", "-").rstrip("%")) / 100
+            assert shown == pytest.approx(tick.get_position()[1], abs=1e-9), tick.get_text()
+    plt.close("all")
+
+
 def test_show_digits_shows_what_the_model_sees_on_one_scale():
     """A nearly black picture stays nearly black (no per-image contrast stretch)."""
     import torch

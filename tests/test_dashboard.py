@@ -230,6 +230,7 @@ def test_errors_are_shown_escaped_and_the_dashboard_goes_on(make_dashboard, monk
         part(dashboard, "start").click()
         assert dashboard.wait(TIMEOUT)
         assert "RuntimeError: &lt;b&gt;boom&lt;/b&gt;" in status(dashboard)
+        assert "var(--jp-error-color1" in dashboard._status.value  # readable in the dark theme too
         with pytest.raises(RuntimeError, match="boom"):
             dashboard.run_sync()
     assert len(dashboard.run_sync()) == 2  # still works

@@ -314,7 +314,11 @@ def test_show_steps_draws_one_axes_per_step():
 
     steps = preprocess_steps(digit_on_paper())
     fig = show_steps(steps)
-    assert len(fig.axes) == len(steps)
+    shown = [ax for ax in fig.axes if ax.get_title()]
+    assert len(shown) == len(steps)
+    rows = {ax.get_subplotspec().rowspan.start for ax in shown}
+    assert len(rows) == -(-len(steps) // 7)  # rows of 7: titles readable at a notebook's width
+    assert fig.get_figwidth() <= 7 * 1.7
     plt.close(fig)
 
 

@@ -6,3 +6,7 @@
 * :mod:`.draw`: the drawing canvas and the upload box of lessons 5 and 6, with :mod:`.strokes`
   (a drawing as an image) and :mod:`.pictures` (pictures and probabilities as images).
 """
+
+#: JupyterLab's theme colours (with a fallback outside JupyterLab): readable in light and dark themes.
+ERROR_COLOUR = "var(--jp-error-color1, #d32f2f)"
+WARNING_COLOUR = "var(--jp-warn-color1, #f57c00)"

@@ -15,16 +15,20 @@ from torch import nn
 
 from ..handwriting.predict import all_probabilities
 from ..handwriting.reading import predict_uploads, read_pictures, result_text
+from . import ERROR_COLOUR, WARNING_COLOUR
 from .pictures import digit_png, probability_chart_png
 from .strokes import CANVAS_SIZE, LINE_WIDTH, Point, Stroke, strokes_to_image
 
 
 def _describe(result: dict, k: int) -> str:
-    """``reading.result_text`` as HTML: an error in red, problems in orange, the guesses in bold."""
+    """``reading.result_text`` as HTML: an error in red, problems in orange, the guesses in bold.
+
+    The colours are JupyterLab's own error and warning colours, readable in its light and dark themes.
+    """
     text = html.escape(result_text(result))
     if "error" in result or result["problems"]:
-        colour = "b00" if "error" in result else "b60"
-        return f"<span style='color:#{colour}'>{text}</span>"
+        colour = ERROR_COLOUR if "error" in result else WARNING_COLOUR
+        return f"<span style='color:{colour}'>{text}</span>"
     return f"Top {k}: <b>{text}</b>"
 
 
@@ -125,7 +129,8 @@ class DigitCanvas(widgets.HBox):
             The ``k`` most likely ``(digit, probability)`` pairs, or ``None`` when nothing is drawn.
         """
         if not any(len(stroke) for stroke in self.strokes):
-            self.message.value = "<span style='color:#b00'>Nothing is drawn yet: draw a digit first.</span>"
+            nothing = "Nothing is drawn yet: draw a digit first."
+            self.message.value = f"<span style='color:{ERROR_COLOUR}'>{nothing}</span>"
             return None
         drawing = strokes_to_image(self.strokes, self.size, self.line_width)
         result = read_pictures(self.model, [("your drawing", drawing)], self.k)[0]
