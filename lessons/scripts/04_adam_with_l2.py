@@ -161,8 +161,6 @@ adam_runs = ["Adam lr=1e-2", "Adam lr=1e-3", "Adam lr=1e-4"]
 axes = plot_history([histories[name] for name in adam_runs], names=adam_runs, test_label="validation")
 axes[0].set_ylim(0, 1)  # zoom in: lr=1e-4 starts far above the others
 axes[1].set_ylim(0.8, 1)
-for ax in axes:  # the legends go below the plots, so that they hide no curve
-    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.25), ncol=2)
 axes[0].figure.suptitle("Adam with three learning rates (solid: train, dashed: validation)")
 plt.show()
 final_losses = {name: histories[name].test_loss[-1] for name in ("Adam lr=1e-2", "Adam lr=1e-3")}

@@ -333,6 +333,8 @@ for column, index in enumerate([3, 14, 27, hesitant]):
     axes[1, column].set_xticks(range(10))
     axes[1, column].set_ylim(0, 1)
 axes[1, 0].set_ylabel("probability")
+for ax in axes[1]:
+    ax.set_xlabel("digit")
 plt.show()
 
 # %% [markdown]
@@ -365,7 +367,7 @@ hard_labels = torch.tensor(hard_labels)  # (300,)
 kinds = sorted(set(hard_kinds))
 print(len(hard_paths), "pictures;", dict(sorted(Counter(hard_kinds).items())))
 two_of_each = [i for kind in kinds for i in [j for j, k in enumerate(hard_kinds) if k == kind][:2]]
-show_pictures([hard_paths[i] for i in two_of_each], titles=[hard_kinds[i] for i in two_of_each], ncols=11)
+show_pictures([hard_paths[i] for i in two_of_each], titles=[hard_kinds[i] for i in two_of_each], ncols=8)
 plt.show()
 
 # %% [markdown]
@@ -389,8 +391,15 @@ for kind in [*kinds, "all"]:
     per_kind[kind] = right[rows].float().mean().item()
     print(f"{kind:12} {rows.sum().item():8}  {naive_right[rows].float().mean():5.0%}  {per_kind[kind]:8.0%}")
 
+# %% tags=["nbval-ignore-output", "volatile"]
+flagged = torch.tensor([bool(problems) for problems in hard_problems])  # (300,) the guard's verdicts
+tiny = torch.tensor([kind == "tiny" for kind in hard_kinds])  # (300,)
+print(f"the guard flags {flagged[tiny & ~right].sum()} of the {(tiny & ~right).sum()} misread tiny digits;")
+print(f"it flags {flagged[tiny].float().mean():.0%} of all tiny digits, "
+      f"{flagged.float().mean():.0%} of the hard set")
+
 # %% [markdown]
-# Three things to see in this table:
+# Three things to see in this table and these counts:
 #
 # - `to_mnist` reads far more of the hard set than the tutorials' way.
 # - Mouse and finger drawings, like the canvas below, are read well, and so are most
