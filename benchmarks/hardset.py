@@ -76,8 +76,8 @@ def measure_checkpoint(checkpoint: str | Path | None = None) -> dict:
         ``{"status", "checkpoint", "table", "naive", "to_mnist", "seconds"}`` (accuracies as
         fractions); status ``"skipped (...)"`` without the numbers when there is no checkpoint.
     """
-    from mnist_course.__main__ import DEFAULT_CHECKPOINT
     from mnist_course.checkpoints import load_checkpoint
+    from mnist_course.cli.commands import DEFAULT_CHECKPOINT
 
     path = Path(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
     if not path.is_file():

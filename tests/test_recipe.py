@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mnist_course.__main__ import build_parser, main
 from mnist_course.checkpoints import load_checkpoint, save_checkpoint
+from mnist_course.cli.parser import build_parser, main
 from mnist_course.data.evalsets import load_hardset
 from mnist_course.deskew import deskew_batch
 from mnist_course.handwriting.predict import predict
