@@ -94,7 +94,7 @@ def measure_checkpoint(checkpoint: str | Path | None = None) -> dict:
 
 def _overrides(text: str) -> dict:
     """Read recipe overrides like ``"augment=affine,thickness deskew=0 epochs=40"``."""
-    from mnist_course.augment import augment_names
+    from mnist_course.data.augment import augment_names
     from mnist_course.models import parse_hidden
 
     readers = {"augment": augment_names, "deskew": lambda v: v.lower() in ("1", "true", "yes"),

@@ -39,7 +39,7 @@ def _whole_number(minimum: int) -> Callable[[str], int]:
 
 def _add_train(commands_: argparse._SubParsersAction, checkpoint_help: str) -> None:
     """Add the ``train`` command: one flag per recipe setting, then where and how to train."""
-    from ..augment import augment_names
+    from ..data.augment import augment_names
     from ..env import check_seed, parse_device
     from ..models import ACTIVATIONS, parse_hidden
     from ..recipe import RECIPES

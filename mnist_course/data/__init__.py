@@ -5,8 +5,10 @@ folder; ``MNIST_COURSE_SHUFFLE=<seed>`` puts the training split in another fixed
 
 The rest of this subpackage: :mod:`.idx` (reading and checking IDX files), :mod:`.download`
 (fetching and caching), :mod:`.atomic` (the package's one atomic file write, also for checkpoints),
-:mod:`.batches` (fast batches, appendix A1) and :mod:`.evalsets` (the course's own hard set of
-pictures, lesson 5).
+:mod:`.batches` (fast batches, appendix A1), :mod:`.evalsets` (the course's own hard set of
+pictures, lesson 5), and the ways of preparing training images: :mod:`.augment` (shifts and turns,
+pen thickness, elastic bends; lesson 4) and :mod:`.deskew` (straightening slanted digits; lessons
+4-5).
 """
 
 from __future__ import annotations

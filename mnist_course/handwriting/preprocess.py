@@ -126,7 +126,7 @@ def preprocess_steps(image: ImageLike, deskew: bool = False) -> dict[str, np.nda
     steps["20x20"] = fit_in_20x20(steps["thickened"])
     steps["28x28"] = center_by_mass(steps["20x20"])
     if deskew:
-        from ..deskew import deskew as straighten
+        from ..data.deskew import deskew as straighten
 
         steps["deskewed"] = straighten(steps["28x28"])
     return steps
