@@ -181,9 +181,7 @@ def to_float_images(images: torch.Tensor, mean: float = MNIST_MEAN, std: float =
     Returns:
         float32 ``(N, 1, 28, 28)``, the numbers ``ToTensor`` + ``Normalize`` give.
     """
-    if images.ndim == 3:
-        images = images.unsqueeze(1)
-    return images.float().div_(255).sub_(mean).div_(std)
+    return images.reshape(-1, 1, *images.shape[-2:]).float().div_(255).sub_(mean).div_(std)
 
 
 def load_samples(folder: str | os.PathLike = SAMPLES_DIR) -> tuple[list[Path], torch.Tensor]:
