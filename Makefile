@@ -30,7 +30,7 @@ $(STAMP): pyproject.toml $(CONSTRAINTS)
 AS_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root)
 
 # The student's own copy of the lessons: work/ (git-ignored), made from lessons/ on first use and
-# never overwritten; JupyterLab runs there with the course's settings (mnist_course/workspace.py).
+# never overwritten; JupyterLab runs there with the course's settings (mnist_course/cli/workspace.py).
 lab: $(STAMP)
 	$(BIN)/python -m mnist_course lab $(AS_ROOT)
 

@@ -76,8 +76,8 @@ def measure_checkpoint(checkpoint: str | Path | None = None) -> dict:
         ``{"status", "checkpoint", "table", "naive", "to_mnist", "seconds"}`` (accuracies as
         fractions); status ``"skipped (...)"`` without the numbers when there is no checkpoint.
     """
-    from mnist_course.__main__ import DEFAULT_CHECKPOINT
     from mnist_course.checkpoints import load_checkpoint
+    from mnist_course.cli.commands import DEFAULT_CHECKPOINT
 
     path = Path(checkpoint) if checkpoint is not None else DEFAULT_CHECKPOINT
     if not path.is_file():
@@ -94,7 +94,7 @@ def measure_checkpoint(checkpoint: str | Path | None = None) -> dict:
 
 def _overrides(text: str) -> dict:
     """Read recipe overrides like ``"augment=affine,thickness deskew=0 epochs=40"``."""
-    from mnist_course.augment import augment_names
+    from mnist_course.data.augment import augment_names
     from mnist_course.models import parse_hidden
 
     readers = {"augment": augment_names, "deskew": lambda v: v.lower() in ("1", "true", "yes"),

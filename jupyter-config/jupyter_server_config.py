@@ -15,7 +15,7 @@ c.ContentsManager.hide_globs = ["__pycache__", "*.pyc", "*.pyo", ".DS_Store", "*
 
 # A saved notebook keeps each widget's text form, not a link to a kernel that will be gone.
 try:
-    from mnist_course.workspace import keep_widget_text
+    from mnist_course.cli.workspace import keep_widget_text
 except ImportError:  # the course package is not installed where the server runs
     pass
 else:

@@ -3,12 +3,12 @@
 What a lesson taught, later lessons import from here. The parts:
 
 * **core** (this folder), lessons 1-4: :mod:`~mnist_course.env` (the setup cell: seed, device,
-  threads, figures), :mod:`~mnist_course.data` (MNIST, the course's own pictures, fast batches),
-  :mod:`~mnist_course.models`, :mod:`~mnist_course.training` (lesson 3's loop and ``fit``),
-  :mod:`~mnist_course.evaluation`, :mod:`~mnist_course.augment` and :mod:`~mnist_course.deskew`,
+  threads, figures), :mod:`~mnist_course.data` (MNIST, the course's own pictures, fast batches,
+  and preparing training images: augmentation and deskewing), :mod:`~mnist_course.models`,
+  :mod:`~mnist_course.training` (lesson 3's loop and ``fit``), :mod:`~mnist_course.evaluation`,
   :mod:`~mnist_course.recipe` (the final models), :mod:`~mnist_course.checkpoints`,
-  :mod:`~mnist_course.plots` and :mod:`~mnist_course.learning_curves`; the command line in
-  :mod:`~mnist_course.__main__` (``python -m mnist_course``).
+  :mod:`~mnist_course.plots` and :mod:`~mnist_course.learning_curves`.
+* :mod:`~mnist_course.cli`: the command line, ``python -m mnist_course data | train | predict | lab``.
 * :mod:`~mnist_course.handwriting`, lesson 5: reading any picture and making it look like MNIST.
 * :mod:`~mnist_course.widgets`, lessons 3-6: the training dashboard, the canvas and the upload box.
 * :mod:`~mnist_course.exercises`, every lesson: the exercises' checks, hints and solutions.

@@ -79,9 +79,7 @@ def check_writable(path: str | os.PathLike) -> Path:
                                    "not a folder")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".part")
-        os.close(fd)
-        os.unlink(temp)
+        tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.", suffix=".part").close()
     except OSError as exc:
         raise CheckpointWriteError(f"can not write a checkpoint to {path}: {exc.strerror or exc}. "
                                    "Choose another place (--out).") from exc

@@ -47,13 +47,8 @@ def set_seed(seed: int = 0) -> None:
 
 def available_devices() -> list[str]:
     """Return the devices PyTorch can train on here, best first, e.g. ``["cuda", "cpu"]``."""
-    devices = []
-    if torch.cuda.is_available():
-        devices.append("cuda")
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        devices.append("mps")
-    devices.append("cpu")
-    return devices
+    present = {"cuda": torch.cuda.is_available(), "mps": torch.backends.mps.is_available(), "cpu": True}
+    return [kind for kind, here in present.items() if here]
 
 
 def cpu_quota(cpu_max: str | os.PathLike = CPU_MAX_FILE) -> int:

@@ -11,7 +11,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import torch
 from torch import nn
@@ -36,12 +36,9 @@ class History:
     def append(self, epoch: int, train_loss: float, train_accuracy: float,
                test_loss: float, test_accuracy: float, seconds: float) -> None:
         """Record the metrics of one finished epoch."""
-        self.epoch.append(epoch)
-        self.train_loss.append(train_loss)
-        self.train_accuracy.append(train_accuracy)
-        self.test_loss.append(test_loss)
-        self.test_accuracy.append(test_accuracy)
-        self.seconds.append(seconds)
+        values = (epoch, train_loss, train_accuracy, test_loss, test_accuracy, seconds)
+        for column, value in zip(fields(self)[:6], values, strict=True):  # epoch ... seconds
+            getattr(self, column.name).append(value)
 
     def best_epoch(self, metric: str = "test_accuracy") -> int:
         """The epoch (1-based) with the highest accuracy or lowest loss of ``metric``."""

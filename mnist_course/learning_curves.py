@@ -37,8 +37,7 @@ def plot_history(histories: History | Sequence[History], names: Sequence[str] | 
     from matplotlib.lines import Line2D
     from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-    if isinstance(histories, History):
-        histories = [histories]
+    histories = [histories] if isinstance(histories, History) else list(histories)
     alphas = [alpha] * len(histories) if isinstance(alpha, (int, float)) else list(alpha)
     colors = list(colors) if colors is not None else [PALETTE[i % 8] for i in range(len(histories))]
     if axes is None:
@@ -57,16 +56,13 @@ def plot_history(histories: History | Sequence[History], names: Sequence[str] | 
                 ax.plot([history.epoch[i] for i in kept], [values[i] for i in kept], "--s",
                         label=prefix + test_label, **style)
     for ax, what in ((loss_ax, "loss (cross-entropy)"), (acc_ax, "accuracy")):
-        ax.set_xlabel("epoch")
-        ax.set_ylabel(what)
-        ax.set_title(f"{what.split()[0].capitalize()} per epoch")
+        ax.set(xlabel="epoch", ylabel=what, title=f"{what.split()[0].capitalize()} per epoch")
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     acc_ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))  # never 82.5% shown as "82%"
     acc_ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
-    keys = [Line2D([], [], color="black", ls="-", marker="o", ms=4, label="train")]
-    if test:
-        keys.append(Line2D([], [], color="black", ls="--", marker="s", ms=4, label=test_label))
+    keys = [Line2D([], [], color="black", ls=ls, marker=marker, ms=4, label=label)
+            for ls, marker, label in (("-", "o", "train"), ("--", "s", test_label))[: 2 if test else 1]]
     runs = [Line2D([], [], color=c, alpha=a, lw=3, label=n)
             for n, c, a in zip(names or [], colors, alphas, strict=False) if n]
     loss_ax.figure.legend(handles=keys + runs, loc="outside lower center", ncol=min(3, len(keys + runs)),

@@ -135,10 +135,7 @@ def parse_hidden(value: str | Sequence[int]) -> tuple[int, ...]:
     Raises:
         ValueError: a size is not a whole number, or the sizes break a bound of :func:`check_hidden`.
     """
-    if isinstance(value, str):
-        parts = value.replace(",", " ").replace("-", " ").split()
-    else:
-        parts = list(value)
+    parts = value.replace(",", " ").replace("-", " ").split() if isinstance(value, str) else list(value)
     try:
         sizes = tuple(int(p) for p in parts)
     except (TypeError, ValueError):

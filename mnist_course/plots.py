@@ -49,8 +49,7 @@ def _grid(fig: Figure | None, n: int, ncols: int, cell: tuple[float, float] = (1
     for ax in axes[n:]:
         ax.axis("off")
     for ax in axes[:n]:
-        ax.set_xticks([])
-        ax.set_yticks([])
+        ax.set(xticks=[], yticks=[])
     return fig, axes[:n]
 
 
@@ -70,17 +69,12 @@ def show_digits(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | Non
         fig: a figure to draw into (default: a new one).
     """
     fig, axes = _grid(fig, len(images), ncols)
-    if images.dtype == torch.uint8:
-        scale = {"vmin": 0, "vmax": 255}
-    else:
-        scale = {"vmin": 0, "vmax": 1} if 0 <= images.min() and images.max() <= 1 else {}
+    top = 255 if images.dtype == torch.uint8 else 1 if 0 <= images.min() and images.max() <= 1 else None
+    scale = {"vmin": 0, "vmax": top} if top else {}  # other floats: scaled to fit
     for i, ax in enumerate(axes):
         ax.imshow(_as_pixels(images[i]), cmap="gray", **scale)
-        parts = []
-        if labels is not None:
-            parts.append(f"label {int(labels[i])}")
-        if predictions is not None:
-            parts.append(f"predicted {int(predictions[i])}")
+        parts = [f"label {int(labels[i])}"] if labels is not None else []
+        parts += [f"predicted {int(predictions[i])}"] if predictions is not None else []
         ax.set_title(", ".join(parts), fontsize=10)
     if title:
         fig.suptitle(title)
@@ -89,14 +83,10 @@ def show_digits(images: torch.Tensor, labels: Sequence[int] | torch.Tensor | Non
 
 def plot_class_counts(labels: torch.Tensor, ax: Axes | None = None, title: str = "Images per digit") -> Axes:
     """Draw a bar chart of how many images each digit 0..9 has; return the axes."""
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 3))
+    ax = ax or plt.subplots(figsize=(6, 3))[1]
     counts = torch.bincount(labels.cpu(), minlength=10)
     ax.bar(range(10), counts.tolist(), color="tab:blue")
-    ax.set_xticks(range(10))
-    ax.set_xlabel("digit")
-    ax.set_ylabel("number of images")
-    ax.set_title(title)
+    ax.set(xticks=range(10), xlabel="digit", ylabel="number of images", title=title)
     return ax
 
 
@@ -109,8 +99,7 @@ def confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor) -> torch.T
 def plot_confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, ax: Axes | None = None) -> Axes:
     """Draw the confusion matrix (log shading) with its counts in the cells; return the axes."""
     matrix = confusion_matrix(labels, predictions)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(6, 5.5))
+    ax = ax or plt.subplots(figsize=(6, 5.5))[1]
     shade = matrix.float().log1p()  # log scale: the few mistakes stay visible beside the diagonal
     ax.imshow(shade.numpy(), cmap="Blues")
     for true in range(10):
@@ -119,11 +108,8 @@ def plot_confusion_matrix(labels: torch.Tensor, predictions: torch.Tensor, ax: A
             if count:
                 color = "white" if shade[true, pred] > shade.max() / 2 else "black"
                 ax.text(pred, true, str(count), ha="center", va="center", fontsize=8, color=color)
-    ax.set_xticks(range(10))
-    ax.set_yticks(range(10))
-    ax.set_xlabel("predicted digit")
-    ax.set_ylabel("true digit")
-    ax.set_title("Confusion matrix (test set)")
+    ax.set(xticks=range(10), yticks=range(10), xlabel="predicted digit", ylabel="true digit",
+           title="Confusion matrix (test set)")
     return ax
 
 

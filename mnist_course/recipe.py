@@ -97,7 +97,7 @@ class Recipe:
         """uint8 MNIST images ``(N, 28, 28)`` deskewed when the recipe says so, else unchanged."""
         if images.dtype != torch.uint8 or not self.preprocess.get("deskew"):
             return images
-        from .deskew import deskew_batch
+        from .data.deskew import deskew_batch
 
         return torch.cat([deskew_batch(images[i : i + 2000]) for i in range(0, len(images), 2000)])
 

@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .augment import augment_batch, augment_names
+from .data.augment import augment_batch, augment_names
 from .data.batches import TensorBatches
 from .env import check_seed, seeded
 from .evaluation import _model_device, eval_logits, evaluate, predict_labels, prepared, test_model
@@ -110,7 +110,7 @@ def fit(model: nn.Module, train: Sequence[torch.Tensor], test: Sequence[torch.Te
         batch_size: images per step; the last incomplete batch is dropped.
         seed: seeds the shuffling, dropout and augmentation.
         subset: train on only the first ``subset`` training images.
-        augment: ``True``, names from :mod:`~mnist_course.augment`, or ``False``.
+        augment: ``True``, names from :mod:`~mnist_course.data.augment`, or ``False``.
         callbacks: :class:`Callback` objects, or functions called with a :class:`Progress` after
             every epoch; any that returns ``True`` stops training (``History.cancelled``).
         progress: show a ``tqdm`` progress bar.

@@ -1,11 +1,12 @@
-"""Tests of mnist_course.augment on real MNIST digits: shapes, directions, repeatability, devices."""
+"""Tests of mnist_course.data.augment on real MNIST digits: shapes, directions, repeatability, devices."""
 
 from __future__ import annotations
 
 import pytest
 import torch
 
-from mnist_course.augment import (
+from mnist_course.data import to_float_images
+from mnist_course.data.augment import (
     AUGMENTATIONS,
     BACKGROUND,
     DEFAULT_AUGMENT,
@@ -14,7 +15,6 @@ from mnist_course.augment import (
     elastic_distort,
     random_thickness,
 )
-from mnist_course.data import to_float_images
 from mnist_course.models import MLP
 from mnist_course.training import evaluate, fit
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from mnist_course.__main__ import main
 from mnist_course.checkpoints import load_checkpoint
+from mnist_course.cli.parser import main
 
 
 def test_data_command_names_the_source(capsys):
@@ -94,7 +94,7 @@ def test_train_refuses_bad_arguments_before_doing_anything(argument, message, ca
 
 
 def test_choice_lists_come_from_the_package():
-    from mnist_course.__main__ import build_parser
+    from mnist_course.cli.parser import build_parser
     from mnist_course.models import ACTIVATIONS
     from mnist_course.recipe import RECIPES
     from mnist_course.training import OPTIMIZERS
@@ -174,7 +174,8 @@ def test_one_bad_image_among_good_ones_prints_every_line_and_fails(tmp_path, cap
 
 
 def test_the_default_checkpoint_does_not_depend_on_the_current_folder(tmp_path, monkeypatch):
-    from mnist_course.__main__ import DEFAULT_CHECKPOINT, build_parser
+    from mnist_course.cli.commands import DEFAULT_CHECKPOINT
+    from mnist_course.cli.parser import build_parser
 
     repo = Path(__file__).resolve().parents[1]
     assert DEFAULT_CHECKPOINT == repo / "work" / "checkpoints" / "lesson4_best.pt"  # the student's lesson 5's
@@ -199,7 +200,7 @@ def test_main_turns_os_errors_into_one_line(monkeypatch, capsys):
 
 
 def test_train_model_cnn_saves_lesson_6s_cnn_beside_lesson_4s_checkpoint(tmp_path, capsys, monkeypatch):
-    import mnist_course.__main__ as cli
+    import mnist_course.cli.commands as cli
     from mnist_course.data import SAMPLES_DIR
 
     monkeypatch.setattr(cli, "DEFAULT_CHECKPOINT", tmp_path / "lesson4_best.pt")

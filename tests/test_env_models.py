@@ -221,7 +221,7 @@ def test_seeded_repeats_and_leaves_the_callers_random_numbers_alone():
 
 def test_one_device_parser_for_lessons_command_line_and_dashboard(capsys):
     """Issue 17: three device parsers (env, the CLI, the dashboard's knob) said three things."""
-    from mnist_course.__main__ import main
+    from mnist_course.cli.parser import main
     from mnist_course.env import parse_device
     from mnist_course.widgets import knobs
 

@@ -16,6 +16,7 @@ import torch
 from PIL import Image
 
 from mnist_course.checkpoints import CheckpointError, save_checkpoint
+from mnist_course.cli.commands import predict_files
 from mnist_course.data import DEFAULT_RECIPE, MNIST_MEAN, MNIST_STD
 from mnist_course.handwriting.images import ImageError
 from mnist_course.handwriting.predict import (
@@ -27,7 +28,7 @@ from mnist_course.handwriting.predict import (
     prepare_images,
 )
 from mnist_course.handwriting.preprocess import naive_preprocess, to_mnist
-from mnist_course.handwriting.reading import predict_files, predict_uploads
+from mnist_course.handwriting.reading import predict_uploads
 from mnist_course.models import MLP, SoftmaxRegression
 from mnist_course.widgets.draw import DigitCanvas, DigitUpload
 from mnist_course.widgets.pictures import probability_chart_png
@@ -184,7 +185,7 @@ def certain_model() -> torch.nn.Module:
 
 def test_every_display_writes_probabilities_honestly(certain_model, tmp_path, capsys):
     """Issue 19: the canvas, the upload box and the command line never show 100.0% or 0.0%."""
-    from mnist_course.__main__ import main
+    from mnist_course.cli.parser import main
 
     expected = r"7 \(>99\.9%\), \d \(<0\.1%\), \d \(<0\.1%\)"  # the nine others tie
     canvas = DigitCanvas(certain_model)
@@ -499,7 +500,7 @@ def test_a_strip_picture_is_handled_and_does_not_sink_the_others(model, tmp_path
 
 
 def test_any_failure_reading_one_picture_becomes_its_error_line(model, tmp_path, monkeypatch):
-    from mnist_course.__main__ import main
+    from mnist_course.cli.parser import main
     from mnist_course.handwriting import background
 
     real = background.estimate_background

@@ -705,7 +705,7 @@ def _slant(image: np.ndarray) -> float:
 
 
 def test_deskew_straightens_a_slanted_digit_and_keeps_its_mass():
-    from mnist_course.deskew import deskew
+    from mnist_course.data.deskew import deskew
 
     bar = np.zeros((28, 28), np.float32)
     for row in range(4, 24):
@@ -719,7 +719,7 @@ def test_deskew_straightens_a_slanted_digit_and_keeps_its_mass():
 
 
 def test_deskew_batch_matches_one_by_one_on_mnist(test_split):
-    from mnist_course.deskew import deskew, deskew_batch
+    from mnist_course.data.deskew import deskew, deskew_batch
 
     images = test_split.images[:64]
     batch = deskew_batch(images)

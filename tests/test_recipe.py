@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mnist_course.__main__ import build_parser, main
 from mnist_course.checkpoints import load_checkpoint, save_checkpoint
+from mnist_course.cli.parser import build_parser, main
+from mnist_course.data.deskew import deskew_batch
 from mnist_course.data.evalsets import load_hardset
-from mnist_course.deskew import deskew_batch
 from mnist_course.handwriting.predict import predict
 from mnist_course.handwriting.preprocess import to_mnist
 from mnist_course.models import MLP

@@ -7,7 +7,7 @@ import threading
 import pytest
 import torch
 
-from mnist_course.augment import random_affine
+from mnist_course.data.augment import random_affine
 from mnist_course.models import MLP, SoftmaxRegression
 from mnist_course.training import (
     DivergedError,

@@ -1,6 +1,6 @@
 """Issue 19: the student's work lives in the student's copy (``work/``), the course stays pristine.
 
-``mnist_course.workspace.prepare`` copies each shipped lesson once, never overwrites a lesson the
+``mnist_course.cli.workspace.prepare`` copies each shipped lesson once, never overwrites a lesson the
 student changed, and puts a newer course version beside it; the student's JupyterLab runs on that
 folder with the course's settings. ``test_workspace_browser.py`` checks the same in Chromium.
 """
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from mnist_course import workspace
-from mnist_course.workspace import (
+from mnist_course.cli import workspace
+from mnist_course.cli.workspace import (
     CONFIG_DIR,
     WIDGET_VIEW,
     keep_widget_text,
@@ -162,7 +162,7 @@ def test_make_binder_and_conda_open_the_student_folder():
 
 
 def test_the_cli_passes_lab_options_to_jupyterlab(monkeypatch, capsys):
-    from mnist_course.__main__ import main
+    from mnist_course.cli.parser import main
 
     seen = {}
     monkeypatch.setattr(workspace, "prepare", lambda: ["copied 01_first.ipynb"])

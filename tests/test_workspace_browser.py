@@ -1,7 +1,7 @@
 """Issue 19 in a real browser: a student's own copy of the lessons, in the course's own JupyterLab.
 
 The tests make a student's clone in a temporary folder (the tracked ``lessons/`` and
-``.gitignore``, committed in git), make its student folder with ``mnist_course.workspace.prepare``
+``.gitignore``, committed in git), make its student folder with ``mnist_course.cli.workspace.prepare``
 and start JupyterLab on it the way ``make lab`` does (``work/`` as the root, the course's settings
 in ``jupyter-config/``; only autosave is off, so that the test decides when to save). Then, in
 Chromium: the file browser lists the lessons and nothing else, and no news prompt shows; a
@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 from browser_helpers import ARTIFACTS, REPO, JupyterLabServer, open_notebook, run_all_cells
 
-from mnist_course.workspace import WIDGET_VIEW, lab_environment, prepare
+from mnist_course.cli.workspace import WIDGET_VIEW, lab_environment, prepare
 
 pytestmark = pytest.mark.browser
 

@@ -41,9 +41,9 @@ import matplotlib.pyplot as plt
 import torch
 from torch import nn
 
-from mnist_course.augment import random_affine
 from mnist_course.checkpoints import load_checkpoint, save_checkpoint
 from mnist_course.data import load_mnist, to_float_images
+from mnist_course.data.augment import random_affine
 from mnist_course.env import set_seed, setup
 from mnist_course.exercises import check, compare_guess
 from mnist_course.learning_curves import plot_history
@@ -412,7 +412,7 @@ check("4.3", best_epoch)
 # (`fit(..., augment=True)`): each time the network sees a training image, it gets a
 # slightly shifted, rotated and zoomed version. It is still the same digit, but exact
 # pixels can no longer be memorised. Here are 11 versions of one training digit
-# (`random_affine` from `mnist_course.augment`):
+# (`random_affine` from `mnist_course.data.augment`):
 
 # %%
 digit = to_float_images(train[0][:1])  # (1, 1, 28, 28)

@@ -50,8 +50,8 @@ from torchvision import transforms
 
 from mnist_course.checkpoints import load_checkpoint
 from mnist_course.data import SAMPLES_DIR, load_mnist, load_samples
+from mnist_course.data.deskew import deskew_batch
 from mnist_course.data.evalsets import HARDSET_DIR, load_hardset
-from mnist_course.deskew import deskew_batch
 from mnist_course.env import setup
 from mnist_course.exercises import check, compare_guess
 from mnist_course.handwriting.guard import check_digit
@@ -452,7 +452,7 @@ print(f"mistakes made with more than 90% probability: {sure_and_wrong} of {len(w
 # what it has never seen.
 #
 # Lesson 4's recipe already works against it: deskewing, and batches shifted, rotated and
-# zoomed at random (`mnist_course.augment` can also thicken and bend the pen). The optional
+# zoomed at random (`mnist_course.data.augment` can also thicken and bend the pen). The optional
 # lesson 6 builds a *convolutional* network, which recognises a stroke wherever it is: it
 # reads pictures like these better than this MLP does.
 

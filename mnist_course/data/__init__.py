@@ -5,8 +5,10 @@ folder; ``MNIST_COURSE_SHUFFLE=<seed>`` puts the training split in another fixed
 
 The rest of this subpackage: :mod:`.idx` (reading and checking IDX files), :mod:`.download`
 (fetching and caching), :mod:`.atomic` (the package's one atomic file write, also for checkpoints),
-:mod:`.batches` (fast batches, appendix A1) and :mod:`.evalsets` (the course's own hard set of
-pictures, lesson 5).
+:mod:`.batches` (fast batches, appendix A1), :mod:`.evalsets` (the course's own hard set of
+pictures, lesson 5), and the ways of preparing training images: :mod:`.augment` (shifts and turns,
+pen thickness, elastic bends; lesson 4) and :mod:`.deskew` (straightening slanted digits; lessons
+4-5).
 """
 
 from __future__ import annotations
@@ -179,9 +181,7 @@ def to_float_images(images: torch.Tensor, mean: float = MNIST_MEAN, std: float =
     Returns:
         float32 ``(N, 1, 28, 28)``, the numbers ``ToTensor`` + ``Normalize`` give.
     """
-    if images.ndim == 3:
-        images = images.unsqueeze(1)
-    return images.float().div_(255).sub_(mean).div_(std)
+    return images.reshape(-1, 1, *images.shape[-2:]).float().div_(255).sub_(mean).div_(std)
 
 
 def load_samples(folder: str | os.PathLike = SAMPLES_DIR) -> tuple[list[Path], torch.Tensor]:

@@ -48,10 +48,8 @@ class TensorBatches:
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         n = len(self.labels)
-        if self.shuffle:
-            order = torch.randperm(n, generator=self.generator).to(self.labels.device)
-        else:
-            order = torch.arange(n, device=self.labels.device)
+        order = (torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n))
+        order = order.to(self.labels.device)
         for start in range(0, len(self) * self.batch_size, self.batch_size):
             index = order[start : start + self.batch_size]
             yield self.images[index], self.labels[index]

@@ -1,15 +1,16 @@
-"""Lesson 6's exercises: a convolution's output size, its parameter count, and a convolution by hand."""
+"""Lesson 6's exercises: a convolution's output size, its parameter count, a convolution and max
+pooling by hand (their shared helpers: :mod:`.by_hand`)."""
 
 from __future__ import annotations
 
 import numbers
-from unittest import mock
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from . import Stop, as_float, call, correct, exercise, mistake, mnist, need
+from .by_hand import call_spying, pooled, row_groups
 
 
 def _namespace() -> dict:
@@ -89,18 +90,6 @@ def check_conv_parameters(answer) -> object:
                    "count one output channel (a kernel for each input channel, and a bias), then all of them")
 
 
-def _call_without_conv2d(answer, image: torch.Tensor, kernel: torch.Tensor) -> tuple[object, bool]:
-    """Call the student's ``convolve``; also say whether it used PyTorch's conv2d (via F, torch or nn)."""
-    used, real = [], F.conv2d
-
-    def spy(*args, **kwargs):
-        used.append(True)
-        return real(*args, **kwargs)
-
-    with mock.patch.object(F, "conv2d", spy), mock.patch.object(torch, "conv2d", spy):
-        return call(answer, image, kernel, name="convolve"), bool(used)
-
-
 def _asymmetric_kernel() -> torch.Tensor:
     return torch.tensor([[1.0, 2.0, 0.0], [0.0, 1.0, -1.0], [-2.0, 0.0, 0.5]])
 
@@ -125,7 +114,8 @@ def check_convolve(answer) -> object:
     small = torch.rand(6, 7, generator=torch.Generator().manual_seed(0))  # not square, no symmetry
     for image in (small, mnist("test").images[0].float() / 255):
         want = F.conv2d(image[None, None], kernel[None, None])[0, 0]
-        out, used_conv2d = _call_without_conv2d(answer, image.clone(), kernel.clone())
+        out, used_conv2d = call_spying(answer, image.clone(), kernel.clone(), name="convolve",
+                                        function="conv2d")
         need(torch.is_tensor(out), f"convolve returned a {type(out).__name__}", "return a tensor")
         out = out.float().squeeze()
         size = tuple(image.shape)
@@ -149,43 +139,15 @@ def check_convolve(answer) -> object:
     return correct("the same numbers as F.conv2d: a convolution is one small dot product at every position")
 
 
-# Exercise 6.4 (issue 18): max pooling by hand, after section 4. Self-contained: its own helpers.
-
-def _call_without_max_pool(answer, feature_map: torch.Tensor) -> tuple[object, bool]:
-    """Call the student's ``max_pool``; also say whether it used PyTorch's max pooling."""
-    used = []
-
-    def spy(real):
-        def spied(*args, **kwargs):
-            used.append(True)
-            return real(*args, **kwargs)
-        return spied
-
-    with mock.patch.object(F, "max_pool2d", spy(F.max_pool2d)), \
-            mock.patch.object(torch, "max_pool2d", spy(torch.max_pool2d)):
-        return call(answer, feature_map, name="max_pool"), bool(used)
-
-
-def _pooled(feature_map: torch.Tensor, pool=F.max_pool2d, **options) -> torch.Tensor:
-    """``pool`` (max or average, 2x2 unless ``options`` say otherwise) of a 2-D map, as a 2-D map."""
-    return pool(feature_map[None, None], **{"kernel_size": 2, **options})[0, 0]
-
-
-def _row_groups(feature_map: torch.Tensor) -> torch.Tensor | None:
-    """The largest of every 4 neighbours along a row (a wrong reshape), or None if it does not fit."""
-    rows, cols = feature_map.shape[0] // 2, feature_map.shape[1] // 2
-    if feature_map.shape != (2 * rows, 2 * cols):
-        return None
-    return feature_map.reshape(rows, cols, 4).amax(-1)
-
+# Exercise 6.4 (issue 18): max pooling by hand, after section 4.
 
 def _check_one_map(answer, feature_map: torch.Tensor) -> None:
     """Stop the check unless ``answer`` pools ``feature_map`` like ``F.max_pool2d(x, 2)``."""
-    want, size = _pooled(feature_map), tuple(feature_map.shape)
-    out, used_pool = _call_without_max_pool(answer, feature_map.clone())
+    want, size = pooled(feature_map), tuple(feature_map.shape)
+    out, used_pool = call_spying(answer, feature_map.clone(), name="max_pool", function="max_pool2d")
     need(torch.is_tensor(out), f"max_pool returned a {type(out).__name__}", "return a tensor")
     out = out.float().squeeze()
-    if out.shape == _pooled(feature_map, stride=1).shape:
+    if out.shape == pooled(feature_map, stride=1).shape:
         raise Stop(mistake(f"a {size} map gave {tuple(out.shape)}: the blocks overlap",
                            "the blocks sit side by side: each pixel belongs to one block only"))
     need(out.shape == want.shape, f"a {size} map gave {tuple(out.shape)}, not {tuple(want.shape)}",
@@ -194,9 +156,9 @@ def _check_one_map(answer, feature_map: torch.Tensor) -> None:
         need(not used_pool, "the right numbers, but max_pool calls PyTorch's max pooling",
              "write it yourself: loops over the blocks, or slicing")
         return
-    need(not torch.allclose(out, _pooled(feature_map, F.avg_pool2d), atol=1e-5),
+    need(not torch.allclose(out, pooled(feature_map, F.avg_pool2d), atol=1e-5),
          "that is the mean of each block (average pooling)", "max pooling keeps the largest value")
-    grouped = _row_groups(feature_map)
+    grouped = row_groups(feature_map)
     need(grouped is None or not torch.allclose(out, grouped, atol=1e-5),
          "each value comes from 4 neighbours in one row, not from a 2x2 block",
          "a block spans two rows and two columns")

@@ -10,5 +10,6 @@ The steps of :func:`~mnist_course.handwriting.preprocess.to_mnist`, in the order
 * :mod:`.thickness`: thin pen strokes thickened to MNIST's width;
 * :mod:`.preprocess`: the whole pipeline, its steps, and lesson 5's naive version;
 * :mod:`.guard`: "is there one digit here at all?";
-* :mod:`.predict` and :mod:`.reading`: a model's top guesses for pictures and files.
+* :mod:`.predict` and :mod:`.reading`: a model's top guesses for one picture or many (the
+  command line's ``predict`` is in :mod:`mnist_course.cli.commands`).
 """

@@ -7,6 +7,7 @@ Integers are 0..255 (0..65535 for 16-bit data); floats are 0..1 (clipped) or els
 from __future__ import annotations
 
 import io
+import math
 import os
 import warnings
 from pathlib import Path
@@ -35,7 +36,7 @@ def decoded_bytes(size: tuple[int, ...], mode: str) -> int:
     (1 for L, P and 1; 2 for 16-bit; 4 for RGB, LA, RGBA, CMYK, 32-bit and float), twice that for LA
     and RGBA, which Pillow copies (alpha premultiplied) to shrink them.
     """
-    pixels = int(np.prod([int(side) for side in size], dtype=np.float64))
+    pixels = math.prod(int(side) for side in size)
     stored = 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4
     return pixels * stored * (2 if mode in ("LA", "RGBA") else 1)
 
@@ -49,8 +50,7 @@ def check_size(size: tuple[int, ...], mode: str, name: str = "the image", bytes_
         name: what to call the picture in the message.
         bytes_per_pixel: overrides what ``mode`` says (for arrays).
     """
-    pixels = int(np.prod([int(side) for side in size], dtype=np.float64))
-    needed = pixels * bytes_per_pixel if bytes_per_pixel else decoded_bytes(size, mode)
+    needed = math.prod(int(side) for side in size) * bytes_per_pixel or decoded_bytes(size, mode)
     if needed > MAX_DECODED_BYTES:
         shape = " x ".join(str(int(s)) for s in size)
         raise ImageError(f"{name} is {shape} pixels ({needed / 1e6:.0f} MB decoded), more than "
@@ -167,16 +167,13 @@ def _from_array(array: np.ndarray) -> Image.Image:
         raise ImageError(f"the image array is empty (shape {array.shape}): it has no pixels.")
     if array.ndim == 3 and array.shape[-1] == 1:
         array = array[..., 0]
-    if array.ndim == 3 and array.shape[-1] not in (2, 3, 4):
+    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (2, 3, 4)):
         hint = (" It looks like channels first (C, H, W), as PyTorch stores images: pass "
-                "array.transpose(1, 2, 0) (a tensor: tensor.permute(1, 2, 0))." if array.shape[0] in (1, 3, 4)
-                else "")
+                "array.transpose(1, 2, 0) (a tensor: tensor.permute(1, 2, 0))."
+                if array.ndim == 3 and array.shape[0] in (1, 3, 4) else "")
         raise ImageError(f"a picture array must be (height, width) or (height, width, channels) with "
                          f"1-4 channels last; got shape {array.shape}.{hint} A batch of N MNIST-size "
                          "images is (N, 28, 28), passed to predict().")
-    if array.ndim not in (2, 3):
-        raise ImageError(f"a picture array must be (height, width) or (height, width, channels) with "
-                         f"1-4 channels; got shape {array.shape}.")
     if not (array.dtype == bool or np.issubdtype(array.dtype, np.number)):
         raise ImageError(f"an image array must hold numbers, not {array.dtype}.")
     channels = array.shape[2] if array.ndim == 3 else 1

@@ -70,13 +70,10 @@ def prepare_images(images: ImageLike | Sequence[ImageLike], preprocess: dict | N
                 prepared.append(prepare_images(image, preprocess) if _is_stack(image) and len(image) == 1
                                 else to_mnist(image, **(preprocess or {})).unsqueeze(0))
             except ImageError as exc:
-                raise ImageError(f"image {i} ({_describe(image)}): {exc}") from exc
+                what = str(image) if isinstance(image, (str, os.PathLike)) else type(image).__name__
+                raise ImageError(f"image {i} ({what}): {exc}") from exc
         return torch.cat(prepared)
     return to_mnist(images, **(preprocess or {})).unsqueeze(0)
-
-
-def _describe(image: object) -> str:
-    return str(image) if isinstance(image, (str, os.PathLike)) else type(image).__name__
 
 
 def predict(

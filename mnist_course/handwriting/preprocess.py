@@ -30,6 +30,7 @@ import torch
 from PIL import Image, ImageOps
 from scipy import ndimage
 
+from ..data.deskew import deskew as straighten
 from .background import invert_if_light_background, remove_background, stretch_contrast, to_grayscale
 from .images import ImageError, ImageLike, load_image
 from .ink import keep_main_ink
@@ -100,6 +101,14 @@ def center_by_mass(image: np.ndarray, size: int = 28) -> np.ndarray:
     return result
 
 
+#: The steps of :func:`to_mnist` after loading, in order: (name, function of the previous image).
+STEPS = (("grayscale", to_grayscale), ("paper found", mask_outside_paper),
+         ("inverted", invert_if_light_background), ("background removed", remove_background),
+         ("lines removed", remove_lines), ("stretched", stretch_contrast), ("specks removed", keep_main_ink),
+         ("cropped", crop_to_ink), ("thickened", thicken_strokes), ("20x20", fit_in_20x20),
+         ("28x28", center_by_mass))
+
+
 def preprocess_steps(image: ImageLike, deskew: bool = False) -> dict[str, np.ndarray]:
     """Run every step of :func:`to_mnist` and keep each intermediate image (lesson 5).
 
@@ -112,23 +121,10 @@ def preprocess_steps(image: ImageLike, deskew: bool = False) -> dict[str, np.nda
     Raises:
         ImageError: the image cannot be used; the message says why.
     """
-    loaded = load_image(image)
-    steps: dict[str, np.ndarray] = {"loaded": np.asarray(loaded)}
-    steps["grayscale"] = to_grayscale(loaded)
-    steps["paper found"] = mask_outside_paper(steps["grayscale"])
-    steps["inverted"] = invert_if_light_background(steps["paper found"])
-    steps["background removed"] = remove_background(steps["inverted"])
-    steps["lines removed"] = remove_lines(steps["background removed"])
-    steps["stretched"] = stretch_contrast(steps["lines removed"])
-    steps["specks removed"] = keep_main_ink(steps["stretched"])
-    steps["cropped"] = crop_to_ink(steps["specks removed"])
-    steps["thickened"] = thicken_strokes(steps["cropped"])
-    steps["20x20"] = fit_in_20x20(steps["thickened"])
-    steps["28x28"] = center_by_mass(steps["20x20"])
-    if deskew:
-        from ..deskew import deskew as straighten
-
-        steps["deskewed"] = straighten(steps["28x28"])
+    picture = load_image(image)
+    steps: dict[str, np.ndarray] = {"loaded": np.asarray(picture)}
+    for name, step in (*STEPS, *([("deskewed", straighten)] if deskew else [])):
+        picture = steps[name] = step(picture)  # each step works on the one before
     return steps
 
 

@@ -2,14 +2,13 @@
 
 Each picture is checked by the guard and predicted with the model's recipe; what cannot be read
 is reported, never raised (whatever the error), so one bad file does not lose the others' answers.
+The command line's ``predict`` is :func:`mnist_course.cli.commands.predict_files`.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 
-import torch
 from torch import nn
 
 from ..recipe import Recipe
@@ -72,35 +71,3 @@ def predict_uploads(model: nn.Module, files: Sequence[dict], k: int = 3) -> list
             "dicts with 'name' and 'content'.")))
     return read_pictures(model, pictures, k)
 
-
-def predict_files(checkpoint: str | os.PathLike, paths: Sequence[str | os.PathLike], k: int = 3,
-                  device: str | torch.device = "cpu", keep_going: bool = False) -> list[str]:
-    """Load a checkpoint and return one line per image file: what ``python -m mnist_course predict`` prints.
-
-    Args:
-        checkpoint: a file written by :func:`~mnist_course.checkpoints.save_checkpoint`.
-        paths: image files (PNG, JPEG...).
-        k: guesses per image, 1..10.
-        device: where to run the model.
-        keep_going: on an unreadable image, write ``"<path>: error: <why>"`` and go on.
-
-    Returns:
-        One line per path, e.g. ``"seven.png: 7 (93.1%), 1 (4.0%), 9 (1.2%)"``.
-
-    Raises:
-        CheckpointError: the checkpoint is missing or unreadable.
-        ValueError: no paths, a bad ``k``, or (unless ``keep_going``) an unreadable image.
-    """
-    from ..checkpoints import load_checkpoint
-
-    if not paths:
-        raise ValueError("no image files given: name at least one.")
-    if not 1 <= int(k) <= 10:
-        raise ValueError(f"k must be between 1 and 10, not {k}")
-    model, _ = load_checkpoint(checkpoint, device=device)  # it sets model.recipe
-    results = read_pictures(model, [(str(path), path) for path in paths], k)
-    for result in results:
-        if "error" in result and not keep_going:
-            error = result["error"]
-            raise ImageError(error if result["name"] in error else f"{result['name']}: {error}")
-    return [format_result(result) for result in results]

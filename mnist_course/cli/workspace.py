@@ -23,7 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 COURSE_DIR = REPO / "lessons"  #: The shipped lessons, tracked by git; instructors edit them.
 STUDENT_DIR = REPO / "work"  #: The student's copies (git-ignored): what the student's JupyterLab shows.
 CONFIG_DIR = REPO / "jupyter-config"  #: The course's Jupyter settings (on JUPYTER_CONFIG_PATH).

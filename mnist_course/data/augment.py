@@ -13,7 +13,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .data import MNIST_MEAN, MNIST_STD
+from . import MNIST_MEAN, MNIST_STD
 
 #: The value of empty background after normalising with MNIST's mean and std.
 BACKGROUND = (0.0 - MNIST_MEAN) / MNIST_STD
