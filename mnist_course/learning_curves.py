@@ -59,8 +59,8 @@ def plot_history(histories: History | Sequence[History], names: Sequence[str] | 
         ax.set(xlabel="epoch", ylabel=what, title=f"{what.split()[0].capitalize()} per epoch")
         ax.grid(alpha=0.3)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-    acc_ax.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 5, 10]))  # never 82.5% shown as "82%"
-    acc_ax.yaxis.set_major_formatter(PercentFormatter(1.0, decimals=None))
+    # whole or round percentages, each label its tick's own value (82.5% was once shown as "82%")
+    acc_ax.yaxis.set(major_locator=MaxNLocator(6, steps=[1, 2, 5, 10]), major_formatter=PercentFormatter(1.0))
     keys = [Line2D([], [], color="black", ls=ls, marker=marker, ms=4, label=label)
             for ls, marker, label in (("-", "o", "train"), ("--", "s", test_label))[: 2 if test else 1]]
     runs = [Line2D([], [], color=c, alpha=a, lw=3, label=n)

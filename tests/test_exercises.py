@@ -145,27 +145,27 @@ WRONG = [
      "each column"),
     ("2.1", "def softmax(logits):\n    return logits.exp() / logits.exp().sum(dim=1)", "keepdim=True"),
     ("2.1", "def softmax(logits):\n    return torch.log_softmax(logits, dim=1)", "log-probabilities"),
-    ("2.2", "def accuracy_per_digit(predictions, labels):\n"
+    ("2.4", "def accuracy_per_digit(predictions, labels):\n"
             "    return [(labels[predictions == d] == d).float().mean().item() for d in range(10)]",
      "*answers* d"),
-    ("2.2", "def accuracy_per_digit(predictions, labels):\n"
+    ("2.4", "def accuracy_per_digit(predictions, labels):\n"
             "    return [(predictions == labels).float().mean().item()] * 10", "overall accuracy"),
-    ("2.2", "def accuracy_per_digit(predictions, labels):\n"
+    ("2.4", "def accuracy_per_digit(predictions, labels):\n"
             "    return [(predictions[labels == d] == d).sum().item() / len(labels) for d in range(10)]",
      "divided by all the images"),
-    ("2.3", "def train_step(images, labels, weights, bias, lr):\n"
+    ("2.2", "def train_step(images, labels, weights, bias, lr):\n"
             "    loss = F.cross_entropy(images.view(len(images), -1) @ weights + bias, labels)\n"
             "    loss.backward()\n"
             "    with torch.no_grad():\n"
             "        weights -= lr * weights.grad\n"
             "        bias -= lr * bias.grad\n"
             "    return loss.item()", "still in `.grad`"),
-    ("2.3", "def train_step(images, labels, weights, bias, lr):\n"
+    ("2.2", "def train_step(images, labels, weights, bias, lr):\n"
             "    loss = F.cross_entropy(images.view(len(images), -1) @ weights + bias, labels)\n"
             "    loss.backward()\n"
             "    weights -= lr * weights.grad\n"
             "    return loss.item()", "torch.no_grad()"),
-    ("2.3", "def train_step(images, labels, weights, bias, lr):\n"
+    ("2.2", "def train_step(images, labels, weights, bias, lr):\n"
             "    loss = F.cross_entropy(images.view(len(images), -1) @ weights + bias, labels)\n"
             "    loss.backward()\n"
             "    with torch.no_grad():\n"
@@ -174,12 +174,12 @@ WRONG = [
             "        weights.grad.zero_()\n"
             "        bias.grad.zero_()\n"
             "    return loss.item()", "uphill"),
-    ("2.3", "def train_step(images, labels, weights, bias, lr):\n"
+    ("2.2", "def train_step(images, labels, weights, bias, lr):\n"
             "    loss = F.cross_entropy(images.view(len(images), -1) @ weights + bias, labels)\n"
             "    loss.backward()\n"
             "    weights = weights - lr * weights.grad\n"
             "    return loss.item()", "did not change"),
-    ("2.3", "def train_step(images, labels, weights, bias, lr):\n"
+    ("2.2", "def train_step(images, labels, weights, bias, lr):\n"
             "    loss = F.cross_entropy(images.view(len(images), -1) @ weights + bias, labels)\n"
             "    loss.backward()\n"
             "    with torch.no_grad():\n"
@@ -188,7 +188,7 @@ WRONG = [
             "        weights.grad.zero_()\n"
             "        bias.grad.zero_()\n"
             "    return loss", "loss tensor"),
-    ("2.3", "def train_step(images, labels, weights, bias, lr):\n"
+    ("2.2", "def train_step(images, labels, weights, bias, lr):\n"
             "    loss = F.cross_entropy(images.view(len(images), -1) @ weights + bias, labels)\n"
             "    loss.backward()\n"
             "    with torch.no_grad():\n"
@@ -197,13 +197,13 @@ WRONG = [
             "        weights.grad.zero_()\n"
             "        bias.grad.zero_()\n"
             "    return 0", "before the step"),
-    ("2.4", "start_weights = torch.zeros(10, 784, requires_grad=True)\nstart_bias = torch.zeros(10)",
+    ("2.3", "start_weights = torch.zeros(10, 784, requires_grad=True)\nstart_bias = torch.zeros(10)",
      "nn.Linear's layout"),
-    ("2.4", "start_weights = torch.zeros(784, 10)\nstart_bias = torch.zeros(10, requires_grad=True)",
+    ("2.3", "start_weights = torch.zeros(784, 10)\nstart_bias = torch.zeros(10, requires_grad=True)",
      "will not compute gradients"),
-    ("2.4", "start_weights = torch.zeros(784, 10, requires_grad=True) * 1\n"
+    ("2.3", "start_weights = torch.zeros(784, 10, requires_grad=True) * 1\n"
             "start_bias = torch.zeros(10, requires_grad=True)", "result of a computation"),
-    ("2.4", "start_weights = torch.randn(784, 10, requires_grad=True)\n"
+    ("2.3", "start_weights = torch.randn(784, 10, requires_grad=True)\n"
             "start_bias = torch.zeros(10, requires_grad=True)", "not all zeros"),
     ("3.1", "by_hand = 784 * 250 + 250 * 200 + 200 * 10", "biases are missing"),
     ("3.1", "by_hand = 784 + 250 + 200 + 10", "counts the units"),
@@ -245,35 +245,35 @@ WRONG = [
             "        probabilities = torch.softmax(model(images), dim=1)\n"
             "    model.train()\n"
             "    return probabilities", "left in training mode"),
-    ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
+    ("3.5", "def train_step(model, images, labels, loss_fn, optimizer):\n"
             "    loss = loss_fn(model(images), labels)\n"
             "    loss.backward()\n"
             "    optimizer.step()\n"
             "    return loss.item()", "gradients were added in"),
-    ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
+    ("3.5", "def train_step(model, images, labels, loss_fn, optimizer):\n"
             "    loss = loss_fn(model(images), labels)\n"
             "    optimizer.zero_grad()\n"
             "    loss.backward()\n"
             "    return loss.item()", "did not change"),
-    ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
+    ("3.5", "def train_step(model, images, labels, loss_fn, optimizer):\n"
             "    loss = loss_fn(torch.softmax(model(images), dim=1), labels)\n"
             "    optimizer.zero_grad()\n"
             "    loss.backward()\n"
             "    optimizer.step()\n"
             "    return loss.item()", "softmax before the loss"),
-    ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
+    ("3.5", "def train_step(model, images, labels, loss_fn, optimizer):\n"
             "    loss = loss_fn(model(images), labels)\n"
             "    optimizer.zero_grad()\n"
             "    loss.backward()\n"
             "    optimizer.step()\n"
             "    return loss", "returned the loss tensor"),
-    ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
+    ("3.5", "def train_step(model, images, labels, loss_fn, optimizer):\n"
             "    loss = loss_fn(model(images), labels)\n"
             "    optimizer.zero_grad()\n"
             "    loss.backward()\n"
             "    optimizer.step()\n"
             "    return 2.3", "before the step"),
-    ("3.4", "def train_step(model, images, labels, loss_fn, optimizer):\n"
+    ("3.5", "def train_step(model, images, labels, loss_fn, optimizer):\n"
             "    optimizer.zero_grad()\n"
             "    loss_fn(model(images), labels).backward()\n"
             "    optimizer.step()\n"
@@ -355,20 +355,20 @@ WRONG = [
             "    return size + 2 * padding - kernel_size + 1", "stride is ignored"),
     ("6.1", "def output_size(size, kernel_size, padding=0, stride=1):\n"
             "    return (size + 2 * padding - kernel_size) / stride + 1", "use `//`"),
-    ("6.2", "conv_parameters = 32 * 16 * 5 * 5", "biases are missing"),
-    ("6.2", "conv_parameters = 32 * 5 * 5 + 32", "16 input channels"),
-    ("6.2", "conv_parameters = 32 * 16 * 5 + 32", "not 5"),
-    ("6.2", "conv_parameters = 32 * 16 * 5 * 5 * 8 * 8 + 32", "every position"),
-    ("6.3", "def convolve(image, kernel):\n"
+    ("6.4", "conv_parameters = 32 * 16 * 5 * 5", "biases are missing"),
+    ("6.4", "conv_parameters = 32 * 5 * 5 + 32", "16 input channels"),
+    ("6.4", "conv_parameters = 32 * 16 * 5 + 32", "not 5"),
+    ("6.4", "conv_parameters = 32 * 16 * 5 * 5 * 8 * 8 + 32", "every position"),
+    ("6.2", "def convolve(image, kernel):\n"
             "    return F.conv2d(image[None, None], kernel.flip(0, 1)[None, None])[0, 0]", "flipped"),
-    ("6.3", "def convolve(image, kernel):\n"
+    ("6.2", "def convolve(image, kernel):\n"
             "    return F.conv2d(image[None, None], kernel[None, None], padding=1)[0, 0]", "padded"),
-    ("6.3", "def convolve(image, kernel):\n"
+    ("6.2", "def convolve(image, kernel):\n"
             "    return F.conv2d(image[None, None], kernel.T[None, None])[0, 0]", "transposed"),
-    ("6.3", "def convolve(image, kernel):\n    return image * kernel.sum()", "padded"),
-    ("6.3", "def convolve(image, kernel):\n    return F.conv2d(image[None, None], kernel[None, None])[0, 0]",
+    ("6.2", "def convolve(image, kernel):\n    return image * kernel.sum()", "padded"),
+    ("6.2", "def convolve(image, kernel):\n    return F.conv2d(image[None, None], kernel[None, None])[0, 0]",
      "calls conv2d itself"),
-    ("6.3", "def convolve(image, kernel):\n"
+    ("6.2", "def convolve(image, kernel):\n"
             "    return torch.conv2d(image[None, None], kernel[None, None])[0, 0]",
      "calls conv2d itself"),
 ]
@@ -400,23 +400,23 @@ WRONG += [
 ]
 
 
-# Exercise 6.4 (max pooling by hand): its typical mistakes, in a block of their own.
+# Exercise 6.3 (max pooling by hand): its typical mistakes, in a block of their own.
 WRONG += [
-    ("6.4", "def max_pool(feature_map):\n    return F.avg_pool2d(feature_map[None, None], 2)[0, 0]",
+    ("6.3", "def max_pool(feature_map):\n    return F.avg_pool2d(feature_map[None, None], 2)[0, 0]",
      "average pooling"),
-    ("6.4", "def max_pool(feature_map):\n    return F.max_pool2d(feature_map[None, None], 2, stride=1)[0, 0]",
+    ("6.3", "def max_pool(feature_map):\n    return F.max_pool2d(feature_map[None, None], 2, stride=1)[0, 0]",
      "blocks overlap"),
-    ("6.4", "def max_pool(feature_map):\n    return F.max_pool2d(feature_map[None, None], 2)[0, 0]",
+    ("6.3", "def max_pool(feature_map):\n    return F.max_pool2d(feature_map[None, None], 2)[0, 0]",
      "calls PyTorch's max pooling"),
-    ("6.4", "def max_pool(feature_map):\n    return nn.MaxPool2d(2)(feature_map[None, None])[0, 0]",
+    ("6.3", "def max_pool(feature_map):\n    return nn.MaxPool2d(2)(feature_map[None, None])[0, 0]",
      "calls PyTorch's max pooling"),
-    ("6.4", "def max_pool(feature_map):\n    rows, cols = [n // 2 for n in feature_map.shape]\n"
+    ("6.3", "def max_pool(feature_map):\n    rows, cols = [n // 2 for n in feature_map.shape]\n"
             "    return feature_map.reshape(rows, cols, 4).amax(-1)", "4 neighbours in one row"),
-    ("6.4", "def max_pool(feature_map):\n    rows, cols = [n // 2 for n in feature_map.shape]\n"
+    ("6.3", "def max_pool(feature_map):\n    rows, cols = [n // 2 for n in feature_map.shape]\n"
             "    return feature_map.reshape(rows, 2, cols, 2).amax(dim=(1, 3))", "fails on a (7, 9) map"),
-    ("6.4", "def max_pool(feature_map):\n    return F.pad(feature_map, (0, 1, 0, 1)).unfold(0, 2, 2)"
+    ("6.3", "def max_pool(feature_map):\n    return F.pad(feature_map, (0, 1, 0, 1)).unfold(0, 2, 2)"
             ".unfold(1, 2, 2).amax(dim=(2, 3))", "half-block"),
-    ("6.4", "def max_pool(feature_map):\n    return feature_map.reshape(-1, 2).amax(-1)", "gave"),
+    ("6.3", "def max_pool(feature_map):\n    return feature_map.reshape(-1, 2).amax(-1)", "gave"),
 ]
 
 
@@ -453,7 +453,7 @@ OTHER_RIGHT_ANSWERS = [
             "    return torch.tensor((size + 2 * padding - kernel_size) // stride + 1)"),
     ("6.1", "import numpy as np\ndef output_size(size, kernel_size, padding=0, stride=1):\n"
             "    return np.int64((size + 2 * padding - kernel_size) // stride + 1)"),
-    ("6.3", "def convolve(image, kernel):\n    k = len(kernel)\n"
+    ("6.2", "def convolve(image, kernel):\n    k = len(kernel)\n"
             "    return torch.stack([torch.stack([(image[r:r + k, c:c + k] * kernel).sum()\n"
             "        for c in range(image.shape[1] - k + 1)]) for r in range(image.shape[0] - k + 1)])"),
 ]
@@ -470,7 +470,7 @@ OTHER_RIGHT_ANSWERS += [
 ]
 
 OTHER_RIGHT_ANSWERS += [
-    ("6.4", "def max_pool(feature_map):\n    rows, cols = [n // 2 for n in feature_map.shape]\n"
+    ("6.3", "def max_pool(feature_map):\n    rows, cols = [n // 2 for n in feature_map.shape]\n"
             "    return feature_map[: 2 * rows, : 2 * cols].reshape(rows, 2, cols, 2).amax(dim=(1, 3))"),
 ]
 
@@ -611,20 +611,20 @@ def _count(mode="model.eval()", grad="torch.no_grad()", compare="!=", item=".ite
 
 
 WRONG_LESSON_3_PARTS = [
-    ("3.5", f"fixed = nn.Sequential(nn.Flatten(), {_LAYERS.format('nn.Sigmoid()')}, nn.Softmax(dim=1))",
+    ("3.4", f"fixed = nn.Sequential(nn.Flatten(), {_LAYERS.format('nn.Sigmoid()')}, nn.Softmax(dim=1))",
      "ends in a softmax"),
-    ("3.5", f"fixed = nn.Sequential(nn.Flatten(), {_LAYERS.format('nn.ReLU()')}, nn.Softmax(dim=1))",
+    ("3.4", f"fixed = nn.Sequential(nn.Flatten(), {_LAYERS.format('nn.ReLU()')}, nn.Softmax(dim=1))",
      "ends in a softmax"),
-    ("3.5", f"fixed = nn.Sequential(nn.Flatten(), {_LAYERS.format('nn.ReLU()')}, nn.LogSoftmax(dim=1))",
+    ("3.4", f"fixed = nn.Sequential(nn.Flatten(), {_LAYERS.format('nn.ReLU()')}, nn.LogSoftmax(dim=1))",
      "redundant"),
-    ("3.5", f"fixed = nn.Sequential(nn.Flatten(), {_LAYERS.format('nn.Sigmoid()')})", "saturates"),
-    ("3.5", f"fixed = nn.Sequential(nn.Flatten(), {_LAYERS.format('nn.Identity()')})", "nothing non-linear"),
-    ("3.5", "fixed = nn.Sequential(nn.Flatten(), nn.Linear(784, 250), nn.ReLU(), nn.Linear(250, 200), "
+    ("3.4", f"fixed = nn.Sequential(nn.Flatten(), {_LAYERS.format('nn.Sigmoid()')})", "saturates"),
+    ("3.4", f"fixed = nn.Sequential(nn.Flatten(), {_LAYERS.format('nn.Identity()')})", "nothing non-linear"),
+    ("3.4", "fixed = nn.Sequential(nn.Flatten(), nn.Linear(784, 250), nn.ReLU(), nn.Linear(250, 200), "
             "nn.Linear(200, 10))", "after hidden layer 2"),
-    ("3.5", f"fixed = nn.Sequential({_LAYERS.format('nn.ReLU()')})", "flatten"),
-    ("3.5", f"fixed = nn.Sequential(nn.Flatten(), {_LAYERS.format('nn.ReLU()')}, nn.ReLU())",
+    ("3.4", f"fixed = nn.Sequential({_LAYERS.format('nn.ReLU()')})", "flatten"),
+    ("3.4", f"fixed = nn.Sequential(nn.Flatten(), {_LAYERS.format('nn.ReLU()')}, nn.ReLU())",
      "after the output layer"),
-    ("3.5", "fixed = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 256), "
+    ("3.4", "fixed = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 256), "
             "nn.ReLU(), nn.Linear(256, 10))", "the Linear layers are"),
     ("3.6", "images_per_epoch = len(train_dataset)", "smaller batch is dropped"),
     ("3.6", "images_per_epoch = len(train_dataset) // 64", "number of batches"),

@@ -17,8 +17,8 @@ def test_solved_keeps_the_check_and_the_lines_around_the_blank():
     assert solved(cell, "answer = 1\n") == want
     cell = 'def f(x):\n    ...  # your code here\n\n\ncheck("2.1", f)'
     assert solved(cell, "def f(x):\n    return x\n") == 'def f(x):\n    return x\n\n\ncheck("2.1", f)'
-    cell = 'a = ...  # your code here\nb = ...  # your code here\ncheck("2.4", a, b=b)'
-    assert solved(cell, "a, b = 1, 2") == 'a, b = 1, 2\ncheck("2.4", a, b=b)'
+    cell = 'a = ...  # your code here\nb = ...  # your code here\ncheck("2.3", a, b=b)'
+    assert solved(cell, "a, b = 1, 2") == 'a, b = 1, 2\ncheck("2.3", a, b=b)'
 
 
 def test_with_solutions_solves_every_exercise_cell_once(tmp_path):

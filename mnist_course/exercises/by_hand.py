@@ -1,6 +1,6 @@
 """Helpers for checking what a student writes by hand against PyTorch's own function (lesson 6).
 
-A convolution (exercise 6.3) or max pooling (6.4) written with loops must give PyTorch's numbers
+A convolution (exercise 6.2) or max pooling (6.3) written with loops must give PyTorch's numbers
 without calling PyTorch's function: :func:`call_spying` runs the answer and says whether it did.
 :func:`pooled` and :func:`row_groups` give the right answer and a wrong one a student may write.
 """

@@ -79,7 +79,7 @@ def _predictions() -> tuple[torch.Tensor, torch.Tensor]:
     return torch.where(wrong, (labels + 3) % 10, labels), labels
 
 
-@exercise("2.2", "the accuracy for each digit", answer="accuracy_per_digit", kind="function",
+@exercise("2.4", "the accuracy for each digit", answer="accuracy_per_digit", kind="function",
           namespace=lambda: {**_namespace(), "predictions": _predictions()[0]}, hints=(
     "For one digit d: look only at the images whose true label is d.",
     "Among those, the fraction of predictions that are right is d's accuracy (a mean of True/False, "
@@ -128,7 +128,7 @@ def _reference_step(images, labels, weights, bias, lr) -> tuple[torch.Tensor, to
     return (weights - lr * weights.grad).detach(), (bias - lr * bias.grad).detach(), loss.item()
 
 
-@exercise("2.3", "one training step by hand", answer="train_step", kind="function", namespace=_namespace,
+@exercise("2.2", "one training step by hand", answer="train_step", kind="function", namespace=_namespace,
           hints=(
     "The lesson's training by hand does this step: the hand model's loss on the flattened images, "
     "then the gradients with `backward()`.",
@@ -180,7 +180,7 @@ def check_train_step(answer) -> object:
     return correct("loss, backward, a step inside no_grad, zeroed gradients: every training loop does this")
 
 
-@exercise("2.4", "zero starting weights and bias", answer="start_weights", inputs=("start_bias",),
+@exercise("2.3", "zero starting weights and bias", answer="start_weights", inputs=("start_bias",),
           namespace=_namespace, hints=(
     "`torch.zeros(rows, columns)` makes a tensor full of zeros; the hand model computes `x @ weights`.",
     "PyTorch computes gradients only for tensors that ask for them from the start: look at how the "

@@ -150,7 +150,7 @@ def _leaves(model: nn.Module) -> list[nn.Module]:
     return [m for m in model.modules() if not list(m.children())]
 
 
-@exercise("3.5", "the tutorial's sigmoid-and-softmax network, fixed", answer="fixed",
+@exercise("3.4", "the tutorial's sigmoid-and-softmax network, fixed", answer="fixed",
           namespace=lesson_namespace, hints=(
     "Keep the Flatten and the three Linear layers with their sizes; change what sits between and after them.",
     "Section 5 says which activation lets the gradients flow back; "

@@ -37,7 +37,7 @@ def _same(params, reference) -> bool:
     return all(torch.allclose(p.detach(), q, atol=1e-6) for p, q in zip(params, reference, strict=True))
 
 
-@exercise("3.4", "one training step with an optimizer", answer="train_step", kind="function",
+@exercise("3.5", "one training step with an optimizer", answer="train_step", kind="function",
           namespace=lesson_namespace, hints=(
     "The loop inside the lesson's `train_one_epoch` takes exactly this step, one batch at a time.",
     "Give `loss_fn` the model's raw logits: it applies log-softmax itself.",
@@ -78,10 +78,6 @@ def check_train_step(answer) -> object:
     need(_same(params, expected[1]), "the second step is wrong: the first step's gradients were added in",
          "`backward()` adds to `.grad`: clear the old gradients before computing new ones")
     return correct("zero_grad, backward, step: the heart of every PyTorch training loop")
-
-
-# ---------------------------------------------------------------------------------------------
-# Lessons 3a and 3b (issue 18): 3.5 in 3a; 3.6, 3.7 and 3.8 in 3b. A self-contained block.
 
 
 def _dataset_namespace() -> dict:

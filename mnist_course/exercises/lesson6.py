@@ -63,7 +63,7 @@ def check_output_size(answer) -> object:
     return correct("28 -> 24 -> pool 12 -> 8 -> pool 4: SmallCNN's last layer sees 32 x 4 x 4 = 512 numbers")
 
 
-@exercise("6.2", "the parameter count of a convolution, by hand", answer="conv_parameters",
+@exercise("6.4", "the parameter count of a convolution, by hand", answer="conv_parameters",
           namespace=_namespace, hints=(
     "Each output channel has one kernel per *input* channel: in_channels x 5 x 5 weights.",
     "And one bias per output channel.",
@@ -94,7 +94,7 @@ def _asymmetric_kernel() -> torch.Tensor:
     return torch.tensor([[1.0, 2.0, 0.0], [0.0, 1.0, -1.0], [-2.0, 0.0, 0.5]])
 
 
-@exercise("6.3", "a convolution by hand", answer="convolve", kind="function", namespace=_namespace, hints=(
+@exercise("6.2", "a convolution by hand", answer="convolve", kind="function", namespace=_namespace, hints=(
     "Output pixel (r, c) is a sum of products: the k x k patch of the image whose top-left corner is "
     "(r, c), times the kernel, summed.",
     "Without padding the output is (H - k + 1) x (W - k + 1): loop over those positions.",
@@ -139,7 +139,7 @@ def check_convolve(answer) -> object:
     return correct("the same numbers as F.conv2d: a convolution is one small dot product at every position")
 
 
-# Exercise 6.4 (issue 18): max pooling by hand, after section 4.
+# Exercise 6.3 (issue 18): max pooling by hand, after section 4.
 
 def _check_one_map(answer, feature_map: torch.Tensor) -> None:
     """Stop the check unless ``answer`` pools ``feature_map`` like ``F.max_pool2d(x, 2)``."""
@@ -166,10 +166,10 @@ def _check_one_map(answer, feature_map: torch.Tensor) -> None:
                        "compare your output with a small map you can pool by eye"))
 
 
-@exercise("6.4", "max pooling by hand", answer="max_pool", kind="function", namespace=_namespace, hints=(
+@exercise("6.3", "max pooling by hand", answer="max_pool", kind="function", namespace=_namespace, hints=(
     "The output has one value per 2x2 block: block (r, c) covers rows 2r and 2r + 1 and columns 2c "
     "and 2c + 1.",
-    "Two loops over the output positions work, as in exercise 6.3; `.max()` gives a tensor's largest value.",
+    "Two loops over the output positions work, as in exercise 6.2; `.max()` gives a tensor's largest value.",
     "Try your function on `torch.arange(16.0).reshape(4, 4)`: which four numbers should each output "
     "value come from, and which is the largest?",
 ), solution="""

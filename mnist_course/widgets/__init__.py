@@ -8,5 +8,9 @@
 """
 
 #: JupyterLab's theme colours (with a fallback outside JupyterLab): readable in light and dark themes.
-ERROR_COLOUR = "var(--jp-error-color1, #d32f2f)"
-WARNING_COLOUR = "var(--jp-warn-color1, #f57c00)"
+COLOURS = {"error": "var(--jp-error-color1, #d32f2f)", "warning": "var(--jp-warn-color1, #f57c00)"}
+
+
+def in_colour(text: str, kind: str = "error") -> str:
+    """``text`` (HTML) in the theme's ``"error"`` or ``"warning"`` colour."""
+    return f"<span style='color:{COLOURS[kind]}'>{text}</span>"

@@ -16,7 +16,7 @@ import torch
 from ..env import available_devices, get_device, seeded, torch_threads
 from ..models import MLP
 from ..training import History, Progress, Report, StopWhen, fit, make_optimizer
-from . import ERROR_COLOUR, knobs
+from . import in_colour, knobs
 from .curves import LivePlot, Record, accuracy_text, progress_text, summary
 from .runner import Run, Runner
 
@@ -207,4 +207,4 @@ class TrainingDashboard:
         self._next_render = time.perf_counter() + max(0.25, 2 * (time.perf_counter() - started))
 
     def _set_status(self, text: str, error: bool = False) -> None:
-        self._status.value = f'<span style="color:{ERROR_COLOUR}">{text}</span>' if error else text
+        self._status.value = in_colour(text) if error else text

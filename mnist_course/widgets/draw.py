@@ -15,7 +15,7 @@ from torch import nn
 
 from ..handwriting.predict import all_probabilities
 from ..handwriting.reading import predict_uploads, read_pictures, result_text
-from . import ERROR_COLOUR, WARNING_COLOUR
+from . import in_colour
 from .pictures import digit_png, probability_chart_png
 from .strokes import CANVAS_SIZE, LINE_WIDTH, Point, Stroke, strokes_to_image
 
@@ -27,17 +27,14 @@ def _describe(result: dict, k: int) -> str:
     """
     text = html.escape(result_text(result))
     if "error" in result or result["problems"]:
-        colour = ERROR_COLOUR if "error" in result else WARNING_COLOUR
-        return f"<span style='color:{colour}'>{text}</span>"
+        return in_colour(text, "error" if "error" in result else "warning")
     return f"Top {k}: <b>{text}</b>"
 
 
 def _row(result: dict, k: int) -> str:
     """One upload as HTML: what the model saw (if the picture could be read), its name, :func:`_describe`."""
-    picture = ""
-    if "image" in result:
-        data = base64.b64encode(digit_png(result["image"], scale=3)).decode("ascii")
-        picture = f"<img src='data:image/png;base64,{data}' width='84' height='84'> "
+    data = base64.b64encode(digit_png(result["image"], scale=3)).decode("ascii") if "image" in result else ""
+    picture = f"<img src='data:image/png;base64,{data}' width='84' height='84'> " if data else ""
     return f"<div>{picture}<b>{html.escape(result['name'])}</b>: {_describe(result, k)}</div>"
 
 
@@ -99,12 +96,8 @@ class DigitCanvas(widgets.HBox):
 
     def add_stroke(self, points: Stroke) -> None:
         """Draw one stroke from code through ``points`` (``(x, y)`` in canvas pixels), as the mouse would."""
-        points = list(points)
-        if not points:
-            return
-        self._start(*points[0])
-        for x, y in points[1:]:
-            self._extend(x, y)
+        for i, (x, y) in enumerate(points):
+            (self._extend if i else self._start)(x, y)  # the first point puts the pen down
         self._stop()
 
     def clear(self) -> None:
@@ -129,8 +122,7 @@ class DigitCanvas(widgets.HBox):
             The ``k`` most likely ``(digit, probability)`` pairs, or ``None`` when nothing is drawn.
         """
         if not any(len(stroke) for stroke in self.strokes):
-            nothing = "Nothing is drawn yet: draw a digit first."
-            self.message.value = f"<span style='color:{ERROR_COLOUR}'>{nothing}</span>"
+            self.message.value = in_colour("Nothing is drawn yet: draw a digit first.")
             return None
         drawing = strokes_to_image(self.strokes, self.size, self.line_width)
         result = read_pictures(self.model, [("your drawing", drawing)], self.k)[0]
