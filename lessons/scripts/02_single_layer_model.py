@@ -299,7 +299,7 @@ print(f"accuracy on the 64 training images: {batch_accuracy:.3f}")
 print(f"accuracy on the test images:        {unseen_accuracy:.3f}")
 
 # %% [markdown]
-# **Exercise 2.3.** Write one training step of this section as a function: `train_step` gets
+# **Exercise 2.2.** Write one training step of this section as a function: `train_step` gets
 # a batch (`images`, `labels`), the hand-made model's `weights` and `bias` and the learning
 # rate `lr`; it computes the loss, the gradients, takes one step downhill (changing
 # `weights` and `bias` in place), leaves the gradients at zero, and returns the loss as a
@@ -310,7 +310,7 @@ def train_step(images, labels, weights, bias, lr):
     ...  # your code here
 
 
-check("2.3", train_step)
+check("2.2", train_step)
 
 # %% [markdown]
 # ## 5. Training by hand, on the whole training set
@@ -385,7 +385,7 @@ show_weights(weights)
 plt.show()
 
 # %% [markdown]
-# **Exercise 2.4.** Make a start without speckles, from zeros: `start_weights` of shape
+# **Exercise 2.3.** Make a start without speckles, from zeros: `start_weights` of shape
 # `(784, 10)` and `start_bias` of shape `(10,)`, all zeros, both ready for gradients.
 # Once the check says correct, train from them, on the device of the images (mixing
 # devices is an error on a GPU):
@@ -403,7 +403,7 @@ plt.show()
 # %% tags=["exercise"]
 start_weights = ...  # your code here
 start_bias = ...  # your code here
-check("2.4", start_weights, start_bias=start_bias)
+check("2.3", start_weights, start_bias=start_bias)
 
 # %% [markdown]
 # ### A learning rate that is too large
@@ -549,7 +549,7 @@ show_digits(test.images[:9], test.labels[:9], predictions, title="First nine tes
 plt.show()
 
 # %% [markdown]
-# **Exercise 2.2.** Which digits does a model read best? Write `accuracy_per_digit`: given
+# **Exercise 2.4.** Which digits does a model read best? Write `accuracy_per_digit`: given
 # the predicted digits and the true labels of some images (two `(N,)` tensors), it returns
 # 10 numbers (a list or a `(10,)` tensor), the accuracy on the images of each true digit
 # 0..9. Then try it on the hand-made model:
@@ -561,7 +561,7 @@ def accuracy_per_digit(predictions, labels):
     ...  # your code here
 
 
-check("2.2", accuracy_per_digit)
+check("2.4", accuracy_per_digit)
 
 # %% [markdown]
 # ## Recap

@@ -458,7 +458,7 @@ for name, ending in endings.items():
 # exercise 3.3).
 
 # %% [markdown]
-# **Exercise 3.5.** One tutorial trains this network with `nn.CrossEntropyLoss`:
+# **Exercise 3.4.** One tutorial trains this network with `nn.CrossEntropyLoss`:
 #
 # ```python
 # nn.Sequential(nn.Flatten(), nn.Linear(784, 250), nn.Sigmoid(), nn.Linear(250, 200), nn.Sigmoid(),
@@ -470,7 +470,7 @@ for name, ending in endings.items():
 
 # %% tags=["exercise"]
 fixed = ...  # your code here
-check("3.5", fixed)
+check("3.4", fixed)
 
 # %% [markdown]
 # ## Recap

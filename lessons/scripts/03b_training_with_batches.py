@@ -79,7 +79,7 @@ optimizer = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
 # > that holds the parameters of an earlier model, so the new model never learns. The
 # > fix: create the model, then its optimizer from `model.parameters()`, then train.
 #
-# **Exercise 3.4.** Write the heart of training as a function: `train_step` gets a model,
+# **Exercise 3.5.** Write the heart of training as a function: `train_step` gets a model,
 # a batch (`images`, `labels`), a `loss_fn` and an `optimizer`; it takes one training
 # step and returns the batch's loss as a Python number. The check calls it twice in a row
 # and compares with two correct SGD steps. The check says at once whether it is right, or
@@ -90,7 +90,7 @@ def train_step(model, images, labels, loss_fn, optimizer):
     ...  # your code here
 
 
-check("3.4", train_step)
+check("3.5", train_step)
 
 # %% [markdown]
 # ## 2. Batches from a `DataLoader`

@@ -216,7 +216,7 @@ print(f"row {row}, column {col}: by hand {by_hand:.4f}   F.conv2d {feature_maps[
 # (Strictly, `F.conv2d` computes a *cross-correlation*: a textbook convolution flips the
 # kernel first. Deep learning calls it a convolution anyway; learned kernels need no flip.)
 #
-# **Exercise 6.3.** Write `convolve(image, kernel)` by hand, with loops (no `F.conv2d`):
+# **Exercise 6.2.** Write `convolve(image, kernel)` by hand, with loops (no `F.conv2d`):
 # for a float image `(H, W)` and a square kernel `(k, k)` it returns the `(H - k + 1,
 # W - k + 1)` feature map that `F.conv2d(image[None, None], kernel[None, None])[0, 0]`
 # gives. Try it on `image` and `vertical`.
@@ -226,7 +226,7 @@ def convolve(image, kernel):
     ...  # your code here
 
 
-check("6.3", convolve)
+check("6.2", convolve)
 
 # %% [markdown]
 # The key property: the same 9 weights are used at every position. So a digit that is
@@ -262,7 +262,7 @@ for ax, picture, name in zip(axes, [edges[0, 0], pooled[0, 0]], ["vertical edges
 plt.show()
 
 # %% [markdown]
-# **Exercise 6.4.** Write `max_pool(feature_map)` by hand (no `F.max_pool2d`, no
+# **Exercise 6.3.** Write `max_pool(feature_map)` by hand (no `F.max_pool2d`, no
 # `nn.MaxPool2d`): for a float map `(H, W)` it returns what `F.max_pool2d(x, 2)` gives, the
 # largest value of every 2x2 block, as an `(H // 2, W // 2)` tensor. Try it on `edges[0, 0]`.
 
@@ -271,7 +271,7 @@ def max_pool(feature_map):
     ...  # your code here
 
 
-check("6.4", max_pool)
+check("6.3", max_pool)
 
 # %% [markdown]
 # ## 5. The small CNN
@@ -299,13 +299,13 @@ for layer in [*cnn.features, *cnn.classifier]:
     print(f"{type(layer).__name__:10s} -> {tuple(batch.shape)}")
 
 # %% [markdown]
-# **Exercise 6.2.** How many parameters (weights and biases) does `SmallCNN`'s second
+# **Exercise 6.4.** How many parameters (weights and biases) does `SmallCNN`'s second
 # convolution, `nn.Conv2d(16, 32, 5)`, have? Work it out from the layer's shape and write it
 # as a formula with numbers (like `3 * 4 + 5`); the check tells you whether it is right.
 
 # %% tags=["exercise"]
 conv_parameters = ...  # your code here
-check("6.2", conv_parameters)
+check("6.4", conv_parameters)
 
 # %% [markdown]
 # ### Fewer weights, more arithmetic

@@ -186,7 +186,7 @@ print("TensorBatches batch:", tensor_images.shape, tensor_labels.shape)  # (64, 
 first_image, first_label = train_dataset[0]  # (1, 28, 28), an int
 print("largest difference between the two first images:",
       round((first_image - tensor_batches.images[0]).abs().max().item(), 6))
-print("labels:", first_label, tensor_batches.labels[0].item())
+print("same label:", first_label == tensor_batches.labels[0].item())  # the digit depends on your copy
 
 # %% [markdown]
 # Converting all the images at once is a one-off cost. We time it:
