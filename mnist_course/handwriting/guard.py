@@ -29,13 +29,6 @@ SECOND_SHAPE, FAR = 0.35, 0.25
 MAX_BORDER = 0.3
 
 
-def _components(ink: np.ndarray) -> list[np.ndarray]:
-    """The 8-connected shapes of a small boolean mask (``ink.label_shapes``) as ``(n, 2)`` pixel arrays,
-    largest first (ties: the shape reached first in reading order)."""
-    labels, count = label_shapes(ink)  # numbered in reading order of their first pixel
-    return sorted((np.argwhere(labels == n) for n in range(1, count + 1)), key=len, reverse=True)
-
-
 def digit_problems(image: np.ndarray) -> list[str]:
     """Short reasons why a cleaned picture does not look like one digit; empty when it does.
 
@@ -58,7 +51,9 @@ def digit_problems(image: np.ndarray) -> list[str]:
     if min(height, width) > 0.5 * max(height, width) and total > MAX_FILL * height * width:
         fill = total / (height * width)
         problems.append(f"the ink fills {fill:.0%} of its outline: a solid area, not pen strokes")
-    shapes = _components(ink)
+    labels, count = label_shapes(ink)  # the 8-connected shapes, numbered in reading order
+    # each shape's pixels as (n, 2) arrays, largest first (ties: the shape reached first)
+    shapes = sorted((np.argwhere(labels == n) for n in range(1, count + 1)), key=len, reverse=True)
     specks = sum(len(s) for s in shapes if len(s) < SPECK)
     if specks > MAX_SPECKLED * total:
         problems.append(f"{specks / total:.0%} of the ink is tiny specks (noise)")

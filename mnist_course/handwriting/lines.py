@@ -65,12 +65,6 @@ def line_tilts(image: np.ndarray, count: int = 3) -> list[float]:
     return [float(t) for t in sorted(TILTS, key=score, reverse=True)[:count]]
 
 
-def _line_bands(profile: np.ndarray, thickness: int) -> list[tuple[int, int]]:
-    """Runs of True in ``profile`` at most ``thickness`` long, as (start, stop)."""
-    runs = ndimage.find_objects(ndimage.label(profile)[0])
-    return [(run.start, run.stop) for (run,) in runs if run.stop - run.start <= thickness]
-
-
 def _remove_rows(image: np.ndarray) -> bool:
     """Replace thin bright bands of rows (in place) by the darker of their neighbours; return whether
     there were any.
@@ -79,7 +73,9 @@ def _remove_rows(image: np.ndarray) -> bool:
     profile, whole = _line_profile(image), _line_profile(image, SINGLE_LINE_LENGTH)
     baseline = float(np.median(profile))
     threshold = baseline + max(LINE_CONTRAST, 0.1 * (float(image.max()) - baseline))
-    bands = _line_bands(profile > threshold, max(1, round(LINE_THICKNESS * h)) + 2)  # + the rows beside
+    thickness = max(1, round(LINE_THICKNESS * h)) + 2  # + the rows beside
+    runs = ndimage.find_objects(ndimage.label(profile > threshold)[0])  # runs of bright rows, as slices
+    bands = [(run.start, run.stop) for (run,) in runs if run.stop - run.start <= thickness]
     if len(bands) < MIN_LINES:  # a single line must cross (nearly) the whole picture
         bands = [(a, b) for a, b in bands if whole[a:b].max() > threshold]
     if not bands:

@@ -33,11 +33,9 @@ def _otsu(values: np.ndarray) -> float:
     """The threshold that best splits ``values`` (0..1) into a dark and a light group (Otsu)."""
     counts, edges = np.histogram(values, bins=64, range=(0, 1))
     centres = (edges[:-1] + edges[1:]) / 2
-    weight = np.cumsum(counts)
-    mass = np.cumsum(counts * centres)
-    total, total_mass = weight[-1], mass[-1]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        between = (total_mass * weight - total * mass) ** 2 / (weight * (total - weight))
+    weight, mass = np.cumsum(counts), np.cumsum(counts * centres)  # below each threshold
+    with np.errstate(divide="ignore", invalid="ignore"):  # the between-class variance
+        between = (mass[-1] * weight - weight[-1] * mass) ** 2 / (weight * (weight[-1] - weight))
     return float(edges[1:][np.nanargmax(np.nan_to_num(between[:-1], nan=-1.0))])
 
 

@@ -23,9 +23,8 @@ from .preprocess import to_mnist
 
 
 def _is_stack(images: object) -> bool:
-    shape = tuple(getattr(images, "shape", ()))
-    return isinstance(images, (torch.Tensor, np.ndarray)) and (
-        (len(shape) == 3 and shape[1:] == (28, 28)) or (len(shape) == 4 and shape[1:] == (1, 28, 28)))
+    is_array = isinstance(images, (torch.Tensor, np.ndarray))
+    return is_array and tuple(images.shape[1:]) in ((28, 28), (1, 28, 28))  # (N, 28, 28) or (N, 1, 28, 28)
 
 
 def _from_stack(images: torch.Tensor | np.ndarray, preprocess: dict | None = None) -> torch.Tensor:
@@ -39,13 +38,11 @@ def _from_stack(images: torch.Tensor | np.ndarray, preprocess: dict | None = Non
         raise ImageError(f"a stack of MNIST images must be uint8 (0..255) or float (0..1), not "
                          f"{batch.dtype}.")
     batch = batch.float()
-    if not torch.isfinite(batch).all():
-        raise ValueError("the images contain NaN or infinite values.")
     low, high = batch.min().item(), batch.max().item()
-    if low < -FLOAT_TOLERANCE or high > 1 + FLOAT_TOLERANCE:
-        raise ValueError(f"prepared images must be in 0..1 (as to_mnist returns them); these span "
-                         f"{low:.3g}..{high:.3g}. Do not normalise them yourself: predict() applies the "
-                         "model's mean and std.")
+    if not -FLOAT_TOLERANCE <= low <= high <= 1 + FLOAT_TOLERANCE:  # also false for NaN
+        raise ValueError(f"prepared images must be numbers in 0..1, no NaN or infinite values (as to_mnist "
+                         f"returns them); these span {low:.3g}..{high:.3g}. Do not normalise them yourself: "
+                         "predict() applies the model's mean and std.")
     return batch.clamp(0, 1)
 
 
@@ -76,9 +73,8 @@ def prepare_images(images: ImageLike | Sequence[ImageLike], preprocess: dict | N
     return to_mnist(images, **(preprocess or {})).unsqueeze(0)
 
 
-def predict(
-    model: nn.Module, images: ImageLike | Sequence[ImageLike], k: int = 3
-) -> list[list[tuple[int, float]]]:
+def predict(model: nn.Module, images: ImageLike | Sequence[ImageLike],
+            k: int = 3) -> list[list[tuple[int, float]]]:
     """The ``k`` most likely digits for each image, with their probabilities.
 
     Args:

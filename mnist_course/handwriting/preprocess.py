@@ -15,7 +15,7 @@ side is 20 pixels (antialiased), and placed in 28x28 with the ink's centre of ma
 8. ``ink.keep_main_ink``: specks and marks far from the digit are dropped.
 9. :func:`crop_to_ink`: cut away the empty border (``Image.getbbox``).
 10. ``thickness.thicken_strokes``: widen a thin pen line (``MaxFilter``).
-11. :func:`fit_in_20x20`: scale the longest side to 20 pixels (``ImageOps.contain``).
+11. :func:`fit_in_20x20`: scale the longest side to 20 pixels (Lanczos, like ``ImageOps.contain``).
 12. :func:`center_by_mass`: place it in 28x28 with its centre of mass at the centre.
 
 ``deskew=True`` adds ``deskew.deskew`` (slanted digits straightened). ``guard.digit_problems``
@@ -27,12 +27,12 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from PIL import Image, ImageOps
+from PIL import Image
 from scipy import ndimage
 
 from ..data.deskew import deskew as straighten
 from .background import invert_if_light_background, remove_background, stretch_contrast, to_grayscale
-from .images import ImageError, ImageLike, load_image
+from .images import ImageError, ImageLike, load_image, resized
 from .ink import keep_main_ink
 from .lines import remove_lines
 from .paper import mask_outside_paper
@@ -59,19 +59,14 @@ def crop_to_ink(image: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarr
 def fit_in_20x20(image: np.ndarray, size: int = 20) -> np.ndarray:
     """Scale a cropped digit so its longest side is ``size`` pixels, keeping its proportions.
 
-    ``ImageOps.contain`` with Lanczos filtering (antialiasing), then rescaled so the brightest pixel
-    is 1: float32 ``(size, w')`` or ``(h', size)`` in 0..1.
+    The sizes ``ImageOps.contain`` would choose (but a hair-thin line keeps at least one pixel),
+    Lanczos filtering (antialiasing), then rescaled so the brightest pixel is 1: float32
+    ``(size, w')`` or ``(h', size)`` in 0..1.
     """
-    picture = Image.fromarray(np.ascontiguousarray(image, dtype=np.float32))  # mode "F"
-    try:
-        fitted = ImageOps.contain(picture, (size, size), Image.Resampling.LANCZOS)
-    except ValueError:  # Pillow < 13 refuses a side that rounds to 0 pixels
-        fitted = None
-    if fitted is None or min(fitted.size) == 0:  # a hair-thin line: keep at least one pixel
-        long_side = max(image.shape)
-        height, width = (max(1, round(side * size / long_side)) for side in image.shape)
-        fitted = picture.resize((width, height), Image.Resampling.LANCZOS)
-    result = np.clip(np.asarray(fitted, dtype=np.float32), 0.0, 1.0)
+    long_side = max(image.shape)
+    height, width = (max(1, round(side / long_side * size)) for side in image.shape)
+    fitted = resized(image, shape=(height, width), resample=Image.Resampling.LANCZOS)
+    result = np.clip(fitted, 0.0, 1.0)
     peak = float(result.max())
     return result / peak if peak > 0 else result
 

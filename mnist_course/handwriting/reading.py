@@ -37,11 +37,10 @@ def read_pictures(model: nn.Module, pictures: Sequence[tuple[str, ImageLike]], k
                 raise picture
             image, problems = check_digit(picture, **preprocess)
             guesses = predict(model, image, k)[0]
+            results.append({"name": name, "image": image, "problems": problems, "guesses": guesses})
         except Exception as exc:  # noqa: BLE001  one picture's failure, whatever it is, is its own line
             why = str(exc) if isinstance(exc, ImageError) else f"cannot be read ({type(exc).__name__}: {exc})"
             results.append({"name": name, "error": why})
-            continue
-        results.append({"name": name, "image": image, "problems": problems, "guesses": guesses})
     return results
 
 

@@ -27,8 +27,6 @@ def stroke_width(image: np.ndarray, threshold: float = INK_THRESHOLD) -> float:
 
 def dilate(image: np.ndarray, size: int) -> np.ndarray:
     """Grayscale dilation with a ``size`` x ``size`` square (a moving maximum), growing the image."""
-    if size <= 1:
-        return image.astype(np.float32)
     return ndimage.grey_dilation(np.pad(image.astype(np.float32), size // 2), size=size | 1, mode="nearest")
 
 
