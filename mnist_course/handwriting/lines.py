@@ -78,13 +78,10 @@ def _remove_rows(image: np.ndarray) -> bool:
     bands = [(run.start, run.stop) for (run,) in runs if run.stop - run.start <= thickness]
     if len(bands) < MIN_LINES:  # a single line must cross (nearly) the whole picture
         bands = [(a, b) for a, b in bands if whole[a:b].max() > threshold]
-    if not bands:
-        return False
     for start, stop in bands:
         start, stop = max(start - 1, 0), min(stop + 1, h)  # the line's soft edges too
-        above, below = image[max(start - 1, 0)], image[min(stop, h - 1)]
-        image[start:stop] = np.minimum(above, below)
-    return True
+        image[start:stop] = np.minimum(image[max(start - 1, 0)], image[min(stop, h - 1)])  # above, below
+    return len(bands) > 0
 
 
 def remove_lines(image: np.ndarray) -> np.ndarray:

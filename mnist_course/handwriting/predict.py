@@ -35,8 +35,7 @@ def _from_stack(images: torch.Tensor | np.ndarray, preprocess: dict | None = Non
     if batch.dtype == torch.uint8:
         return Recipe(preprocess=preprocess or {}).straighten(batch).float() / 255
     if not batch.is_floating_point():
-        raise ImageError(f"a stack of MNIST images must be uint8 (0..255) or float (0..1), not "
-                         f"{batch.dtype}.")
+        raise ImageError(f"a stack of MNIST images must be uint8 (0..255) or float (0..1), not {batch.dtype}")
     batch = batch.float()
     low, high = batch.min().item(), batch.max().item()
     if not -FLOAT_TOLERANCE <= low <= high <= 1 + FLOAT_TOLERANCE:  # also false for NaN
