@@ -196,11 +196,8 @@ def standard_mode(image: Image.Image) -> Image.Image:
         return image
     if image.mode in _HIGH_DEPTH:  # 16-bit, 32-bit integer or float: shrink, then make it mode L
         return _shrink(image)
-    if image.mode == "1":
-        return image.convert("L")
-    if (image.mode == "P" and "transparency" in image.info) or image.mode in ("PA", "La"):
-        return image.convert("RGBA")
-    return image.convert("RGB")  # P, CMYK, YCbCr, LAB, HSV...
+    transparent = (image.mode == "P" and "transparency" in image.info) or image.mode in ("PA", "La")
+    return image.convert("L" if image.mode == "1" else "RGBA" if transparent else "RGB")  # RGB: P, CMYK...
 
 
 def load_image(image: ImageLike) -> Image.Image:

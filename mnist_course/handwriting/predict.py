@@ -36,13 +36,12 @@ def _from_stack(images: torch.Tensor | np.ndarray, preprocess: dict | None = Non
         return Recipe(preprocess=preprocess or {}).straighten(batch).float() / 255
     if not batch.is_floating_point():
         raise ImageError(f"a stack of MNIST images must be uint8 (0..255) or float (0..1), not {batch.dtype}")
-    batch = batch.float()
     low, high = batch.min().item(), batch.max().item()
     if not -FLOAT_TOLERANCE <= low <= high <= 1 + FLOAT_TOLERANCE:  # also false for NaN
         raise ValueError(f"prepared images must be numbers in 0..1, no NaN or infinite values (as to_mnist "
                          f"returns them); these span {low:.3g}..{high:.3g}. Do not normalise them yourself: "
                          "predict() applies the model's mean and std.")
-    return batch.clamp(0, 1)
+    return batch.float().clamp(0, 1)
 
 
 def prepare_images(images: ImageLike | Sequence[ImageLike], preprocess: dict | None = None) -> torch.Tensor:
