@@ -19,6 +19,7 @@ import nbformat
 
 from mnist_course.exercises import EXERCISES
 
+LESSONS = Path(__file__).resolve().parent.parent / "lessons"
 CHECK_CALL = re.compile(r'check\("(\d\.\d)"')
 BLANK = "# your code here"
 
@@ -58,8 +59,6 @@ def printed(cell: nbformat.NotebookNode) -> str:
         elif output.output_type == "error":
             parts.append(f"{output.ename}: {output.evalue}\n")
     return "".join(parts)
-
-
 
 
 def refusals(notebook: nbformat.NotebookNode, keys: dict[int, str]) -> str:

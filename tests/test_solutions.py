@@ -6,7 +6,7 @@ The lessons themselves run with every solution in ``tests/claims/`` (``make clai
 from __future__ import annotations
 
 import nbformat
-from lesson_solutions import refusals, solved, with_solutions
+from lesson_solutions import LESSONS, refusals, solved, with_solutions
 
 from mnist_course.exercises import EXERCISES
 
@@ -21,12 +21,9 @@ def test_solved_keeps_the_check_and_the_lines_around_the_blank():
     assert solved(cell, "a, b = 1, 2") == 'a, b = 1, 2\ncheck("2.3", a, b=b)'
 
 
-def test_with_solutions_solves_every_exercise_cell_once(tmp_path):
-    from pathlib import Path
-
-    lessons = sorted((Path(__file__).resolve().parent.parent / "lessons").glob("0*.ipynb"))
+def test_with_solutions_solves_every_exercise_cell_once():
     solved_keys = []
-    for path in lessons:
+    for path in sorted(LESSONS.glob("0*.ipynb")):
         notebook, keys = with_solutions(path)
         for index, key in keys.items():
             assert EXERCISES[key].solution.strip().splitlines()[0] in notebook.cells[index].source

@@ -16,11 +16,10 @@ import os
 from pathlib import Path
 
 import pytest
-from lesson_solutions import refusals, with_solutions
+from lesson_solutions import LESSONS, refusals, with_solutions
 from testbook import testbook
 
 REPO = Path(__file__).resolve().parents[2]
-LESSONS = REPO / "lessons"
 #: The training order the claims are checked under when the caller does not choose one.
 CLAIMS_SHUFFLE = "2"
 
