@@ -18,7 +18,7 @@ import torch
 from PIL import Image, ImageOps
 
 MAX_BYTES = 10 * 1024 * 1024  #: Largest upload or file read, in bytes (a phone photo is 2-8 MB).
-MAX_DECODED_BYTES = 160_000_000  #: Most memory a decoded picture may take (:func:`decoded_bytes`): 40 MP RGB.
+MAX_DECODED_BYTES = 160_000_000  #: Most memory a decoded picture may take (:func:`check_size`): 40 MP RGB.
 WORKING_SIZE = 1024  #: Longest side pictures are shrunk to when loaded (the digit ends up 20 px tall).
 FLOAT_TOLERANCE = 0.05  #: Floats from ``-FLOAT_TOLERANCE`` to ``1 + FLOAT_TOLERANCE`` are 0..1, clipped.
 
@@ -31,26 +31,22 @@ class ImageError(ValueError):
     """The picture cannot be turned into an MNIST-style digit; the message says why."""
 
 
-def decoded_bytes(size: tuple[int, ...], mode: str) -> int:
-    """The memory a picture takes once decoded and shrunk: pixels x the bytes Pillow stores per pixel
-    (1 for L, P and 1; 2 for 16-bit; 4 for RGB, LA, RGBA, CMYK, 32-bit and float), twice that for LA
-    and RGBA, which Pillow copies (alpha premultiplied) to shrink them.
-    """
-    pixels = math.prod(int(side) for side in size)
-    stored = 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4
-    return pixels * stored * (2 if mode in ("LA", "RGBA") else 1)
-
-
-def check_size(size: tuple[int, ...], mode: str, name: str = "the image", bytes_per_pixel: int = 0) -> None:
+def check_size(size: tuple[int, ...], mode: str, name: str = "the image", nbytes: int = 0) -> None:
     """Raise :class:`ImageError` if the picture would take more than :data:`MAX_DECODED_BYTES` of memory.
+
+    The memory a picture takes once decoded and shrunk is its pixels x the bytes Pillow stores per
+    pixel (1 for L, P and 1; 2 for 16-bit; 4 for RGB, LA, RGBA, CMYK, 32-bit and float), twice that
+    for LA and RGBA, which Pillow copies (alpha premultiplied) to shrink them.
 
     Args:
         size: ``(width, height)`` (or any sides), as decoded (after ``draft`` for a JPEG).
-        mode: the PIL mode, which says how many bytes each pixel takes (:func:`decoded_bytes`).
+        mode: the PIL mode, which says how many bytes each pixel takes.
         name: what to call the picture in the message.
-        bytes_per_pixel: overrides what ``mode`` says (for arrays).
+        nbytes: the memory it takes, when known (an array's ``nbytes``), instead of what ``mode`` says.
     """
-    needed = math.prod(int(side) for side in size) * bytes_per_pixel or decoded_bytes(size, mode)
+    stored = 1 if mode in ("1", "L", "P") else 2 if mode.startswith("I;16") else 4
+    copies = 2 if mode in ("LA", "RGBA") else 1
+    needed = nbytes or math.prod(int(side) for side in size) * stored * copies
     if needed > MAX_DECODED_BYTES:
         shape = " x ".join(str(int(s)) for s in size)
         raise ImageError(f"{name} is {shape} pixels ({needed / 1e6:.0f} MB decoded), more than "
@@ -176,8 +172,7 @@ def _from_array(array: np.ndarray) -> Image.Image:
                          "images is (N, 28, 28), passed to predict().")
     if not (array.dtype == bool or np.issubdtype(array.dtype, np.number)):
         raise ImageError(f"an image array must hold numbers, not {array.dtype}.")
-    channels = array.shape[2] if array.ndim == 3 else 1
-    check_size(array.shape[:2], "L", "the image array", bytes_per_pixel=channels * array.itemsize)
+    check_size(array.shape[:2], "L", "the image array", nbytes=array.nbytes)
     if array.dtype == bool:
         array = array.astype(np.uint8) * 255
     if array.dtype == np.uint8:
