@@ -150,9 +150,8 @@ def resized(image: np.ndarray, longest: int = 0, shape: tuple[int, int] = (0, 0)
     """A float32 copy of ``(H, W)`` ``image`` whose longest side is ``longest`` pixels (or of ``shape``):
     the one way the cleaning steps work on a small copy (box filter: each pixel the mean of those it covers).
     """
-    if longest:
-        scale = longest / max(image.shape)
-        shape = (max(1, round(image.shape[0] * scale)), max(1, round(image.shape[1] * scale)))
+    if longest:  # the sizes ``ImageOps.contain`` chooses, but a hair-thin line keeps one pixel
+        shape = tuple(max(1, round(side / max(image.shape) * longest)) for side in image.shape)
     picture = Image.fromarray(np.ascontiguousarray(image, dtype=np.float32))  # mode "F"
     return np.asarray(picture.resize(shape[::-1], resample), dtype=np.float32)
 

@@ -63,10 +63,7 @@ def fit_in_20x20(image: np.ndarray, size: int = 20) -> np.ndarray:
     Lanczos filtering (antialiasing), then rescaled so the brightest pixel is 1: float32
     ``(size, w')`` or ``(h', size)`` in 0..1.
     """
-    long_side = max(image.shape)
-    height, width = (max(1, round(side / long_side * size)) for side in image.shape)
-    fitted = resized(image, shape=(height, width), resample=Image.Resampling.LANCZOS)
-    result = np.clip(fitted, 0.0, 1.0)
+    result = np.clip(resized(image, size, resample=Image.Resampling.LANCZOS), 0.0, 1.0)
     peak = float(result.max())
     return result / peak if peak > 0 else result
 
