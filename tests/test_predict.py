@@ -22,7 +22,6 @@ from mnist_course.handwriting.images import ImageError
 from mnist_course.handwriting.predict import (
     all_probabilities,
     format_guesses,
-    format_prediction,
     format_probability,
     predict,
     prepare_images,
@@ -159,8 +158,8 @@ def test_prepare_images_shapes():
     assert prepare_images(torch.rand(5, 1, 28, 28)).shape == (5, 1, 28, 28)
 
 
-def test_format_prediction():
-    assert format_prediction("a.png", [(7, 0.931), (1, 0.04)]) == "a.png: 7 (93.1%), 1 (4.0%)"
+def test_format_guesses():
+    assert format_guesses([(7, 0.931), (1, 0.04)]) == "7 (93.1%), 1 (4.0%)"
 
 
 def test_probabilities_are_never_rounded_to_certainty():
@@ -224,8 +223,8 @@ def test_predict_files_uses_the_checkpoints_recipe(model, tmp_path):
     model.recipe = recipe
     for path, line in zip(paths, lines, strict=True):
         assert re.fullmatch(rf"{re.escape(str(path))}: (\d \(\d+\.\d%\)(, )?){{3}}", line), line
-        assert line == format_prediction(str(path), predict(model, path)[0])
-    assert lines[0] != format_prediction(str(paths[0]), default)
+        assert line == f"{path}: {format_guesses(predict(model, path)[0])}"
+    assert lines[0] != f"{paths[0]}: {format_guesses(default)}"
 
 
 def test_predict_files_errors(model, tmp_path):

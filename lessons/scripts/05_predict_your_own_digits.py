@@ -55,7 +55,7 @@ from mnist_course.data.evalsets import HARDSET_DIR, load_hardset
 from mnist_course.env import setup
 from mnist_course.exercises import check, compare_guess
 from mnist_course.handwriting.guard import check_digit
-from mnist_course.handwriting.predict import all_probabilities, format_guesses, format_prediction, predict
+from mnist_course.handwriting.predict import all_probabilities, format_guesses, predict
 from mnist_course.handwriting.preprocess import preprocess_steps, to_mnist
 from mnist_course.handwriting.reading import format_result, predict_uploads
 from mnist_course.plots import show_digits, show_pictures, show_steps
@@ -316,7 +316,7 @@ check("5.3", shift_right)
 
 # %% tags=["nbval-ignore-output", "volatile"]
 for path, guesses in list(zip(paths, mnist_guesses, strict=True))[::6]:
-    print(format_prediction(path.name, guesses))
+    print(f"{path.name}: {format_guesses(guesses)}")
 
 # %% [markdown]
 # The whole probability distribution for four pictures (the last one is the picture the
@@ -479,7 +479,7 @@ seen, guesses = predict_strokes(model, strokes)
 print("drawing:", drawing.size, " model input:", tuple(seen.shape))
 
 # %% tags=["nbval-ignore-output", "volatile"]
-print(format_prediction("example 7", guesses))
+print(f"example 7: {format_guesses(guesses)}")
 
 # %% [markdown]
 # ## 10. Upload photos or scans

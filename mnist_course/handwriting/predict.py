@@ -123,7 +123,3 @@ def format_guesses(guesses: Sequence[tuple[int, float]]) -> str:
     """Write guesses as text, e.g. ``"7 (93.1%), 1 (4.0%), 9 (1.2%)"`` or ``"1 (>99.9%), 7 (<0.1%)"``."""
     return ", ".join(f"{digit} ({format_probability(p)})" for digit, p in guesses)
 
-
-def format_prediction(name: str, guesses: Sequence[tuple[int, float]]) -> str:
-    """Write one image's guesses as a line, e.g. ``"seven.png: 7 (93.1%), 1 (4.0%), 9 (1.2%)"``."""
-    return f"{name}: {format_guesses(guesses)}"
