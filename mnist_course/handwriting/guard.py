@@ -46,8 +46,7 @@ def digit_problems(image: np.ndarray) -> list[str]:
     problems = []
     if ink.mean() > MAX_INK:
         problems.append(f"the ink covers {ink.mean():.0%} of the picture")
-    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
-    height, width = rows[-1] - rows[0] + 1, cols[-1] - cols[0] + 1
+    height, width = np.ptp(np.argwhere(ink), axis=0) + 1  # the ink's bounding box
     if min(height, width) > 0.5 * max(height, width) and total > MAX_FILL * height * width:
         fill = total / (height * width)
         problems.append(f"the ink fills {fill:.0%} of its outline: a solid area, not pen strokes")
