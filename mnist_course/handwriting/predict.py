@@ -92,9 +92,8 @@ def predict(model: nn.Module, images: ImageLike | Sequence[ImageLike],
     batch = prepare_images(images, recipe.preprocess)
     device = next(model.parameters()).device
     logits = eval_logits(model, recipe.normalize(batch).to(device), batch_size=len(batch))
-    top = torch.softmax(logits.float(), dim=1).topk(int(k), dim=1)
-    return [[(int(d), float(p)) for d, p in zip(digits, probs, strict=True)]
-            for digits, probs in zip(top.indices.cpu().tolist(), top.values.cpu().tolist(), strict=True)]
+    probs, digits = torch.softmax(logits.float(), dim=1).topk(int(k), dim=1)
+    return [list(zip(d, p, strict=True)) for d, p in zip(digits.tolist(), probs.tolist(), strict=True)]
 
 
 def all_probabilities(model: nn.Module, image: torch.Tensor) -> list[float]:
