@@ -39,8 +39,7 @@ def to_grayscale(image: Image.Image) -> np.ndarray:
 def border_level(gray: np.ndarray) -> float:
     """The median brightness (0..1) of the pixels along the border of float ``(H, W)`` ``gray``."""
     ring = max(1, round(0.03 * min(gray.shape)))
-    border = np.concatenate([gray[:ring].ravel(), gray[-ring:].ravel(), gray[:, :ring].ravel(),
-                             gray[:, -ring:].ravel()])
+    border = np.concatenate([gray[:ring], gray[-ring:], gray[:, :ring], gray[:, -ring:]], axis=None)
     return float(np.median(border))
 
 
