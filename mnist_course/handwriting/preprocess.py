@@ -13,7 +13,7 @@ side is 20 pixels (antialiased), and placed in 28x28 with the ink's centre of ma
 6. ``lines.remove_lines``: ruled or squared lines, even tilted, are taken away.
 7. ``background.stretch_contrast``: the background becomes 0 and the ink reaches 1.
 8. ``ink.keep_main_ink``: specks and marks far from the digit are dropped.
-9. :func:`crop_to_ink`: cut away the empty border (``Image.getbbox``).
+9. :func:`crop_to_ink`: cut away the empty border (``ndimage.find_objects``).
 10. ``thickness.thicken_strokes``: widen a thin pen line (``MaxFilter``).
 11. :func:`fit_in_20x20`: scale the longest side to 20 pixels (Lanczos, like ``ImageOps.contain``).
 12. :func:`center_by_mass`: place it in 28x28 with its centre of mass at the centre.
@@ -48,12 +48,11 @@ def crop_to_ink(image: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarr
     Raises:
         ImageError: no pixel is brighter than ``threshold`` (a blank image).
     """
-    box = Image.fromarray((image > threshold).astype(np.uint8)).getbbox()
-    if box is None:
+    box = ndimage.find_objects((image > threshold).astype(np.uint8))  # [(rows, columns)], or [] if none
+    if not box:
         raise ImageError("the image looks blank: no pixel is bright enough to be ink. "
                          "Draw or photograph a darker (or thicker) digit.")
-    left, top, right, bottom = box
-    return image[top:bottom, left:right].astype(np.float32)
+    return image[box[0]].astype(np.float32)
 
 
 def fit_in_20x20(image: np.ndarray, size: int = 20) -> np.ndarray:
