@@ -33,11 +33,6 @@ def _sheared_rows(shape: tuple[int, int], degrees: float) -> np.ndarray:
     return (np.arange(h)[:, None] + np.round(np.arange(w) * np.tan(np.radians(degrees))).astype(int)) % h
 
 
-def _shear(image: np.ndarray, degrees: float) -> np.ndarray:
-    """Shift each column so that lines tilted by ``degrees`` become level rows."""
-    return np.take_along_axis(image, _sheared_rows(image.shape, degrees), axis=0)
-
-
 def _line_profile(image: np.ndarray, length: float = LINE_LENGTH) -> np.ndarray:
     """Per row, the brightness that ``length`` of it (or of its neighbours: a line may step by a
     pixel) reaches, as a percentile.
@@ -58,7 +53,7 @@ def line_tilts(image: np.ndarray, count: int = 3) -> list[float]:
     pieces = small[:, : small.shape[1] - small.shape[1] % TILT_PIECES]
 
     def score(tilt: float) -> tuple[float, float]:
-        sheared = _shear(pieces, tilt)
+        sheared = np.take_along_axis(pieces, _sheared_rows(pieces.shape, tilt), axis=0)  # tilted lines level
         profile = np.median(sheared.reshape(len(sheared), TILT_PIECES, -1).mean(axis=2), axis=1)
         return float((np.clip(profile - np.median(profile), 0, None) ** 2).sum()), -abs(tilt)
 
@@ -102,11 +97,11 @@ def remove_lines(image: np.ndarray) -> np.ndarray:
     result = image.astype(np.float32)
     if min(result.shape) < MIN_SIDE:
         return result
-    for axis in (0, 1):
-        pixels = result if axis == 0 else result.T  # rows of ``pixels`` are lines of that direction
+    for pixels in (result, result.T):  # the rows of ``pixels`` are the lines of one direction
         for tilt in line_tilts(pixels):
-            sheared = _shear(pixels, tilt)
+            rows = _sheared_rows(pixels.shape, tilt)
+            sheared = np.take_along_axis(pixels, rows, axis=0)  # the tilted lines made level
             if _remove_rows(sheared):
-                np.put_along_axis(pixels, _sheared_rows(pixels.shape, tilt), sheared, axis=0)  # unshear
+                np.put_along_axis(pixels, rows, sheared, axis=0)  # and put back
                 break
     return result
