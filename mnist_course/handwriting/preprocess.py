@@ -73,8 +73,7 @@ def center_of_mass(image: np.ndarray | torch.Tensor) -> tuple[float, float]:
     pixels = pixels.reshape(pixels.shape[-2:])
     if pixels.sum() <= 0:
         raise ImageError("the image is black everywhere: it has no centre of mass.")
-    row, col = ndimage.center_of_mass(pixels)
-    return float(row), float(col)
+    return tuple(map(float, ndimage.center_of_mass(pixels)))
 
 
 def center_by_mass(image: np.ndarray, size: int = 28) -> np.ndarray:
@@ -84,9 +83,8 @@ def center_by_mass(image: np.ndarray, size: int = 28) -> np.ndarray:
     h, w = image.shape
     if h > size or w > size:
         raise ImageError(f"the digit is {h} x {w} pixels, too big for a {size} x {size} image.")
-    row, col = center_of_mass(image)
-    top = int(np.clip(round(size / 28 * MNIST_CENTER[0] - row), 0, size - h))
-    left = int(np.clip(round(size / 28 * MNIST_CENTER[1] - col), 0, size - w))
+    corner = np.round(np.multiply(size / 28, MNIST_CENTER) - center_of_mass(image))  # top, left
+    top, left = np.clip(corner, 0, (size - h, size - w)).astype(int)
     result = np.zeros((size, size), dtype=np.float32)
     result[top : top + h, left : left + w] = image
     return result
