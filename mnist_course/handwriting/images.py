@@ -103,8 +103,7 @@ def _resized(image: Image.Image) -> Image.Image:
     """``image``, or a copy shrunk to :data:`WORKING_SIZE` (longest side) in its own mode, antialiased."""
     if max(image.size) <= WORKING_SIZE:
         return image
-    factor = WORKING_SIZE / max(image.size)
-    size = (max(1, round(image.width * factor)), max(1, round(image.height * factor)))
+    size = tuple(max(1, round(side * (WORKING_SIZE / max(image.size)))) for side in image.size)
     resample = Image.Resampling.NEAREST if image.mode in ("1", "P", "PA") else Image.Resampling.LANCZOS
     return image.resize(size, resample)
 
