@@ -25,7 +25,7 @@ from mnist_course.data import data_source, load_mnist
 from mnist_course.models import MLP
 
 from . import config as cfg
-from .hardset import format_table, measure_checkpoint
+from .hardset import format_table, measure_checkpoint, photo_seconds
 from .latency import dashboard_latency
 from .limit import fraction_of_limit, measure_limit, training_flops_per_image
 from .notebooks import lesson_runs
@@ -94,6 +94,8 @@ def run_benchmark(config: cfg.BenchConfig, log: Callable[[str], None] = print) -
         if "table" in hardset:
             log(f"  naive {hardset['naive']:.1%}, to_mnist {hardset['to_mnist']:.1%}")
             log(format_table(hardset["table"]))
+        photo = photo_seconds()
+        log(f"  to_mnist of a 1000x800 photo: {photo:.2f} s (best of 3)")
 
         section("lessons under strict nbval")
         lessons = ({"skipped": True, "status": "skipped (--skip-lessons)", "notebooks": [],
@@ -113,7 +115,7 @@ def run_benchmark(config: cfg.BenchConfig, log: Callable[[str], None] = print) -
         "model": cfg.MODEL_NAME, "seeds_settings": cfg.SEEDS_SETTINGS, "lesson_defaults": cfg.LESSON_DEFAULTS,
         "flops_per_image": flops, "matmul": matmul, "limit": limit, "pipelines": pipelines, "ratios": ratios,
         "time_to_95": accuracy, "recipes": recipes, "hardset": hardset, "dashboard": dashboard,
-        "lessons": lessons,
+        "photo_seconds": photo, "lessons": lessons,
         "cuda_epoch_60k_s": cuda_epoch,
         "seconds_total": time.perf_counter() - started,
     }

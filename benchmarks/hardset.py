@@ -92,6 +92,19 @@ def measure_checkpoint(checkpoint: str | Path | None = None) -> dict:
             "naive": nc / n, "to_mnist": tc / n, "seconds": time.perf_counter() - started}
 
 
+def photo_seconds(repeat: int = 3) -> float:
+    """The best of ``repeat`` timings of ``to_mnist(..., deskew=True)`` on a 1000x800 phone photo
+    (the hard set's first photo, enlarged): the time a student waits for one picture (target: under 0.5 s).
+    """
+    import timeit
+
+    from PIL import Image
+
+    paths, _, kinds = load_hardset()
+    photo = Image.open(paths[kinds.index("photo")]).convert("RGB").resize((1000, 800))
+    return min(timeit.repeat(lambda: to_mnist(photo, deskew=True), number=1, repeat=repeat))
+
+
 def _overrides(text: str) -> dict:
     """Read recipe overrides like ``"augment=affine,thickness deskew=0 epochs=40"``."""
     from mnist_course.data.augment import augment_names

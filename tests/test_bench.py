@@ -94,6 +94,7 @@ def test_targets_from_a_results_dict():
     results = {
         "ratios": {"fit_batch64 / seeds": 9.0, "fit_lesson_defaults / limit": 0.3},
         "dashboard": {"seconds": 0.5},
+        "photo_seconds": 0.7,
         "lessons": {"skipped": False, "total_seconds": 200.0,
                     "notebooks": [{"peak_rss_bytes": 600e6}, {"peak_rss_bytes": 1.2e9}]},
         "cuda_epoch_60k_s": None,
@@ -101,7 +102,7 @@ def test_targets_from_a_results_dict():
     targets = report.evaluate_targets(results)
     assert {t["key"]: t["status"] for t in targets} == {
         "fit_vs_seeds_batch64": "PASS", "fit_lesson_defaults_vs_limit": "MISS",
-        "dashboard_first_point_s": "PASS", "lessons_total_s": "MISS",
+        "dashboard_first_point_s": "PASS", "photo_to_mnist_s": "MISS", "lessons_total_s": "MISS",
         "lessons_max_peak_rss_gb": "MISS", "cuda_epoch_60k_s": "n/a"}
     table = report.targets_table(targets)
     assert "1.20 GB" in table and "< 1.00 GB" in table and "MISS" in table
@@ -265,3 +266,12 @@ def test_recipe_times_note_each_target_and_stop_at_the_highest(kind, train_split
     assert result["epochs_run"] == 2 == len(result["test_accuracy_per_epoch"])  # 1.01 never stops it
     table = report.recipes_table({kind: result})
     assert "to 0%" in table and "not in 2 ep" in table
+
+
+def test_the_photo_timing_prepares_a_real_photo_at_1000x800(monkeypatch):
+    from benchmarks import hardset
+
+    sizes = []
+    monkeypatch.setattr(hardset, "to_mnist", lambda image, deskew: sizes.append((image.size, deskew)))
+    seconds = hardset.photo_seconds(repeat=2)
+    assert sizes == [((1000, 800), True)] * 2 and 0 <= seconds < 1  # each call timed, the best kept

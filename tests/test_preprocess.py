@@ -137,6 +137,17 @@ def test_to_grayscale_of_rgb_is_luminance():
     assert np.allclose(gray, 76 / 255, atol=1 / 255)  # ITU-R 601: 0.299 * 255
 
 
+def test_a_dim_background_is_light_under_dark_ink_and_dark_under_chalk():
+    from mnist_course.handwriting.background import has_light_background
+
+    dim_paper = np.full((40, 40), 0.3, np.float32)  # a sheet in low light...
+    dim_paper[10:30, 18:22] = 0.05  # ...with dark ink
+    chalk = np.full((40, 40), 0.3, np.float32)  # a dark gray board...
+    chalk[10:30, 19] = 0.95  # ...with a thin chalk line
+    assert has_light_background(dim_paper) and not has_light_background(chalk)
+    assert not has_light_background(np.zeros((28, 28), np.float32))  # MNIST's black
+
+
 def test_to_grayscale_puts_dark_ink_on_transparent_background_onto_white():
     image = Image.new("RGBA", (20, 20), (0, 0, 0, 0))  # transparent pixels are black underneath
     ImageDraw.Draw(image).rectangle((5, 5, 14, 14), fill=(0, 0, 80, 255))
@@ -655,13 +666,6 @@ def test_a_tiny_digit_among_specks_fills_the_20x20_box():
     assert _similarity(tiny, to_mnist(big)) > 0.9
 
 
-def test_a_1000x800_photo_is_prepared_quickly():
-    import timeit
-
-    photo = photos.paper_on_table(digit=True).resize((1000, 800))
-    assert min(timeit.repeat(lambda: to_mnist(photo, deskew=True), number=1, repeat=3)) < 0.5  # about 0.3 s
-
-
 # ----------------------------------------------------------------------------- issue 10, item 4: the guard
 
 
@@ -756,7 +760,7 @@ def test_a_portrait_sheet_in_a_landscape_photo_is_found():
     assert not problems and _similarity(image, to_mnist(seven_on_paper)) > 0.95
 
 
-@pytest.mark.parametrize("angle", [0, 25, 90])
+@pytest.mark.parametrize("angle", [0, 25, 40, 45, 90])
 def test_a_sheet_at_an_angle_or_in_portrait_is_found(angle):
     from mnist_course.handwriting.paper import find_paper
 
@@ -766,6 +770,18 @@ def test_a_sheet_at_an_angle_or_in_portrait_is_found(angle):
     table.paste(sheet, ((640 - sheet.width) // 2, (480 - sheet.height) // 2), mask)
     found = find_paper(np.asarray(table, np.float32) / 255)
     assert found is not None and found[240, 320] and not found[5, 5]
+
+
+@pytest.mark.parametrize("light", [0.45, 0.3])
+def test_a_photo_in_low_light_reads_like_one_in_daylight(light):
+    daylight = photos.paper_on_table(digit=True)
+    rng = np.random.default_rng(0)
+    dim = np.asarray(daylight, np.float32) * light + rng.normal(0, 2, (photos.SIZE, photos.SIZE))
+    evening = Image.fromarray(dim.clip(0, 255).astype(np.uint8))  # the sheet at 108 or 72 of 255, noisy
+    from mnist_course.handwriting.guard import check_digit
+
+    image, problems = check_digit(evening)
+    assert not problems and _similarity(image, to_mnist(daylight)) > 0.95
 
 
 def test_a_float_tiff_of_zeros_and_ones_over_the_working_size_is_read():

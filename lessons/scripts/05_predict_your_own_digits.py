@@ -195,7 +195,7 @@ compare_guess(my_guess, naive_accuracy, tolerance=0.1)
 # | loaded | `load_image` | reads a file, bytes, a PIL image or an array |
 # | grayscale | `to_grayscale` | one brightness per pixel; a transparent background becomes paper |
 # | paper found | `mask_outside_paper` | a table around the sheet is painted in the paper's colour |
-# | inverted | `invert_if_light_background` | if the border is light, dark-on-light becomes light-on-dark |
+# | inverted | `invert_if_light_background` | dark ink on lighter paper (dim too) becomes light on dark |
 # | background removed | `remove_background` | shadows and uneven light are estimated and taken away |
 # | lines removed | `remove_lines` | ruled or squared paper lines go, even when the sheet is a little turned |
 # | stretched | `stretch_contrast` | the background becomes exactly 0 and the ink 1 |
@@ -454,7 +454,8 @@ print(f"mistakes made with more than 90% probability: {sure_and_wrong} of {len(w
 # Lesson 4's recipe already works against it: deskewing, and batches shifted, rotated and
 # zoomed at random (`mnist_course.data.augment` can also thicken and bend the pen). The optional
 # lesson 6 builds a *convolutional* network, which recognises a stroke wherever it is: it
-# reads pictures like these better than this MLP does.
+# makes fewer mistakes on MNIST's test set, and lesson 6 checks whether that helps with
+# pictures like these.
 
 # %% [markdown]
 # ## 9. Draw your own digits

@@ -44,10 +44,12 @@ def border_level(gray: np.ndarray) -> float:
 
 
 def has_light_background(gray: np.ndarray) -> bool:
-    """Whether the background is lighter than mid-gray: the border's median, or the whole
-    picture's (a photo's vignetting or shadow can darken its border).
+    """Whether the background is light: the border's median, or the whole picture's (a photo's
+    vignetting or shadow can darken its border), is lighter than mid-gray, or, in a dim photo,
+    nearer the brightest pixel than the darkest (dark ink on dim paper; a chalk digit stays dark).
     """
-    return max(border_level(gray), float(np.median(gray))) > 0.5
+    level = max(border_level(gray), float(np.median(gray)))
+    return level > min(0.5, (float(gray.min()) + float(gray.max())) / 2)
 
 
 def invert_if_light_background(gray: np.ndarray) -> np.ndarray:
