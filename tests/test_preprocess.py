@@ -774,12 +774,12 @@ def test_a_sheet_at_an_angle_or_in_portrait_is_found(angle):
 
 @pytest.mark.parametrize("light", [0.45, 0.3])
 def test_a_photo_in_low_light_reads_like_one_in_daylight(light):
+    from mnist_course.handwriting.guard import check_digit
+
     daylight = photos.paper_on_table(digit=True)
     rng = np.random.default_rng(0)
     dim = np.asarray(daylight, np.float32) * light + rng.normal(0, 2, (photos.SIZE, photos.SIZE))
     evening = Image.fromarray(dim.clip(0, 255).astype(np.uint8))  # the sheet at 108 or 72 of 255, noisy
-    from mnist_course.handwriting.guard import check_digit
-
     image, problems = check_digit(evening)
     assert not problems and _similarity(image, to_mnist(daylight)) > 0.95
 

@@ -43,13 +43,17 @@ def border_level(gray: np.ndarray) -> float:
     return float(np.median(border))
 
 
+def background_level(gray: np.ndarray) -> float:
+    """The background's brightness (0..1): the larger of the border's median and the whole picture's
+    (a photo's vignetting or shadow can darken its border; its border may be painted paper)."""
+    return max(border_level(gray), float(np.median(gray)))
+
+
 def has_light_background(gray: np.ndarray) -> bool:
-    """Whether the background is light: the border's median, or the whole picture's (a photo's
-    vignetting or shadow can darken its border), is lighter than mid-gray, or, in a dim photo,
-    nearer the brightest pixel than the darkest (dark ink on dim paper; a chalk digit stays dark).
+    """Whether the background (:func:`background_level`) is light: lighter than mid-gray, or, in a
+    dim photo, nearer the brightest pixel than the darkest (dark ink on dim paper; chalk stays dark).
     """
-    level = max(border_level(gray), float(np.median(gray)))
-    return level > min(0.5, (float(gray.min()) + float(gray.max())) / 2)
+    return background_level(gray) > min(0.5, (float(gray.min()) + float(gray.max())) / 2)
 
 
 def invert_if_light_background(gray: np.ndarray) -> np.ndarray:
@@ -96,13 +100,12 @@ def remove_background(image: np.ndarray) -> np.ndarray:
 def stretch_contrast(image: np.ndarray) -> np.ndarray:
     """Make the background 0 and the brightest ink 1, like MNIST (float32 ``(H, W)``, light on dark).
 
-    The background is the larger of the border's and the whole picture's median (a photo's border
-    may be painted paper, a little darker than the sheet).
+    The background is :func:`background_level`.
 
     Raises:
         ImageError: no digit stands out from the background (a blank image).
     """
-    background, ink = max(border_level(image), float(np.median(image))), float(image.max())
+    background, ink = background_level(image), float(image.max())
     if ink - background < MIN_CONTRAST:
         raise ImageError("the image looks blank: no digit stands out from the background. "
                          "Draw or photograph a darker (or thicker) digit.")
