@@ -586,6 +586,18 @@ def test_remove_lines_keeps_strokes_that_cross_a_line():
     assert cleaned[51, :30].max() == 0 and cleaned[51, 42] == 1.0 and cleaned[30, 42] == 1.0
 
 
+def test_remove_lines_keeps_a_tiny_digits_stroke_lying_along_a_line():
+    from mnist_course.handwriting.lines import remove_lines
+
+    page = np.zeros((200, 200), np.float32)
+    page[20::30, :] = 0.3  # faint rules (light on dark, as after inverting), one pixel thick
+    page[110, 95:105] = 1.0  # the top of a tiny 7 lies on a rule...
+    page[110:122, 104] = 1.0  # ...and its stem goes down
+    cleaned = remove_lines(page)
+    assert cleaned[110, 95:105].min() == 1.0 and cleaned[115, 104] == 1.0  # the 7 is whole
+    assert cleaned[110, :90].max() == 0 and cleaned[20::30, :90].max() == 0  # the rules are gone
+
+
 def test_find_paper_finds_a_sheet_on_a_table_and_nothing_else():
     from mnist_course.handwriting.paper import find_paper
 

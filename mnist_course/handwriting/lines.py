@@ -19,6 +19,9 @@ LINE_CONTRAST = 0.04
 #: Ruled paper has several lines: fewer than this in one direction must each cross at least
 #: ``SINGLE_LINE_LENGTH`` of the picture (a margin; a tall 1 in thin pen is not a ruled line).
 MIN_LINES, SINGLE_LINE_LENGTH = 2, 0.9
+#: On a line, a pixel this share of the way from the line's brightness to the brightest ink is ink lying
+#: along the line (a tiny digit's stroke on a rule): it stays.
+INK_ON_LINE = 0.5
 #: When looking for the tilt, each row is judged in this many pieces.
 TILT_PIECES = 8
 #: Tilts tried, in degrees (a sheet photographed a little askew).
@@ -61,13 +64,13 @@ def line_tilts(image: np.ndarray, count: int = 3) -> list[float]:
 
 
 def _remove_rows(image: np.ndarray) -> bool:
-    """Replace thin bright bands of rows (in place) by the darker of their neighbours; return whether
-    there were any.
+    """Replace thin bright bands of rows (in place) by the darker of their neighbours, keeping ink much
+    brighter than the band; return whether there were any.
     """
     h = len(image)
     profile, whole = _line_profile(image), _line_profile(image, SINGLE_LINE_LENGTH)
-    baseline = float(np.median(profile))
-    threshold = baseline + max(LINE_CONTRAST, 0.1 * (float(image.max()) - baseline))
+    baseline, top = float(np.median(profile)), float(image.max())
+    threshold = baseline + max(LINE_CONTRAST, 0.1 * (top - baseline))
     thickness = max(1, round(LINE_THICKNESS * h)) + 2  # + the rows beside
     runs = ndimage.find_objects(ndimage.label(profile > threshold)[0])  # runs of bright rows, as slices
     bands = [(run.start, run.stop) for (run,) in runs if run.stop - run.start <= thickness]
@@ -75,7 +78,9 @@ def _remove_rows(image: np.ndarray) -> bool:
         bands = [(a, b) for a, b in bands if whole[a:b].max() > threshold]
     for start, stop in bands:
         start, stop = max(start - 1, 0), min(stop + 1, h)  # the line's soft edges too
-        image[start:stop] = np.minimum(image[max(start - 1, 0)], image[min(stop, h - 1)])  # above, below
+        band, line = image[start:stop], float(profile[start:stop].max())  # the line's brightness
+        beside = np.minimum(image[max(start - 1, 0)], image[min(stop, h - 1)])  # above, below
+        image[start:stop] = np.where(band > line + INK_ON_LINE * (top - line), band, beside)
     return len(bands) > 0
 
 
@@ -86,7 +91,8 @@ def remove_lines(image: np.ndarray) -> np.ndarray:
     are level rows. A band is a line when :data:`LINE_LENGTH` of it is brighter than usual, it is at
     most :data:`LINE_THICKNESS` thick, and there are :data:`MIN_LINES` of them (or it crosses
     :data:`SINGLE_LINE_LENGTH`): a digit is not that long, thin, nor repeated. The band takes the
-    darker of the rows beside it, so a stroke crossing the line survives.
+    darker of the rows beside it, so a stroke crossing the line survives, except where it is much
+    brighter than the line (:data:`INK_ON_LINE`): a tiny digit's stroke lying along a rule stays.
 
     Args:
         image: float ``(H, W)`` in 0..1, light ink on black.
