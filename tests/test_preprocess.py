@@ -784,6 +784,30 @@ def test_a_sheet_at_an_angle_or_in_portrait_is_found(angle):
     assert found is not None and found[240, 320] and not found[5, 5]
 
 
+@pytest.mark.parametrize("angle", [-35, -20, 25, 40])
+def test_a_turned_sheet_is_turned_upright_with_its_digit(angle):
+    from mnist_course.handwriting.guard import check_digit
+    from mnist_course.handwriting.paper import find_paper, sheet_turn
+
+    page = photos.draw_seven(Image.new("L", (240, 300), 240), (0.3, 0.3, 0.7, 0.7), width=10)
+    table = Image.new("L", (640, 560), 50)
+    sheet = page.rotate(angle, resample=Image.Resampling.BICUBIC, expand=True, fillcolor=0)
+    mask = Image.new("L", page.size, 255).rotate(angle, expand=True, fillcolor=0)
+    table.paste(sheet, ((640 - sheet.width) // 2, (560 - sheet.height) // 2), mask)
+    assert abs(sheet_turn(find_paper(np.asarray(table, np.float32) / 255)) - angle) <= 2
+    image, problems = check_digit(table)
+    assert not problems and _similarity(image, to_mnist(page)) > 0.9
+
+
+def test_a_level_sheet_is_left_as_it_is():
+    from mnist_course.handwriting.paper import mask_outside_paper
+
+    table = np.full((400, 500), 0.2, np.float32)
+    table[60:330, 100:380] = 0.94  # a level sheet
+    table[150:250, 200:210] = 0.1  # a 1 on it
+    assert mask_outside_paper(table).shape == table.shape  # not turned, not cut
+
+
 @pytest.mark.parametrize("light", [0.45, 0.3])
 def test_a_photo_in_low_light_reads_like_one_in_daylight(light):
     from mnist_course.handwriting.guard import check_digit

@@ -194,7 +194,7 @@ compare_guess(my_guess, naive_accuracy, tolerance=0.1)
 # |---|---|---|
 # | loaded | `load_image` | reads a file, bytes, a PIL image or an array |
 # | grayscale | `to_grayscale` | one brightness per pixel; a transparent background becomes paper |
-# | paper found | `mask_outside_paper` | a table around the sheet is painted in the paper's colour |
+# | paper found | `mask_outside_paper` | the table takes the paper's colour; a turned sheet is set upright |
 # | inverted | `invert_if_light_background` | dark ink on lighter paper (dim too) becomes light on dark |
 # | background removed | `remove_background` | shadows and uneven light are estimated and taken away |
 # | lines removed | `remove_lines` | ruled or squared paper lines go, even when the sheet is a little turned |

@@ -7,7 +7,8 @@ side is 20 pixels (antialiased), and placed in 28x28 with the ink's centre of ma
 
 1. ``images.load_image``: read a file, bytes, PIL image or array.
 2. ``background.to_grayscale``: one brightness per pixel; a transparent background is filled.
-3. ``paper.mask_outside_paper``: a table around the sheet takes the paper's colour.
+3. ``paper.mask_outside_paper``: a table around the sheet takes the paper's colour; a turned sheet is
+   set upright.
 4. ``background.invert_if_light_background``: dark ink on light paper becomes light on dark.
 5. ``background.remove_background``: shadows and uneven light are taken away.
 6. ``lines.remove_lines``: ruled or squared lines, even tilted, are taken away.
