@@ -85,9 +85,7 @@ def center_by_mass(image: np.ndarray, size: int = 28) -> np.ndarray:
         raise ImageError(f"the digit is {h} x {w} pixels, too big for a {size} x {size} image.")
     corner = np.round(np.multiply(size / 28, MNIST_CENTER) - center_of_mass(image))  # top, left
     top, left = np.clip(corner, 0, (size - h, size - w)).astype(int)
-    result = np.zeros((size, size), dtype=np.float32)
-    result[top : top + h, left : left + w] = image
-    return result
+    return np.pad(image, ((top, size - h - top), (left, size - w - left))).astype(np.float32)  # black around
 
 
 #: The steps of :func:`to_mnist` after loading, in order: (name, function of the previous image).
