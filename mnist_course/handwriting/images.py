@@ -118,8 +118,7 @@ def _shrink(image: Image.Image) -> Image.Image:
     if image.mode in _HIGH_DEPTH:
         low, high = image.getextrema()
         scale = _unit_scale(float(low), float(high), image.mode != "F", image.mode.startswith("I;16"))
-    small = _resized(image)
-    small = ImageOps.exif_transpose(small, in_place=small is not image) or small  # in place: our copy
+    small = ImageOps.exif_transpose(_resized(image))  # a copy, turned if the EXIF says so
     return small if scale is None else _to_8bit(np.asarray(small), scale)
 
 
