@@ -72,8 +72,7 @@ def _open_bytes(data: bytes | bytearray | memoryview, name: str = "the upload") 
             image = Image.open(io.BytesIO(data))
             image.draft(image.mode, (WORKING_SIZE, WORKING_SIZE))  # JPEG: decode at 1/2, 1/4 or 1/8
             check_size(image.size, image.mode, name)  # the size it will be decoded at
-            image.load()
-            return _shrink(image)
+            return _shrink(image)  # decodes it (the first thing it reads is the pixels)
     except (ImageError, MemoryError):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
