@@ -175,9 +175,8 @@ def _from_array(array: np.ndarray) -> Image.Image:
         return _shrink(Image.fromarray(np.ascontiguousarray(array)))
     integer = bool(np.issubdtype(array.dtype, np.integer))
     scale = _unit_scale(float(array.min()), float(array.max()), integer, array.dtype == np.uint16)
-    if array.ndim == 2:  # shrink first (as float32), then make it 8-bit
-        longest = min(WORKING_SIZE, max(array.shape))
-        return _to_8bit(resized(array, longest, resample=Image.Resampling.LANCZOS), scale)
+    if array.ndim == 2:  # shrink first (as a float32 picture, mode F, like any other), then make it 8-bit
+        return _to_8bit(np.asarray(_resized(Image.fromarray(array.astype(np.float32)))), scale)
     return _shrink(_to_8bit(array, scale))  # colour arrays: LA, RGB or RGBA
 
 
