@@ -14,7 +14,7 @@ side is 20 pixels (antialiased), and placed in 28x28 with the ink's centre of ma
 7. ``background.stretch_contrast``: the background becomes 0 and the ink reaches 1.
 8. ``ink.keep_main_ink``: specks and marks far from the digit are dropped.
 9. :func:`crop_to_ink`: cut away the empty border (``ndimage.find_objects``).
-10. ``thickness.thicken_strokes``: widen a thin pen line (``MaxFilter``).
+10. ``thickness.thicken_strokes``: widen a thin pen line (a moving maximum, ``ndimage.grey_dilation``).
 11. ``thickness.fit_in_20x20``: scale the longest side to 20 pixels (Lanczos, like ``ImageOps.contain``).
 12. :func:`center_by_mass`: place it in 28x28 with its centre of mass at the centre.
 
