@@ -72,8 +72,7 @@ def _open_bytes(data: bytes | bytearray | memoryview, name: str = "the upload") 
             image = Image.open(io.BytesIO(data))
             image.draft(image.mode, (WORKING_SIZE, WORKING_SIZE))  # JPEG: decode at 1/2, 1/4 or 1/8
             check_size(image.size, image.mode, name)  # the size it will be decoded at
-            image.load()
-            return _shrink(image)
+            return _shrink(image)  # decodes it (the first thing it reads is the pixels)
     except (ImageError, MemoryError):
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
@@ -118,8 +117,7 @@ def _shrink(image: Image.Image) -> Image.Image:
     if image.mode in _HIGH_DEPTH:
         low, high = image.getextrema()
         scale = _unit_scale(float(low), float(high), image.mode != "F", image.mode.startswith("I;16"))
-    small = _resized(image)
-    small = ImageOps.exif_transpose(small, in_place=small is not image) or small  # in place: our copy
+    small = ImageOps.exif_transpose(_resized(image))  # a copy, turned if the EXIF says so
     return small if scale is None else _to_8bit(np.asarray(small), scale)
 
 
@@ -177,9 +175,8 @@ def _from_array(array: np.ndarray) -> Image.Image:
         return _shrink(Image.fromarray(np.ascontiguousarray(array)))
     integer = bool(np.issubdtype(array.dtype, np.integer))
     scale = _unit_scale(float(array.min()), float(array.max()), integer, array.dtype == np.uint16)
-    if array.ndim == 2:  # shrink first (as float32), then make it 8-bit
-        longest = min(WORKING_SIZE, max(array.shape))
-        return _to_8bit(resized(array, longest, resample=Image.Resampling.LANCZOS), scale)
+    if array.ndim == 2:  # shrink first (as a float32 picture, mode F, like any other), then make it 8-bit
+        return _to_8bit(np.asarray(_resized(Image.fromarray(array.astype(np.float32)))), scale)
     return _shrink(_to_8bit(array, scale))  # colour arrays: LA, RGB or RGBA
 
 

@@ -89,9 +89,8 @@ def predict(model: nn.Module, images: ImageLike | Sequence[ImageLike],
     if not 1 <= int(k) <= 10:
         raise ValueError(f"k must be between 1 and 10, not {k}")
     recipe = Recipe.of(model)
-    batch = prepare_images(images, recipe.preprocess)
-    device = next(model.parameters()).device
-    logits = eval_logits(model, recipe.normalize(batch).to(device), batch_size=len(batch))
+    batch = prepare_images(images, recipe.preprocess).to(next(model.parameters()).device)
+    logits = eval_logits(model, recipe.normalize(batch), batch_size=len(batch))
     probs, digits = torch.softmax(logits.float(), dim=1).topk(int(k), dim=1)
     return [list(zip(d, p, strict=True)) for d, p in zip(digits.tolist(), probs.tolist(), strict=True)]
 

@@ -15,8 +15,8 @@ side is 20 pixels (antialiased), and placed in 28x28 with the ink's centre of ma
 7. ``background.stretch_contrast``: the background becomes 0 and the ink reaches 1.
 8. ``ink.keep_main_ink``: specks and marks far from the digit are dropped.
 9. :func:`crop_to_ink`: cut away the empty border (``ndimage.find_objects``).
-10. ``thickness.thicken_strokes``: widen a thin pen line (``MaxFilter``).
-11. :func:`fit_in_20x20`: scale the longest side to 20 pixels (Lanczos, like ``ImageOps.contain``).
+10. ``thickness.thicken_strokes``: widen a thin pen line (a moving maximum, ``ndimage.grey_dilation``).
+11. ``thickness.fit_in_20x20``: scale the longest side to 20 pixels (Lanczos, like ``ImageOps.contain``).
 12. :func:`center_by_mass`: place it in 28x28 with its centre of mass at the centre.
 
 ``deskew=True`` adds ``deskew.deskew`` (slanted digits straightened). ``guard.digit_problems``
@@ -28,16 +28,15 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from PIL import Image
 from scipy import ndimage
 
 from ..data.deskew import deskew as straighten
 from .background import invert_if_light_background, remove_background, stretch_contrast, to_grayscale
-from .images import ImageError, ImageLike, load_image, resized
+from .images import ImageError, ImageLike, load_image
 from .ink import keep_main_ink
 from .lines import remove_lines
 from .paper import mask_outside_paper
-from .thickness import INK_THRESHOLD, thicken_strokes
+from .thickness import INK_THRESHOLD, fit_in_20x20, thicken_strokes
 
 #: Where MNIST puts the centre of mass of its digits (row, column), in pixels.
 MNIST_CENTER = (14.0, 14.0)
@@ -54,18 +53,6 @@ def crop_to_ink(image: np.ndarray, threshold: float = INK_THRESHOLD) -> np.ndarr
         raise ImageError("the image looks blank: no pixel is bright enough to be ink. "
                          "Draw or photograph a darker (or thicker) digit.")
     return image[box[0]].astype(np.float32)
-
-
-def fit_in_20x20(image: np.ndarray, size: int = 20) -> np.ndarray:
-    """Scale a cropped digit so its longest side is ``size`` pixels, keeping its proportions.
-
-    The sizes ``ImageOps.contain`` would choose (but a hair-thin line keeps at least one pixel),
-    Lanczos filtering (antialiasing), then rescaled so the brightest pixel is 1: float32
-    ``(size, w')`` or ``(h', size)`` in 0..1.
-    """
-    result = np.clip(resized(image, size, resample=Image.Resampling.LANCZOS), 0.0, 1.0)
-    peak = float(result.max())
-    return result / peak if peak > 0 else result
 
 
 def center_of_mass(image: np.ndarray | torch.Tensor) -> tuple[float, float]:
@@ -86,9 +73,7 @@ def center_by_mass(image: np.ndarray, size: int = 28) -> np.ndarray:
         raise ImageError(f"the digit is {h} x {w} pixels, too big for a {size} x {size} image.")
     corner = np.round(np.multiply(size / 28, MNIST_CENTER) - center_of_mass(image))  # top, left
     top, left = np.clip(corner, 0, (size - h, size - w)).astype(int)
-    result = np.zeros((size, size), dtype=np.float32)
-    result[top : top + h, left : left + w] = image
-    return result
+    return np.pad(image, ((top, size - h - top), (left, size - w - left))).astype(np.float32)  # black around
 
 
 #: The steps of :func:`to_mnist` after loading, in order: (name, function of the previous image).

@@ -1,4 +1,5 @@
-"""Thin pen strokes made as thick as MNIST's, to survive the shrink to 20x20 (lesson 5's ``to_mnist``)."""
+"""Thin pen strokes made as thick as MNIST's, and the shrink to 20x20 they must survive (lesson 5's
+``to_mnist``, steps 10 and 11)."""
 
 from __future__ import annotations
 
@@ -44,8 +45,18 @@ def thicken_strokes(image: np.ndarray, min_stroke: float = MIN_STROKE, target: f
     if stroke_width(image) >= min_stroke * max(image.shape):
         return image.astype(np.float32)
     if max(image.shape) > THICKEN_SIZE:  # widen just enough to survive shrinking, then shrink
-        image = dilate(image, int(np.ceil(max(image.shape) / THICKEN_SIZE)) | 1)
-        image = np.clip(resized(image, THICKEN_SIZE, resample=Image.Resampling.LANCZOS), 0.0, 1.0)
-        image = image / max(float(image.max()), 1e-6)
+        image = fit_in_20x20(dilate(image, int(np.ceil(max(image.shape) / THICKEN_SIZE)) | 1), THICKEN_SIZE)
     missing = target * max(image.shape) - stroke_width(image)
     return dilate(image, int(round(missing)) | 1) if missing > 1 else image.astype(np.float32)
+
+
+def fit_in_20x20(image: np.ndarray, size: int = 20) -> np.ndarray:
+    """Scale a cropped digit so its longest side is ``size`` pixels, keeping its proportions.
+
+    The sizes ``ImageOps.contain`` would choose (but a hair-thin line keeps at least one pixel),
+    Lanczos filtering (antialiasing), then rescaled so the brightest pixel is 1: float32
+    ``(size, w')`` or ``(h', size)`` in 0..1. :func:`thicken_strokes` shrinks large crops with it too.
+    """
+    result = np.clip(resized(image, size, resample=Image.Resampling.LANCZOS), 0.0, 1.0)
+    peak = float(result.max())
+    return result / peak if peak > 0 else result
