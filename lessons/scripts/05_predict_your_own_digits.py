@@ -404,12 +404,12 @@ print(f"it flags {flagged[tiny].float().mean():.0%} of all tiny digits, "
 # - `to_mnist` reads far more of the hard set than the tutorials' way.
 # - Mouse and finger drawings, like the canvas below, are read well, and so are most
 #   photos of a sheet on a table and of lined and squared paper.
-# - Tiny digits in a big photo are the hardest kind. A digit 14 to 28 pixels tall in a
-#   400x300 photo leaves the cleaning little to work with: taking away a ruled line or
-#   specks can take part of the digit with it. The cleaning is often to blame: the
-#   not-a-digit guard (section 10) finds that many of the misread tiny digits, once
-#   cleaned, do not look like one digit, and it says so for tiny digits far more often
-#   than for the hard set as a whole.
+# - Tiny digits in a big photo are still the hardest kind. A digit 14 to 28 pixels tall
+#   in a 400x300 photo leaves the cleaning little to work with: a stroke lying along a
+#   ruled line must not go with the line, nor a small digit with the specks. The
+#   not-a-digit guard (section 10) is wary of them: it finds that some of the misread
+#   tiny digits, once cleaned, do not look like one digit, and it says so for tiny
+#   digits far more often than for the hard set as a whole.
 
 # %% [markdown]
 # ## 8. What the model gets wrong, and why
@@ -520,8 +520,8 @@ for result in predict_uploads(model, files):
 #   centre the centre of mass in 28x28, and deskew when the recipe (saved in the
 #   checkpoint) says so; `predict` and `evaluate` apply the recipe.
 # - On the course's synthetic hard set (generated pictures, not real handwriting),
-#   drawings and most photos of paper are read well, tiny digits worst: the cleaning often
-#   damages them.
+#   drawings and most photos of paper are read well, tiny digits worst: the cleaning has
+#   little to work with.
 # - `predict(model, images, k=3)` gives the top guesses with probabilities. High
 #   probability is not correctness: under distribution shift a model can be sure and wrong.
 # - The canvas and the upload button call plain functions (`predict_strokes`,

@@ -465,7 +465,7 @@ for kind in [*sorted(set(hard_kinds)), "all"]:
 # What this table says:
 #
 # - On the hard set the CNN changes little: overall the two models are within a few points
-#   of each other, and both stay well below their MNIST accuracy. Kind by kind, most
+#   of each other, and both read fewer of these pictures than of MNIST's test digits. Kind by kind, most
 #   differences are a picture or two; with only 20 to 40 pictures of a kind, that is noise.
 # - Tiny digits in a big photo are the hardest kind for both. Lesson 5 showed why: a tiny
 #   digit is a few dozen pixels of a big picture, and the cleaning that takes away the

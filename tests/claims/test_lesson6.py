@@ -83,11 +83,12 @@ def test_both_read_nearly_all_own_digits_and_the_cnn_brings_nothing(lesson):
 
 
 def test_hard_set_changes_little_and_both_stay_below_mnist(lesson):
-    """Within a few points overall on the hard set, both well below their MNIST accuracy."""
+    """Within a few points overall on the hard set; "both read fewer of these pictures than of MNIST's
+    test digits"."""
     mlp, cnn, mlp_test, cnn_test = lesson.value(
         '[mlp_kind["all"], cnn_kind["all"], mlp_test, cnn_test]')
     assert abs(cnn - mlp) < 0.05
-    assert mlp < mlp_test - 0.03 and cnn < cnn_test - 0.03
+    assert mlp < mlp_test and cnn < cnn_test
 
 
 def test_tiny_digits_are_the_hardest_kind_for_both(lesson):
