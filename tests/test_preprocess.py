@@ -710,6 +710,14 @@ def test_real_digits_are_not_flagged(test_split):
     assert not check_digit(photos.corner_shadow(digit=True))[1]
 
 
+def test_a_small_digit_in_a_big_picture_is_judged_up_close():
+    from mnist_course.handwriting.guard import check_digit
+
+    small = photos.draw_seven(photos._paper(), (0.46, 0.45, 0.53, 0.53), width=3)  # a 7 of 28 x 32 pixels
+    image, problems = check_digit(small)  # at the guard's 64 pixels for 400, it was a few specks
+    assert not problems and _similarity(image, to_mnist(small.crop((160, 160, 240, 240)))) > 0.95
+
+
 # ----------------------------------------------------------------------------- deskew (issue 11)
 
 

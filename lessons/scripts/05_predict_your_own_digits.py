@@ -394,9 +394,8 @@ for kind in [*kinds, "all"]:
 # %% tags=["nbval-ignore-output", "volatile"]
 flagged = torch.tensor([bool(problems) for problems in hard_problems])  # (300,) the guard's verdicts
 tiny = torch.tensor([kind == "tiny" for kind in hard_kinds])  # (300,)
-print(f"the guard flags {flagged[tiny & ~right].sum()} of the {(tiny & ~right).sum()} misread tiny digits;")
-print(f"it flags {flagged[tiny].float().mean():.0%} of all tiny digits, "
-      f"{flagged.float().mean():.0%} of the hard set")
+print(f"the guard flags {flagged[tiny & ~right].sum()} of the {(tiny & ~right).sum()} misread tiny digits,")
+print(f"and {flagged[right].sum()} of the {right.sum()} pictures the model reads correctly")
 
 # %% [markdown]
 # Three things to see in this table and these counts:
@@ -407,9 +406,9 @@ print(f"it flags {flagged[tiny].float().mean():.0%} of all tiny digits, "
 # - Tiny digits in a big photo are still the hardest kind. A digit 14 to 28 pixels tall
 #   in a 400x300 photo leaves the cleaning little to work with: a stroke lying along a
 #   ruled line must not go with the line, nor a small digit with the specks. The
-#   not-a-digit guard (section 10) is wary of them: it finds that some of the misread
-#   tiny digits, once cleaned, do not look like one digit, and it says so for tiny
-#   digits far more often than for the hard set as a whole.
+#   not-a-digit guard (section 10) catches some of the misread ones, which once cleaned
+#   do not look like one digit, and it refuses few of the pictures the model reads
+#   correctly.
 
 # %% [markdown]
 # ## 8. What the model gets wrong, and why
@@ -492,7 +491,9 @@ print(f"example 7: {format_guesses(guesses)}")
 # A model trained on MNIST answers *something* for any input, even a blank page. So first
 # the **not-a-digit guard** (`check_digit`) looks at the cleaned picture for what does not
 # look like one digit: ink over most of the picture or along its edge, speckles, several
-# separate shapes. Then the answer is "this does not look like a single digit".
+# separate shapes. It judges the digit up close, around the ink the cleaning keeps, so a
+# small digit in a big photo is not taken for specks. Then the answer is "this does not
+# look like a single digit".
 
 # %%
 DigitUpload(model)
@@ -503,7 +504,7 @@ DigitUpload(model)
 # read as bytes the way an upload arrives:
 
 # %% tags=["nbval-ignore-output", "volatile"]
-uploads = [*paths[:2], HARDSET_DIR / "tiny_04_4.jpg"]
+uploads = [*paths[:2], HARDSET_DIR / "tiny_28_8.jpg"]
 files = [{"name": path.name, "content": path.read_bytes()} for path in uploads]
 for result in predict_uploads(model, files):
     print(format_result(result))

@@ -27,25 +27,43 @@ MAX_SPECKLED, SPECK = 0.3, 4
 SECOND_SHAPE, FAR = 0.35, 0.25
 #: Ink along more than this fraction of the picture's border is an edge, not a digit.
 MAX_BORDER = 0.3
+#: The digit's shape is judged around the ink the cleaning keeps, with this margin (times its size).
+MARGIN = 0.25
 
 
-def digit_problems(image: np.ndarray) -> list[str]:
+def around_ink(image: np.ndarray, kept: np.ndarray) -> np.ndarray:
+    """The part of ``image`` around the ink of ``kept`` (the same picture after ``keep_main_ink``), with
+    a margin of :data:`MARGIN`: a small digit in a big photo, judged up close."""
+    ink = np.argwhere(kept > GUARD_THRESHOLD)
+    if len(ink) == 0:
+        return image
+    (top, left), (bottom, right) = ink.min(axis=0), ink.max(axis=0) + 1
+    pad = round(MARGIN * max(bottom - top, right - left))
+    return image[max(top - pad, 0) : bottom + pad, max(left - pad, 0) : right + pad]
+
+
+def digit_problems(image: np.ndarray, kept: np.ndarray | None = None) -> list[str]:
     """Short reasons why a cleaned picture does not look like one digit; empty when it does.
+
+    Ink over the picture or along its edge is judged on the whole picture; a solid area, specks
+    and separate shapes around the ink the cleaning keeps (:func:`around_ink`), when given.
 
     Args:
         image: float ``(H, W)`` in 0..1, light ink on black, the whole picture (the
             ``"stretched"`` step of ``preprocess_steps``, or an MNIST image / 255).
+        kept: the same picture after ``keep_main_ink`` (the ``"specks removed"`` step).
 
     Returns:
         e.g. ``["the ink covers 62% of the picture"]``.
     """
-    ink = resized(image, GUARD_SIZE) > GUARD_THRESHOLD
+    whole = resized(image, GUARD_SIZE) > GUARD_THRESHOLD
+    ink = whole if kept is None else resized(around_ink(image, kept), GUARD_SIZE) > GUARD_THRESHOLD
     total = int(ink.sum())
     if total == 0:
         return ["there is almost no ink"]
     problems = []
-    if ink.mean() > MAX_INK:
-        problems.append(f"the ink covers {ink.mean():.0%} of the picture")
+    if whole.mean() > MAX_INK:
+        problems.append(f"the ink covers {whole.mean():.0%} of the picture")
     height, width = np.ptp(np.argwhere(ink), axis=0) + 1  # the ink's bounding box
     if min(height, width) > 0.5 * max(height, width) and total > MAX_FILL * height * width:
         fill = total / (height * width)
@@ -62,7 +80,7 @@ def digit_problems(image: np.ndarray) -> list[str]:
            or np.linalg.norm(s.mean(axis=0) - centre) > FAR * 2 * max(ink.shape)]
     if far:
         problems.append(f"there are {len(far) + 1} separate large shapes")
-    border = np.concatenate([ink[0], ink[-1], ink[1:-1, 0], ink[1:-1, -1]])
+    border = np.concatenate([whole[0], whole[-1], whole[1:-1, 0], whole[1:-1, -1]])
     if border.mean() > MAX_BORDER:
         problems.append(f"the ink runs along {border.mean():.0%} of the picture's edge")
     return problems
@@ -76,7 +94,8 @@ def check_digit(image: ImageLike, **preprocess: object) -> tuple[torch.Tensor, l
         **preprocess: keyword arguments for ``to_mnist`` (a model's ``recipe["preprocess"]``).
 
     Returns:
-        ``(input, problems)``: the ``(1, 28, 28)`` input, and :func:`digit_problems`'s list.
+        ``(input, problems)``: the ``(1, 28, 28)`` input, and :func:`digit_problems`'s list (the
+        ``"stretched"`` step, judged around the ink of ``"specks removed"``).
 
     Raises:
         ImageError: the picture cannot be read at all (the message says why).
@@ -85,4 +104,5 @@ def check_digit(image: ImageLike, **preprocess: object) -> tuple[torch.Tensor, l
 
     steps = preprocess_steps(image, **preprocess)
     final = steps["deskewed" if preprocess.get("deskew") else "28x28"]
-    return torch.from_numpy(final.copy()).unsqueeze(0), digit_problems(steps["stretched"])
+    problems = digit_problems(steps["stretched"], steps["specks removed"])
+    return torch.from_numpy(final.copy()).unsqueeze(0), problems
