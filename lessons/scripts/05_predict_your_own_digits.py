@@ -406,9 +406,8 @@ print(f"and {flagged[right].sum()} of the {right.sum()} pictures the model reads
 # - Tiny digits in a big photo are still the hardest kind. A digit 14 to 28 pixels tall
 #   in a 400x300 photo leaves the cleaning little to work with: a stroke lying along a
 #   ruled line must not go with the line, nor a small digit with the specks. The
-#   not-a-digit guard (section 10) catches some of the misread ones, which once cleaned
-#   do not look like one digit, and it refuses few of the pictures the model reads
-#   correctly.
+#   not-a-digit guard (section 10) catches some of the misread ones and refuses few
+#   pictures the model reads correctly.
 
 # %% [markdown]
 # ## 8. What the model gets wrong, and why
@@ -491,9 +490,8 @@ print(f"example 7: {format_guesses(guesses)}")
 # A model trained on MNIST answers *something* for any input, even a blank page. So first
 # the **not-a-digit guard** (`check_digit`) looks at the cleaned picture for what does not
 # look like one digit: ink over most of the picture or along its edge, speckles, several
-# separate shapes. It judges the digit up close, around the ink the cleaning keeps, so a
-# small digit in a big photo is not taken for specks. Then the answer is "this does not
-# look like a single digit".
+# separate shapes. It judges the digit up close, so a small digit in a big photo is not
+# taken for specks. Then the answer is "this does not look like a single digit".
 
 # %%
 DigitUpload(model)

@@ -69,8 +69,8 @@ def test_tiny_digits_are_the_hardest_kind(lesson):
 
 
 def test_the_guard_catches_some_misread_tiny_digits_and_refuses_few_right_ones(lesson):
-    """The guard "catches some of the misread ones" (at least two) "and it refuses few of the
-    pictures the model reads correctly" (at most 5% of them)."""
+    """The guard "catches some of the misread ones" (at least two) "and refuses few pictures the
+    model reads correctly" (at most 5% of them)."""
     tiny_wrong_flagged, tiny_wrong, right_flagged, right_count = lesson.value("""[
         sum(bool(hard_problems[i]) for i in wrong if hard_kinds[i] == 'tiny'),
         sum(hard_kinds[i] == 'tiny' for i in wrong),
