@@ -98,7 +98,7 @@ class MLP(nn.Module):
 class SmallCNN(nn.Module):
     """Two Conv -> ReLU -> MaxPool blocks, Dropout, Linear (lesson 6); input ``(N, [1,] 28, 28)``.
 
-    ``SmallCNN()``: conv 1->16 5x5, pool 2, conv 16->32 5x5, pool 2, 32 * 4 * 4 = 512 features -> 10.
+    ``SmallCNN()``: conv 1->32 5x5, pool 2, conv 32->64 5x5, pool 2, 64 * 4 * 4 = 1024 features -> 10.
 
     Args:
         channels: output channels of the two convolutions, each 1 to :data:`MAX_CHANNELS`.
@@ -106,7 +106,7 @@ class SmallCNN(nn.Module):
         dropout: probability of zeroing each feature before the last layer, in [0, 1).
     """
 
-    def __init__(self, channels: Sequence[int] = (16, 32), kernel_size: int = 5,
+    def __init__(self, channels: Sequence[int] = (32, 64), kernel_size: int = 5,
                  dropout: float = 0.25) -> None:
         super().__init__()
         sizes = [] if isinstance(channels, str) else list(channels)
@@ -119,8 +119,8 @@ class SmallCNN(nn.Module):
         self.config = {"channels": sizes, "kernel_size": int(kernel_size), "dropout": float(dropout)}
         side = ((28 - kernel_size + 1) // 2 - kernel_size + 1) // 2  # 4 for 5x5 kernels
         self.features = nn.Sequential(
-            nn.Conv2d(1, sizes[0], kernel_size), nn.ReLU(), nn.MaxPool2d(2),  # (N, 16, 12, 12)
-            nn.Conv2d(sizes[0], sizes[1], kernel_size), nn.ReLU(), nn.MaxPool2d(2),  # (N, 32, 4, 4)
+            nn.Conv2d(1, sizes[0], kernel_size), nn.ReLU(), nn.MaxPool2d(2),  # (N, 32, 12, 12)
+            nn.Conv2d(sizes[0], sizes[1], kernel_size), nn.ReLU(), nn.MaxPool2d(2),  # (N, 64, 4, 4)
         )
         self.classifier = nn.Sequential(nn.Flatten(), nn.Dropout(dropout),
                                         nn.Linear(sizes[1] * side * side, 10))  # (N, 10)

@@ -179,7 +179,7 @@ def test_small_cnn_reads_every_input_shape_and_counts_its_parameters():
     assert logits.shape == (3, 10)
     assert torch.equal(model(images.reshape(3, 28, 28)), logits)
     assert torch.equal(model(images.reshape(3, 784)), logits)
-    assert count_parameters(model) == (16 * 25 + 16) + (32 * 16 * 25 + 32) + (512 * 10 + 10)
+    assert count_parameters(model) == (32 * 25 + 32) + (64 * 32 * 25 + 64) + (1024 * 10 + 10)
     assert count_parameters(SmallCNN(channels=(8, 16), kernel_size=3)) == \
         (8 * 9 + 8) + (16 * 8 * 9 + 16) + (16 * 5 * 5 * 10 + 10)  # 28 -> 26 -> 13 -> 11 -> 5
 

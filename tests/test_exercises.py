@@ -355,10 +355,11 @@ WRONG = [
             "    return size + 2 * padding - kernel_size + 1", "stride is ignored"),
     ("6.1", "def output_size(size, kernel_size, padding=0, stride=1):\n"
             "    return (size + 2 * padding - kernel_size) / stride + 1", "use `//`"),
-    ("6.4", "conv_parameters = 32 * 16 * 5 * 5", "biases are missing"),
-    ("6.4", "conv_parameters = 32 * 5 * 5 + 32", "16 input channels"),
-    ("6.4", "conv_parameters = 32 * 16 * 5 + 32", "not 5"),
-    ("6.4", "conv_parameters = 32 * 16 * 5 * 5 * 8 * 8 + 32", "every position"),
+    ("6.4", "conv_parameters = 64 * 32 * 5 * 5", "biases are missing"),
+    ("6.4", "conv_parameters = 64 * 5 * 5 + 64", "32 input channels"),
+    ("6.4", "conv_parameters = 64 * 32 * 5 + 64", "not 5"),
+    ("6.4", "conv_parameters = 64 * 32 * 5 * 5 * 8 * 8 + 64", "every position"),
+    ("6.4", "conv_parameters = 32 * 5 * 5 + 32", "first convolution"),
     ("6.2", "def convolve(image, kernel):\n"
             "    return F.conv2d(image[None, None], kernel.flip(0, 1)[None, None])[0, 0]", "flipped"),
     ("6.2", "def convolve(image, kernel):\n"

@@ -598,6 +598,21 @@ def test_remove_lines_keeps_a_tiny_digits_stroke_lying_along_a_line():
     assert cleaned[110, :90].max() == 0 and cleaned[20::30, :90].max() == 0  # the rules are gone
 
 
+def test_remove_lines_takes_away_both_directions_of_squared_paper_beside_a_long_slanted_stroke():
+    from mnist_course.handwriting.lines import line_tilts, remove_lines
+
+    page = np.zeros((200, 200), np.float32)
+    page[10::45, :] = page[:, 10::45] = 0.3  # squares (light on dark, as after inverting), level
+    for row in range(40, 170):  # a big 7's thick stem, slanted: the sharpest "line" across the columns
+        column = 120 - (row - 40) // 7
+        page[row, column - 8 : column + 8] = 1.0
+    page[40:56, 60:128] = 1.0  # and its bar
+    assert 0.0 not in line_tilts(page.T)  # the stem hides the level columns from the tilt search...
+    cleaned = remove_lines(page)
+    assert cleaned[:, 10::45][:35].max() == 0 and cleaned[180:, 10::45].max() == 0  # ...still all gone
+    assert cleaned[10::45, :50].max() == 0 and cleaned[100, 105:120].min() == 1.0  # the 7 stays
+
+
 def test_find_paper_finds_a_sheet_on_a_table_and_nothing_else():
     from mnist_course.handwriting.paper import find_paper
 
@@ -645,6 +660,19 @@ def test_remove_lines_keeps_one_long_thin_stroke():
     page = np.zeros((100, 100), np.float32)
     page[10:85, 50:52] = 1.0  # a tall 1 in thin pen: one line is not ruled paper
     assert np.array_equal(remove_lines(page), page)
+
+
+def test_keep_main_ink_drops_a_strip_of_table_along_the_pictures_edge():
+    from mnist_course.handwriting.ink import keep_main_ink
+
+    image = np.zeros((200, 160), np.float32)
+    image[60:180, 30:34] = image[60:64, 30:80] = image[176:180, 30:80] = 1.0  # a thin-pen digit...
+    image[60:180, 76:80] = 1.0
+    image[50:190, 0:5] = 0.8  # ...the sheet's edge along the left, near it and not much longer...
+    image[196:200, 40:70] = 0.8  # ...and a sliver of table along the bottom
+    kept = keep_main_ink(image)
+    assert kept[100, :5].max() == 0 and kept[198, 40:70].max() == 0
+    assert kept[100, 31] == 1.0 and kept[62, 50] == 1.0 and kept[100, 77] == 1.0  # the digit is whole
 
 
 def test_keep_main_ink_drops_specks_and_far_marks_but_keeps_the_digits_parts():

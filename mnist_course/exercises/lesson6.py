@@ -60,33 +60,33 @@ def check_output_size(answer) -> object:
              "with stride s only every s-th position is used: divide by the stride (//)")
         raise Stop(mistake(f"{call_text} gave {out}, but nn.Conv2d gives {want}",
                            "draw this case on paper: the padded width, the first position, then the jumps"))
-    return correct("28 -> 24 -> pool 12 -> 8 -> pool 4: SmallCNN's last layer sees 32 x 4 x 4 = 512 numbers")
+    return correct("28 -> 24 -> pool 12 -> 8 -> pool 4: SmallCNN's last layer sees 64 x 4 x 4 = 1024 numbers")
 
 
 @exercise("6.4", "the parameter count of a convolution, by hand", answer="conv_parameters",
           namespace=_namespace, hints=(
     "Each output channel has one kernel per *input* channel: in_channels x 5 x 5 weights.",
     "And one bias per output channel.",
-    "`nn.Conv2d(16, 32, 5)` reads as (in_channels, out_channels, kernel_size): count one output channel, "
+    "`nn.Conv2d(32, 64, 5)` reads as (in_channels, out_channels, kernel_size): count one output channel, "
     "then all of them.",
 ), solution="""
-conv_parameters = 32 * 16 * 5 * 5 + 32
+conv_parameters = 64 * 32 * 5 * 5 + 64
 """)
 def check_conv_parameters(answer) -> object:
     value = as_float(answer, "conv_parameters")
-    want = 32 * 16 * 5 * 5 + 32
+    want = 64 * 32 * 5 * 5 + 64
     if value == want:
         return correct(f"{want:,}, the same for a 28x28 image or a 1000x1000 one: the kernel is shared "
                        "by every position")
-    need(value != 32 * 16 * 5 * 5, "the biases are missing", "each output channel also has one bias")
-    need(value != 32 * 5 * 5 + 32, "that forgets the 16 input channels",
+    need(value != 64 * 32 * 5 * 5, "the biases are missing", "each output channel also has one bias")
+    need(value != 64 * 5 * 5 + 64, "that forgets the 32 input channels",
          "each output channel has a 5x5 kernel for every input channel")
-    need(value != 32 * 16 * 5 + 32, "a 5x5 kernel has 5 * 5 weights, not 5", "square the kernel size")
-    need(value not in (32 * 16 * 5 * 5 * 8 * 8 + 32, 32 * 16 * 5 * 5 * 12 * 12 + 32),
+    need(value != 64 * 32 * 5 + 64, "a 5x5 kernel has 5 * 5 weights, not 5", "square the kernel size")
+    need(value not in (64 * 32 * 5 * 5 * 8 * 8 + 64, 64 * 32 * 5 * 5 * 12 * 12 + 64),
          "that counts a weight for every position", "the same kernel slides over every position: "
          "the image size does not appear")
-    need(value != 16 * 5 * 5 + 16, "that is the first convolution", "this one is nn.Conv2d(16, 32, 5)")
-    return mistake("not the parameter count of nn.Conv2d(16, 32, 5)",
+    need(value != 32 * 5 * 5 + 32, "that is the first convolution", "this one is nn.Conv2d(32, 64, 5)")
+    return mistake("not the parameter count of nn.Conv2d(32, 64, 5)",
                    "count one output channel (a kernel for each input channel, and a bias), then all of them")
 
 

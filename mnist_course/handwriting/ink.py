@@ -17,8 +17,8 @@ SPECK_SHARE = 0.03
 #: ...and one farther than this (times the largest shape's size) is a stray mark, unless it
 #: has at least ``FAR_SHARE`` of the largest one's ink (then it is part of the digit).
 NEAR, FAR_SHARE = 0.3, 0.5
-#: A shape at least as long as the digit and this thin (short side / long side) is a piece of
-#: a ruled line or of the sheet's edge, not part of the digit.
+#: A shape this thin (short side / long side) and twice as long as the digit, or lying along the
+#: picture's edge, is a piece of a ruled line or of the sheet's edge, not part of the digit.
 THIN = 0.15
 #: The digit is the largest shape away from the picture's edge, if it has this share of the
 #: largest shape's ink (a strip along the edge of a sheet is not the digit).
@@ -38,8 +38,8 @@ def keep_main_ink(image: np.ndarray) -> np.ndarray:
 
     Returns:
         float32 ``(H, W)``, a copy with specks (under :data:`SPECK_SHARE` of the largest shape's
-        ink), marks far from the largest shape and long thin lines beside it set to 0, with their
-        soft edges.
+        ink), marks far from the largest shape, long thin lines beside it and thin strips along the
+        picture's edge (a sliver of table) set to 0, with their soft edges.
     """
     labels, count = label_shapes(image > INK_THRESHOLD)
     if count <= 1:
@@ -56,8 +56,10 @@ def keep_main_ink(image: np.ndarray) -> np.ndarray:
     for index, (r, c) in enumerate(boxes):
         gap = max(rows.start - r.stop, r.start - rows.stop, cols.start - c.stop, c.start - cols.stop, -1) + 1
         short, long = sorted((r.stop - r.start, c.stop - c.start))
-        if index != largest and long >= 2 * reach / NEAR and short <= THIN * long:
-            continue  # a line, not a stroke
+        tall = r.stop - r.start == long  # then its long sides face the left and right edges
+        beside = (c.start, image.shape[1] - c.stop) if tall else (r.start, image.shape[0] - r.stop)
+        if index != largest and (long >= 2 * reach / NEAR or 0 in beside) and short <= THIN * long:
+            continue  # a line or the sheet's edge, not a stroke
         big = sizes[index] >= FAR_SHARE * sizes[largest] and inner[index]  # a part of the digit, far off
         keep[index + 1] = sizes[index] >= SPECK_SHARE * sizes[largest] and (gap <= reach or big)
     dropped = ndimage.maximum_filter((labels > 0) & ~keep[labels], 3)  # with their soft edges...

@@ -88,11 +88,13 @@ def remove_lines(image: np.ndarray) -> np.ndarray:
     """Take away the thin straight lines of ruled or squared paper, even slightly tilted.
 
     For each direction the lines' tilt is found (:func:`line_tilts`) and the picture sheared so they
-    are level rows. A band is a line when :data:`LINE_LENGTH` of it is brighter than usual, it is at
-    most :data:`LINE_THICKNESS` thick, and there are :data:`MIN_LINES` of them (or it crosses
-    :data:`SINGLE_LINE_LENGTH`): a digit is not that long, thin, nor repeated. The band takes the
-    darker of the rows beside it, so a stroke crossing the line survives, except where it is much
-    brighter than the line (:data:`INK_ON_LINE`): a tiny digit's stroke lying along a rule stays.
+    are level rows; once lines are found in one direction, the other is also tried square to them (a
+    long slanted stroke can hide the columns of squared paper from the tilt search). A band is a line
+    when :data:`LINE_LENGTH` of it is brighter than usual, it is at most :data:`LINE_THICKNESS` thick,
+    and there are :data:`MIN_LINES` of them (or it crosses :data:`SINGLE_LINE_LENGTH`): a digit is not
+    that long, thin, nor repeated. The band takes the darker of the rows beside it, so a stroke
+    crossing the line survives, except where it is much brighter than the line (:data:`INK_ON_LINE`):
+    a tiny digit's stroke lying along a rule stays.
 
     Args:
         image: float ``(H, W)`` in 0..1, light ink on black.
@@ -103,11 +105,13 @@ def remove_lines(image: np.ndarray) -> np.ndarray:
     result = image.astype(np.float32)
     if min(result.shape) < MIN_SIDE:
         return result
+    found: list[float] = []  # the tilt of the lines taken away in the first direction
     for pixels in (result, result.T):  # the rows of ``pixels`` are the lines of one direction
-        for tilt in line_tilts(pixels):
+        for tilt in dict.fromkeys([*line_tilts(pixels), *(-t for t in found)]):  # squares: across those
             rows = _sheared_rows(pixels.shape, tilt)
             sheared = np.take_along_axis(pixels, rows, axis=0)  # the tilted lines made level
             if _remove_rows(sheared):
                 np.put_along_axis(pixels, rows, sheared, axis=0)  # and put back
+                found.append(tilt)
                 break
     return result

@@ -34,11 +34,11 @@ def test_by_hand_sum_equals_conv2d(lesson):
 
 
 def test_cnn_has_far_fewer_weights_but_more_arithmetic(lesson):
-    """"28 times fewer weights but about twice the arithmetic"."""
+    """"8 times fewer weights but about 7 times the arithmetic"."""
     mlp_parameters, cnn_parameters, mlp_mult, cnn_mult = lesson.value(
         "[mlp_parameters, cnn_parameters, mlp_multiplications, cnn_multiplications]")
-    assert round(mlp_parameters / cnn_parameters) == 28
-    assert 1.7 < cnn_mult / mlp_mult < 2.3
+    assert round(mlp_parameters / cnn_parameters) == 8
+    assert 6.5 < cnn_mult / mlp_mult < 7.5
 
 
 def test_training_accuracy_stays_below_validation(lesson):
@@ -75,19 +75,19 @@ def test_cnn_is_not_immune_to_large_moves(lesson):
     assert cnn[6] < cnn[0] - 0.2
 
 
-def test_both_read_nearly_all_own_digits_and_the_cnn_brings_nothing(lesson):
+def test_both_read_nearly_all_own_digits_with_little_to_gain(lesson):
     """Both read nearly all of the course's own pictures; they differ by at most 2 pictures."""
     mlp, cnn, count = lesson.value("[mlp_samples, cnn_samples, len(labels)]")
     assert min(mlp, cnn) >= 0.85
     assert round(abs(mlp - cnn) * count) <= 2
 
 
-def test_hard_set_changes_little_and_both_stay_below_mnist(lesson):
-    """Within a few points overall on the hard set; "both read fewer of these pictures than of MNIST's
-    test digits"."""
+def test_the_cnn_reads_more_of_the_hard_set_and_both_stay_below_mnist(lesson):
+    """"The CNN reads more pictures than the MLP, though both read fewer of them than of MNIST's test
+    digits"."""
     mlp, cnn, mlp_test, cnn_test = lesson.value(
         '[mlp_kind["all"], cnn_kind["all"], mlp_test, cnn_test]')
-    assert abs(cnn - mlp) < 0.05
+    assert cnn > mlp
     assert mlp < mlp_test and cnn < cnn_test
 
 
@@ -97,17 +97,18 @@ def test_tiny_digits_are_the_hardest_kind_for_both(lesson):
     assert hardest == ["tiny", "tiny"]
 
 
-def test_most_hard_set_mistakes_are_shared(lesson):
-    """"More pictures are wrong for both than for only one of them"."""
+def test_of_the_pictures_only_one_model_reads_the_cnn_reads_most(lesson):
+    """"Of the pictures that only one model reads, the CNN reads most. Some are wrong for both"."""
     only_cnn, only_mlp, both = lesson.value("[len(only_cnn_right), len(only_mlp_right), len(both_wrong)]")
-    assert both > only_cnn + only_mlp
+    assert only_cnn > only_mlp and both > 0
 
 
-def test_kind_by_kind_most_differences_are_a_picture_or_two(lesson):
-    """"Kind by kind, most differences are a picture or two" (the table's rows, in pictures)."""
+def test_kind_by_kind_differences_are_a_few_pictures_mostly_the_cnns_way(lesson):
+    """"Kind by kind the differences are a few pictures, and most go the CNN's way" (in pictures)."""
     differences = lesson.value(
-        "[round(abs(mlp_kind[k] - cnn_kind[k]) * hard_kinds.count(k)) for k in sorted(set(hard_kinds))]")
-    assert sum(d <= 2 for d in differences) > len(differences) / 2
+        "[round((cnn_kind[k] - mlp_kind[k]) * hard_kinds.count(k)) for k in sorted(set(hard_kinds))]")
+    assert all(abs(d) <= 4 for d in differences)
+    assert sum(d > 0 for d in differences) > sum(d < 0 for d in differences)
 
 
 def test_every_solution_is_correct_in_the_lesson(lesson):
