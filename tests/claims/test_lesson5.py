@@ -82,7 +82,7 @@ def test_the_guard_catches_some_misread_tiny_digits_and_refuses_few_right_ones(l
 
 def test_less_sure_when_wrong_yet_some_mistakes_are_sure(lesson):
     """"On average it is less sure when it is wrong, yet some of its mistakes come with a probability
-    above 90%.\""""
+    above 70%" (with about ten mistakes, the surest ones were 0.82 to 0.97 on the runs we measured).\""""
     when_right, when_wrong, sure_and_wrong = lesson.value(
         "[confidence[right].mean().item(), confidence[~right].mean().item(), sure_and_wrong]")
     assert when_wrong < when_right - 0.1
