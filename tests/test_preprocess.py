@@ -69,6 +69,18 @@ def test_load_image_normalises_pil_modes(mode):
     assert loaded.size == image.size
 
 
+@pytest.mark.parametrize("mode", ["La", "PA"])
+def test_load_image_keeps_the_ink_of_modes_with_alpha_pil_cannot_turn_into_l(mode):
+    """PIL converts "La" (premultiplied alpha) only to "LA"; "PA" only through RGBA."""
+    ink = Image.new("L", (12, 12), 255)
+    ink.paste(0, (4, 2, 8, 10))
+    image = Image.merge("LA", (ink, Image.new("L", (12, 12), 255))).convert(mode)
+    loaded = load_image(image)
+    assert loaded.mode in ("LA", "RGBA")
+    grey = np.asarray(loaded.convert("L"))
+    assert grey[6, 6] < 50 and grey[0, 0] > 200
+
+
 def test_load_image_keeps_palette_transparency():
     image = Image.new("P", (10, 10), 0)
     image.info["transparency"] = 0

@@ -186,7 +186,9 @@ def standard_mode(image: Image.Image) -> Image.Image:
         return image
     if image.mode in _HIGH_DEPTH:  # 16-bit, 32-bit integer or float: shrink, then make it mode L
         return _shrink(image)
-    transparent = (image.mode == "P" and "transparency" in image.info) or image.mode in ("PA", "La")
+    if image.mode == "La":  # grey with premultiplied alpha: PIL turns it only into LA
+        return image.convert("LA")
+    transparent = (image.mode == "P" and "transparency" in image.info) or image.mode == "PA"
     return image.convert("L" if image.mode == "1" else "RGBA" if transparent else "RGB")  # RGB: P, CMYK...
 
 
