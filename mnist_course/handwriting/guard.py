@@ -33,13 +33,24 @@ MARGIN = 0.25
 
 def around_ink(image: np.ndarray, kept: np.ndarray) -> np.ndarray:
     """The part of ``image`` around the ink of ``kept`` (the same picture after ``keep_main_ink``), with
-    a margin of :data:`MARGIN`: a small digit in a big photo, judged up close."""
-    ink = np.argwhere(kept > GUARD_THRESHOLD)
-    if len(ink) == 0:
+    a margin of :data:`MARGIN`, made as bright as ``kept``'s ink: a small or faint digit in a big
+    photo, judged up close (a bright speck the cleaning removed no longer dims a thin pen's line)."""
+    brightest = float(kept.max())
+    if brightest == 0:
         return image
+    ink = np.argwhere(kept > GUARD_THRESHOLD * brightest)
     (top, left), (bottom, right) = ink.min(axis=0), ink.max(axis=0) + 1
     pad = round(MARGIN * max(bottom - top, right - left))
-    return image[max(top - pad, 0) : bottom + pad, max(left - pad, 0) : right + pad]
+    part = image[max(top - pad, 0) : bottom + pad, max(left - pad, 0) : right + pad]
+    return np.clip(part / brightest, 0.0, 1.0)
+
+
+def ink_mask(image: np.ndarray) -> np.ndarray:
+    """Where ``image`` has ink, at :data:`GUARD_SIZE`. Shrinking, a cell is ink where any pixel it covers
+    is: a thin pen's line stays one line instead of breaking into dashes and specks."""
+    if max(image.shape) <= GUARD_SIZE:
+        return resized(image, GUARD_SIZE) > GUARD_THRESHOLD
+    return resized((image > GUARD_THRESHOLD).astype(np.float32), GUARD_SIZE) > 0
 
 
 def digit_problems(image: np.ndarray, kept: np.ndarray | None = None) -> list[str]:
@@ -57,7 +68,7 @@ def digit_problems(image: np.ndarray, kept: np.ndarray | None = None) -> list[st
         e.g. ``["the ink covers 62% of the picture"]``.
     """
     whole = resized(image, GUARD_SIZE) > GUARD_THRESHOLD
-    ink = whole if kept is None else resized(around_ink(image, kept), GUARD_SIZE) > GUARD_THRESHOLD
+    ink = ink_mask(image if kept is None else around_ink(image, kept))
     total = int(ink.sum())
     if total == 0:
         return ["there is almost no ink"]

@@ -68,16 +68,13 @@ def test_tiny_digits_are_the_hardest_kind(lesson):
     assert per_kind["tiny"] == min(per_kind.values())
 
 
-def test_the_guard_catches_some_misread_tiny_digits_and_refuses_few_right_ones(lesson):
-    """The guard "catches some of the misread ones" (at least two) "and refuses few pictures the
-    model reads correctly" (at most 5% of them)."""
-    tiny_wrong_flagged, tiny_wrong, right_flagged, right_count = lesson.value("""[
-        sum(bool(hard_problems[i]) for i in wrong if hard_kinds[i] == 'tiny'),
-        sum(hard_kinds[i] == 'tiny' for i in wrong),
-        int(flagged[right].sum()), int(right.sum())]""")
-    assert tiny_wrong >= 3
-    assert tiny_wrong_flagged >= 2
-    assert right_flagged <= 0.05 * right_count
+def test_the_guard_refuses_almost_none_of_the_hard_set(lesson):
+    """The guard "refuses almost none of these pictures, right or wrong" (at most 1% of each; a thin
+    pen's line once broke into dashes at the guard's size, and 5 of 290 right ones were refused)."""
+    right_flagged, right_count, wrong_flagged, wrong_count = lesson.value(
+        "[int(flagged[right].sum()), int(right.sum()), int(flagged[~right].sum()), int((~right).sum())]")
+    assert right_flagged <= 0.01 * right_count
+    assert wrong_flagged <= max(1, 0.1 * wrong_count)
 
 
 def test_less_sure_when_wrong_yet_some_mistakes_are_sure(lesson):
@@ -89,11 +86,14 @@ def test_less_sure_when_wrong_yet_some_mistakes_are_sure(lesson):
     assert sure_and_wrong >= 1
 
 
-def test_the_guard_refuses_the_tiny_upload(lesson):
-    """The upload demo's third picture is "a tiny hard-set digit the guard refuses"."""
+def test_the_upload_demo_reads_two_samples_and_refuses_two_digits(lesson):
+    """The upload demo reads "two of the shipped pictures" and refuses "two MNIST test digits side by
+    side" (the loop's last result is the pair's)."""
     name, problems = lesson.value("[result['name'], list(result['problems'])]")
-    assert name == "tiny_28_8.jpg"
-    assert problems
+    assert name == "two_digits.png"
+    assert any("separate" in problem for problem in problems)
+    first_two = lesson.value("[r['problems'] for r in predict_uploads(model, files[:2])]")
+    assert first_two == [[], []]
 
 
 def test_exercise_5_3_follow_up_works_as_written(lesson):
